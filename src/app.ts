@@ -1,0 +1,58 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import type { Deps } from './context.ts';
+import { apiV1 } from './http/api.ts';
+import { healthRoutes } from './http/health.ts';
+import { loggerOptions } from './http/logging.ts';
+import { registerProblemHandlers } from './http/problem.ts';
+import { Problem } from './http/schemas.ts';
+import { validatorCompiler } from './http/validation.ts';
+
+export interface AppOptions {
+  /** Where log lines go (tests capture them); default stdout. */
+  logStream?: DestinationStream;
+}
+
+/** JSON bodies larger than this are refused with 413; CSV import declares its own limit. */
+export const JSON_BODY_LIMIT = 256 * 1024;
+
+/** Builds the whole HTTP application; main.ts listens on it, tests inject into it. */
+export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(deps.config.logLevel, options.logStream),
+    bodyLimit: JSON_BODY_LIMIT,
+    trustProxy: deps.config.trustProxy,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.addSchema(Problem);
+  registerProblemHandlers(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Admit API',
+        version: '1',
+        description:
+          'Invite contacts to customer portals: websites, web roles, accounts, contacts, invitations.',
+      },
+      servers: [{ url: deps.config.publicUrl }],
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string) ?? `def-${i}` },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { deps });
+  await app.register(async (api) => apiV1(api.withTypeProvider<TypeBoxTypeProvider>(), deps), {
+    prefix: '/api/v1',
+  });
+  return app;
+}

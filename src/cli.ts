@@ -1,0 +1,157 @@
+import { parseArgs } from 'node:util';
+import { buildApp } from './app.ts';
+import { type Config, ConfigError, loadConfig, secretFileName } from './config.ts';
+import { systemActor } from './context.ts';
+import { openDatabase } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import {
+  createApiKey,
+  createUser,
+  ensureBootstrapApiKey,
+  findUserByEmail,
+} from './modules/users/user.service.ts';
+import { startRuntime } from './runtime.ts';
+
+const USAGE = `Usage: admit <command> [options]
+
+Commands:
+  serve                              run the HTTP server (migrates the database first)
+  migrate                            bring the database schema up to date and exit
+  users create --email E --name N [--role admin|operator]
+                                     create a back-office user
+  api-keys create --user EMAIL [--name NAME]
+                                     create an API key for a user and print it once
+
+Configuration comes from environment variables; see README.md.`;
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  switch (command) {
+    case 'serve':
+      return serve(config);
+    case 'migrate': {
+      const handle = openDatabase(config.databaseUrl);
+      try {
+        const applied = await migrateToLatest(handle.db);
+        out(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'The database schema is up to date.');
+        return 0;
+      } finally {
+        await handle.close();
+      }
+    }
+    case 'users':
+      if (sub === 'create') return usersCreate(config, rest);
+      break;
+    case 'api-keys':
+      if (sub === 'create') return apiKeysCreate(config, rest);
+      break;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      out(USAGE);
+      return command === undefined ? 2 : 0;
+  }
+  process.stderr.write(`Unknown command: ${[command, sub].filter(Boolean).join(' ')}\n\n${USAGE}\n`);
+  return 2;
+}
+
+async function serve(config: Config): Promise<number> {
+  const { deps, handle } = await startRuntime(config);
+  const app = await buildApp(deps);
+  if (config.secretGenerated) {
+    app.log.warn(
+      `ADMIT_SECRET is not set; using the generated key in ${config.dataDir}/${secretFileName}. Keep that file (codes and API keys depend on it) or set ADMIT_SECRET.`,
+    );
+  }
+  if (config.bootstrapApiKey) await ensureBootstrapApiKey(deps, config.bootstrapApiKey);
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await handle.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  await app.listen({ port: config.port, host: config.host });
+  out(`\nAdmit is running at ${config.publicUrl}  (database: ${handle.dialect})`);
+  out(`  API docs:      ${config.publicUrl}/api/docs`);
+  if (!config.bootstrapApiKey) {
+    out('  First steps:   npm run admit -- users create --email you@example.com --name "Your Name"');
+    out('                 npm run admit -- api-keys create --user you@example.com');
+  }
+  return new Promise<number>(() => {
+    // runs until a signal ends the process
+  });
+}
+
+async function usersCreate(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      email: { type: 'string' },
+      name: { type: 'string' },
+      role: { type: 'string', default: 'admin' },
+    },
+  });
+  if (!values.email || !values.name || (values.role !== 'admin' && values.role !== 'operator')) {
+    process.stderr.write('users create needs --email and --name; --role is admin (default) or operator\n');
+    return 2;
+  }
+  const { deps, handle } = await startRuntime(config);
+  try {
+    const user = await createUser(deps, systemActor, {
+      email: values.email,
+      name: values.name,
+      role: values.role,
+    });
+    out(`Created ${user.role} ${user.email} (${user.id})`);
+    return 0;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function apiKeysCreate(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { user: { type: 'string' }, name: { type: 'string', default: 'cli' } },
+  });
+  if (!values.user) {
+    process.stderr.write(
+      'api-keys create needs --user EMAIL (create the user first with: admit users create)\n',
+    );
+    return 2;
+  }
+  const { deps, handle } = await startRuntime(config);
+  try {
+    const user = await findUserByEmail(deps, values.user);
+    if (!user) {
+      process.stderr.write(
+        `No user with the email ${values.user}; create it with: admit users create --email ${values.user} --name "…"\n`,
+      );
+      return 1;
+    }
+    const { secret } = await createApiKey(deps, systemActor, { userId: user.id, name: values.name ?? 'cli' });
+    out('Your API key (shown once; store it now):');
+    out(secret);
+    return 0;
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The only reader of process.env. `loadConfig` parses every variable once, validates it, and
+ * returns a frozen object; every problem is reported together, each with how to fix it.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Absolute URL without a trailing slash; the default base of every website's links. */
+  readonly publicUrl: string;
+  readonly dataDir: string;
+  readonly databaseUrl: string;
+  /** Server key material (at least 32 bytes); never logged. */
+  readonly secret: string;
+  /** True when the secret was generated into the data directory rather than given. */
+  readonly secretGenerated: boolean;
+  readonly smtpUrl: string | null;
+  readonly mailFrom: string;
+  readonly bootstrapApiKey: string | null;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly trustProxy: boolean | string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Admit cannot start; fix the configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const SECRET_FILE = 'secret.key';
+const MIN_SECRET_LENGTH = 32;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const value = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+
+  const port = parsePort(value('PORT') ?? '3000', problems);
+  const host = value('HOST') ?? '0.0.0.0';
+  const dataDir = path.resolve(value('DATA_DIR') ?? './data');
+
+  const rawPublicUrl = value('PUBLIC_URL') ?? `http://localhost:${port}`;
+  let publicUrl = rawPublicUrl;
+  try {
+    const u = new URL(rawPublicUrl);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+    if (u.search || u.hash) throw new Error('query');
+    publicUrl = u.toString().replace(/\/+$/, '');
+  } catch {
+    problems.push(
+      `PUBLIC_URL="${rawPublicUrl}" is not an absolute http(s) URL without query or fragment; set it to the address people use, e.g. PUBLIC_URL=https://portal.example.com`,
+    );
+  }
+
+  const databaseUrl = value('DATABASE_URL') ?? `sqlite:${path.join(dataDir, 'admit.db')}`;
+  if (!/^sqlite:/.test(databaseUrl) && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push(
+      'DATABASE_URL must start with "sqlite:" (e.g. sqlite:./data/admit.db) or "postgres://" (e.g. postgres://user:pass@127.0.0.1:5432/admit)',
+    );
+  }
+
+  const smtpUrl = value('SMTP_URL') ?? null;
+  if (smtpUrl !== null && !/^smtps?:\/\/[^/]+/.test(smtpUrl)) {
+    problems.push(
+      'SMTP_URL must look like smtp://user:pass@host:587 or smtps://host:465; unset it to use the outbox',
+    );
+  }
+
+  const mailFrom = value('MAIL_FROM') ?? 'Admit <no-reply@localhost>';
+  if (/[\r\n]/.test(mailFrom) || !/@/.test(mailFrom)) {
+    problems.push('MAIL_FROM must be one address such as "Portal <no-reply@example.com>", on one line');
+  }
+
+  const bootstrapApiKey = value('ADMIT_BOOTSTRAP_API_KEY') ?? null;
+  if (bootstrapApiKey !== null && (bootstrapApiKey.length < 24 || /\s/.test(bootstrapApiKey))) {
+    problems.push(
+      'ADMIT_BOOTSTRAP_API_KEY must be at least 24 characters without spaces; generate one with: openssl rand -hex 24',
+    );
+  }
+
+  const rawLevel = (value('LOG_LEVEL') ?? 'info').toLowerCase();
+  const logLevel = (LOG_LEVELS as readonly string[]).includes(rawLevel)
+    ? (rawLevel as Config['logLevel'])
+    : 'info';
+  if (logLevel !== rawLevel) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const rawTrust = value('TRUST_PROXY');
+  const trustProxy: boolean | string =
+    rawTrust === undefined || rawTrust === 'false' ? false : rawTrust === 'true' ? true : rawTrust;
+
+  const givenSecret = value('ADMIT_SECRET');
+  if (givenSecret !== undefined && givenSecret.length < MIN_SECRET_LENGTH) {
+    problems.push(
+      `ADMIT_SECRET must be at least ${MIN_SECRET_LENGTH} characters; generate one with: openssl rand -hex 32`,
+    );
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const { secret, generated } =
+    givenSecret !== undefined ? { secret: givenSecret, generated: false } : readOrCreateSecret(dataDir);
+
+  return Object.freeze({
+    port,
+    host,
+    publicUrl,
+    dataDir,
+    databaseUrl,
+    secret,
+    secretGenerated: generated,
+    smtpUrl,
+    mailFrom,
+    bootstrapApiKey,
+    logLevel,
+    trustProxy,
+  });
+}
+
+function parsePort(raw: string, problems: string[]): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    problems.push(`PORT="${raw}" is not a port number; use a whole number from 1 to 65535, e.g. PORT=3000`);
+    return 3000;
+  }
+  return n;
+}
+
+/** Keeps the generated secret in the data directory (mode 0600) so codes survive restarts. */
+function readOrCreateSecret(dataDir: string): { secret: string; generated: boolean } {
+  const file = path.join(dataDir, SECRET_FILE);
+  if (existsSync(file)) {
+    const secret = readFileSync(file, 'utf8').trim();
+    if (secret.length >= MIN_SECRET_LENGTH) return { secret, generated: true };
+    throw new ConfigError([
+      `${file} holds a secret shorter than ${MIN_SECRET_LENGTH} characters; delete it or set ADMIT_SECRET`,
+    ]);
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return { secret, generated: true };
+}
+
+export const secretFileName = SECRET_FILE;

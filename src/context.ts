@@ -1,0 +1,22 @@
+import type { Config } from './config.ts';
+import type { Db, DialectName } from './db/database.ts';
+import type { Keys } from './keys.ts';
+
+/** What every service needs, built once by main.ts (or the test harness) and passed explicitly. */
+export interface Deps {
+  readonly db: Db;
+  readonly dialect: DialectName;
+  readonly config: Config;
+  readonly keys: Keys;
+  /** The current instant; tests move it to see expiry without waiting. */
+  readonly now: () => Date;
+}
+
+/** Who does something, recorded on audit events. */
+export interface Actor {
+  readonly type: 'user' | 'contact' | 'system';
+  readonly id: string | null;
+  readonly ip: string | null;
+}
+
+export const systemActor: Actor = Object.freeze({ type: 'system', id: null, ip: null });

@@ -1,0 +1,32 @@
+import { type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Db } from './database.ts';
+import * as initial from './migrations/2026-11-22T0400_initial.ts';
+
+/** Every migration, in order. Names are timestamps; a migration, once landed, never changes. */
+const migrations: Record<string, Migration> = {
+  '2026-11-22T0400_initial': initial,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export function migrator(db: Db): Migrator {
+  return new Migrator({
+    db,
+    provider,
+    migrationTableName: 'admit_migrations',
+    migrationLockTableName: 'admit_migrations_lock',
+  });
+}
+
+/** Brings the schema up to date; throws with the failing migration's error. Returns the names applied. */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const { error, results } = await migrator(db).migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** True when every known migration has been applied (readiness). */
+export async function isSchemaCurrent(db: Db): Promise<boolean> {
+  const all = await migrator(db).getMigrations();
+  return all.every((m) => m.executedAt !== undefined);
+}

@@ -1,0 +1,30 @@
+import { AppError } from '../errors.ts';
+
+/**
+ * Cursor paging over UUIDv7 ids, newest first. A cursor is the last id of a page, opaque to
+ * clients (base64url). Repositories fetch `limit + 1` rows and hand them to `toPage`.
+ */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 500;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!UUID.test(id))
+    throw new AppError('INVALID_CURSOR', 'The cursor is not one this API returned; start again without it.');
+  return id;
+}
+
+export function toPage<T extends { id: string }>(rows: T[], limit: number): Page<T> {
+  if (rows.length <= limit) return { items: rows, nextCursor: null };
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1] as T;
+  return { items, nextCursor: Buffer.from(last.id, 'utf8').toString('base64url') };
+}

@@ -1,0 +1,200 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Table types as the drivers see them. Instants are written as ISO-8601 strings and read as
+ * strings (SQLite) or Dates (PostgreSQL); booleans are written as 0/1 and read as 0/1 or
+ * true/false; JSON is written as text and read as text or an object. The row mappers
+ * (`src/db/values.ts`) turn them into domain values in one place.
+ */
+export type Instant = ColumnType<string | Date, string, string>;
+export type NullableInstant = ColumnType<string | Date | null, string | null, string | null>;
+export type Bool = ColumnType<number | boolean, number, number>;
+export type Json = ColumnType<unknown, string, string>;
+
+export interface WebsitesTable {
+  id: string;
+  name: string;
+  slug: string;
+  base_url: string | null;
+  settings: Json;
+  existing_user_path: string | null;
+  redirect_path: string | null;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface WebRolesTable {
+  id: string;
+  website_id: string;
+  name: string;
+  description: string | null;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface AccountsTable {
+  id: string;
+  name: string;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface ContactsTable {
+  id: string;
+  first_name: string;
+  last_name: string;
+  email: string | null;
+  email_normalized: string | null;
+  email2: string | null;
+  email3: string | null;
+  parent_account_id: string | null;
+  username: string | null;
+  username_normalized: string | null;
+  password_hash: string | null;
+  login_enabled: Bool;
+  email_confirmed: Bool;
+  last_sign_in_at: NullableInstant;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface ContactWebRolesTable {
+  contact_id: string;
+  web_role_id: string;
+  created_at: Instant;
+}
+
+export interface ExternalLoginsTable {
+  id: string;
+  contact_id: string;
+  provider: string;
+  subject: string;
+  created_at: Instant;
+}
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  email: string;
+  email_normalized: string;
+  role: 'admin' | 'operator';
+  disabled: Bool;
+  password_hash: string | null;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  user_id: string;
+  name: string;
+  prefix: string;
+  secret_hash: string;
+  last_used_at: NullableInstant;
+  created_at: Instant;
+}
+
+export interface WorkflowsTable {
+  id: string;
+  key: string | null;
+  name: string;
+  active: Bool;
+  version: Generated<number>;
+  steps: Json;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface InvitationsTable {
+  id: string;
+  name: string;
+  type: 'single' | 'group';
+  website_id: string;
+  owner_id: string;
+  inviter_contact_id: string | null;
+  expires_at: NullableInstant;
+  assign_to_account_id: string | null;
+  redemption_workflow_id: string | null;
+  max_redemptions: number;
+  redemption_count: number;
+  state: 'active' | 'inactive';
+  status_reason: 'new' | 'sent' | 'redeemed' | 'inactive';
+  code_hash: string;
+  code_version: number;
+  last_sent_at: NullableInstant;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface InvitationInvitedContactsTable {
+  invitation_id: string;
+  contact_id: string;
+}
+
+export interface InvitationWebRolesTable {
+  invitation_id: string;
+  web_role_id: string;
+}
+
+export interface InvitationRedeemedContactsTable {
+  invitation_id: string;
+  contact_id: string;
+  redeemed_at: Instant;
+}
+
+export interface InviteRedemptionsTable {
+  id: string;
+  invitation_id: string;
+  contact_id: string;
+  username: string | null;
+  method: 'register' | 'signin' | 'external';
+  ip_address: string | null;
+  user_agent: string | null;
+  created_at: Instant;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  actor_type: 'user' | 'contact' | 'system';
+  actor_id: string | null;
+  action: string;
+  entity_type: string;
+  entity_id: string;
+  data: Json;
+  ip_address: string | null;
+  created_at: Instant;
+}
+
+export interface JobsTable {
+  id: string;
+  type: string;
+  payload: Json;
+  status: 'queued' | 'running' | 'succeeded' | 'dead';
+  run_at: Instant;
+  attempts: number;
+  max_attempts: number;
+  locked_by: string | null;
+  locked_until: NullableInstant;
+  last_error: string | null;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface Database {
+  websites: WebsitesTable;
+  web_roles: WebRolesTable;
+  accounts: AccountsTable;
+  contacts: ContactsTable;
+  contact_web_roles: ContactWebRolesTable;
+  external_logins: ExternalLoginsTable;
+  users: UsersTable;
+  api_keys: ApiKeysTable;
+  workflows: WorkflowsTable;
+  invitations: InvitationsTable;
+  invitation_invited_contacts: InvitationInvitedContactsTable;
+  invitation_web_roles: InvitationWebRolesTable;
+  invitation_redeemed_contacts: InvitationRedeemedContactsTable;
+  invite_redemptions: InviteRedemptionsTable;
+  audit_events: AuditEventsTable;
+  jobs: JobsTable;
+}

@@ -1,0 +1,61 @@
+/**
+ * The one catalogue of errors Admit reports. Services throw `AppError`s; the HTTP layer turns them
+ * into problem+json (API) or an error page (portal). Codes are stable: clients may switch on them.
+ */
+export const errorCatalogue = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  MALFORMED_JSON: { status: 400, title: 'The body is not valid JSON' },
+  INVALID_CURSOR: { status: 400, title: 'The cursor is not valid' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication is required' },
+  FORBIDDEN: { status: 403, title: 'Not allowed' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  CONFLICT: { status: 409, title: 'Conflict' },
+  SLUG_TAKEN: { status: 409, title: 'The slug is already used by another website' },
+  WEB_ROLE_NAME_TAKEN: { status: 409, title: 'The website already has a web role with this name' },
+  USERNAME_TAKEN: { status: 409, title: 'The username is already taken' },
+  EMAIL_TAKEN: { status: 409, title: 'The email already belongs to a user' },
+  IN_USE: { status: 409, title: 'The record is still referenced' },
+  INVITATION_REDEEMED: { status: 409, title: 'The invitation has been redeemed' },
+  INVITATION_NOT_REDEEMABLE: { status: 422, title: 'The invitation code is not valid' },
+  ACCOUNT_EXISTS: { status: 409, title: 'An account already exists for this email or username' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The content type is not supported' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  INTERNAL: { status: 500, title: 'Something went wrong on our side' },
+  UNAVAILABLE: { status: 503, title: 'Not ready' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export interface FieldError {
+  /** JSON pointer of the offending field, e.g. `/webRoleIds/0`; empty for the whole body. */
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(detail);
+    this.name = 'AppError';
+    this.status = errorCatalogue[code].status;
+  }
+}
+
+export const notFound = (what: string, id: string) => new AppError('NOT_FOUND', `No ${what} with id ${id}.`);
+
+/** One or more field problems: a 400 VALIDATION_FAILED listing each. */
+export const invalid = (path: string, message: string) =>
+  new AppError('VALIDATION_FAILED', message, [{ path, message }]);
+
+/**
+ * The uniform failure of any code (unknown, expired, used up, inactive, other website, wrong
+ * contact) so codes cannot be probed. The message is the one the portal shows.
+ */
+export const INVALID_CODE_MESSAGE =
+  "This invitation code isn't valid. It may have expired or already been used. Ask the person who invited you for a new one.";
+export const notRedeemable = () => new AppError('INVITATION_NOT_REDEEMABLE', INVALID_CODE_MESSAGE);

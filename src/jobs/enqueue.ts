@@ -1,0 +1,43 @@
+import type { Conn } from '../db/database.ts';
+import { json } from '../db/values.ts';
+import { newId } from '../ids.ts';
+
+/**
+ * Writes a job row inside the caller's transaction (the transactional outbox): the work exists if
+ * and only if the change that asked for it committed. Workers claim rows after commit.
+ */
+export interface JobRequest {
+  type: string;
+  payload: Record<string, unknown>;
+  /** Not before this instant (default: now). */
+  runAt?: string;
+  maxAttempts?: number;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 10;
+
+export async function enqueue(
+  trx: Conn,
+  now: Date,
+  jobs: JobRequest | readonly JobRequest[],
+): Promise<string[]> {
+  const list = Array.isArray(jobs) ? (jobs as readonly JobRequest[]) : [jobs as JobRequest];
+  if (list.length === 0) return [];
+  const at = now.toISOString();
+  const rows = list.map((j) => ({
+    id: newId(),
+    type: j.type,
+    payload: json(j.payload),
+    status: 'queued' as const,
+    run_at: j.runAt ?? at,
+    attempts: 0,
+    max_attempts: j.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    locked_by: null,
+    locked_until: null,
+    last_error: null,
+    created_at: at,
+    updated_at: at,
+  }));
+  await trx.insertInto('jobs').values(rows).execute();
+  return rows.map((r) => r.id);
+}

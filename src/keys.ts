@@ -1,0 +1,26 @@
+import { createHmac, hkdfSync } from 'node:crypto';
+
+/**
+ * Purpose-bound keys derived from ADMIT_SECRET with HKDF-SHA-256, so one secret never serves two
+ * purposes. Changing ADMIT_SECRET invalidates every invitation code and API key.
+ */
+export interface Keys {
+  /** Derives invitation codes from (invitation id, code version). */
+  readonly invitationCode: Buffer;
+  /** Keys the stored lookup hash of an invitation code. */
+  readonly invitationCodeLookup: Buffer;
+  /** Keys the stored hash of an API key. */
+  readonly apiKey: Buffer;
+}
+
+export function deriveKeys(secret: string): Keys {
+  const derive = (info: string) => Buffer.from(hkdfSync('sha256', secret, 'admit', info, 32));
+  return Object.freeze({
+    invitationCode: derive('invitation-code'),
+    invitationCodeLookup: derive('invitation-code-lookup'),
+    apiKey: derive('api-key'),
+  });
+}
+
+export const hmacHex = (key: Buffer, data: string): string =>
+  createHmac('sha256', key).update(data).digest('hex');

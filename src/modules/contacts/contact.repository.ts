@@ -1,0 +1,219 @@
+import { type Selectable, sql } from 'kysely';
+import type { Conn } from '../../db/database.ts';
+import type { ContactsTable } from '../../db/schema.ts';
+import { bool, flag, instant, likeContains } from '../../db/values.ts';
+
+/** A contact as stored, without its web roles and external logins (see `Contact` in the service). */
+export interface ContactRow {
+  id: string;
+  firstName: string;
+  lastName: string;
+  email: string | null;
+  email2: string | null;
+  email3: string | null;
+  parentAccountId: string | null;
+  username: string | null;
+  loginEnabled: boolean;
+  emailConfirmed: boolean;
+  lastSignInAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const toContact = (r: Selectable<ContactsTable>): ContactRow => ({
+  id: r.id,
+  firstName: r.first_name,
+  lastName: r.last_name,
+  email: r.email,
+  email2: r.email2,
+  email3: r.email3,
+  parentAccountId: r.parent_account_id,
+  username: r.username,
+  loginEnabled: flag(r.login_enabled),
+  emailConfirmed: flag(r.email_confirmed),
+  lastSignInAt: instant(r.last_sign_in_at),
+  createdAt: instant(r.created_at),
+  updatedAt: instant(r.updated_at),
+});
+
+const lower = (s: string | null) => (s === null ? null : s.toLowerCase());
+
+const columns = (c: ContactRow) => ({
+  first_name: c.firstName,
+  last_name: c.lastName,
+  email: c.email,
+  email_normalized: lower(c.email),
+  email2: c.email2,
+  email3: c.email3,
+  parent_account_id: c.parentAccountId,
+  username: c.username,
+  username_normalized: lower(c.username),
+  login_enabled: bool(c.loginEnabled),
+  email_confirmed: bool(c.emailConfirmed),
+  last_sign_in_at: c.lastSignInAt,
+  updated_at: c.updatedAt,
+});
+
+export async function insertContacts(conn: Conn, contacts: readonly ContactRow[]): Promise<void> {
+  if (contacts.length === 0) return;
+  await conn
+    .insertInto('contacts')
+    .values(contacts.map((c) => ({ id: c.id, ...columns(c), password_hash: null, created_at: c.createdAt })))
+    .execute();
+}
+
+export async function updateContact(conn: Conn, c: ContactRow): Promise<void> {
+  await conn.updateTable('contacts').set(columns(c)).where('id', '=', c.id).execute();
+}
+
+export async function setPasswordHash(conn: Conn, id: string, passwordHash: string): Promise<void> {
+  await conn.updateTable('contacts').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+}
+
+export async function setParentAccount(conn: Conn, id: string, accountId: string, at: string): Promise<void> {
+  await conn
+    .updateTable('contacts')
+    .set({ parent_account_id: accountId, updated_at: at })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function deleteContact(conn: Conn, id: string): Promise<void> {
+  await conn.deleteFrom('contacts').where('id', '=', id).execute();
+}
+
+export async function findContact(conn: Conn, id: string): Promise<ContactRow | undefined> {
+  const r = await conn.selectFrom('contacts').selectAll().where('id', '=', id).executeTakeFirst();
+  return r && toContact(r);
+}
+
+export async function findContactsByIds(conn: Conn, ids: readonly string[]): Promise<ContactRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await conn.selectFrom('contacts').selectAll().where('id', 'in', ids).execute();
+  return rows.map(toContact);
+}
+
+export async function findContacts(
+  conn: Conn,
+  q: { search?: string; before?: string; limit: number },
+): Promise<ContactRow[]> {
+  let query = conn.selectFrom('contacts').selectAll().orderBy('id', 'desc').limit(q.limit);
+  if (q.before) query = query.where('id', '<', q.before);
+  if (q.search) {
+    const term = likeContains(q.search);
+    query = query.where(
+      sql<boolean>`(lower(first_name || ' ' || last_name) like ${term} escape '\\' or email_normalized like ${term} escape '\\')`,
+    );
+  }
+  return (await query.execute()).map(toContact);
+}
+
+export async function findContactByUsername(conn: Conn, username: string): Promise<ContactRow | undefined> {
+  const r = await conn
+    .selectFrom('contacts')
+    .selectAll()
+    .where('username_normalized', '=', username.toLowerCase())
+    .executeTakeFirst();
+  return r && toContact(r);
+}
+
+/** Contacts whose primary email is `email` (any case). */
+export async function findContactsByEmail(conn: Conn, email: string): Promise<ContactRow[]> {
+  const rows = await conn
+    .selectFrom('contacts')
+    .selectAll()
+    .where('email_normalized', '=', email.toLowerCase())
+    .execute();
+  return rows.map(toContact);
+}
+
+/** The subset of `emails` (lower-cased) that some contact already has as primary email. */
+export async function findExistingEmails(conn: Conn, emails: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < emails.length; i += 500) {
+    const chunk = emails.slice(i, i + 500);
+    const rows = await conn
+      .selectFrom('contacts')
+      .select('email_normalized')
+      .where('email_normalized', 'in', chunk)
+      .execute();
+    for (const r of rows) if (r.email_normalized) found.add(r.email_normalized);
+  }
+  return found;
+}
+
+export async function findWebRoleIdsOfContacts(
+  conn: Conn,
+  ids: readonly string[],
+): Promise<Map<string, string[]>> {
+  const map = new Map<string, string[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return map;
+  const rows = await conn
+    .selectFrom('contact_web_roles')
+    .select(['contact_id', 'web_role_id'])
+    .where('contact_id', 'in', ids)
+    .orderBy('web_role_id')
+    .execute();
+  for (const r of rows) map.get(r.contact_id)?.push(r.web_role_id);
+  return map;
+}
+
+export async function findExternalLoginsOfContacts(
+  conn: Conn,
+  ids: readonly string[],
+): Promise<Map<string, { provider: string; subject: string }[]>> {
+  const map = new Map<string, { provider: string; subject: string }[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return map;
+  const rows = await conn
+    .selectFrom('external_logins')
+    .select(['contact_id', 'provider', 'subject'])
+    .where('contact_id', 'in', ids)
+    .orderBy('id')
+    .execute();
+  for (const r of rows) map.get(r.contact_id)?.push({ provider: r.provider, subject: r.subject });
+  return map;
+}
+
+/** Adds roles the contact does not hold yet; roles it holds are left alone. */
+export async function addContactWebRoles(
+  conn: Conn,
+  contactId: string,
+  roleIds: readonly string[],
+  at: string,
+): Promise<void> {
+  if (roleIds.length === 0) return;
+  await conn
+    .insertInto('contact_web_roles')
+    .values(roleIds.map((web_role_id) => ({ contact_id: contactId, web_role_id, created_at: at })))
+    .onConflict((oc) => oc.columns(['contact_id', 'web_role_id']).doNothing())
+    .execute();
+}
+
+export async function removeContactWebRoles(
+  conn: Conn,
+  contactId: string,
+  keep: readonly string[],
+): Promise<void> {
+  let query = conn.deleteFrom('contact_web_roles').where('contact_id', '=', contactId);
+  if (keep.length > 0) query = query.where('web_role_id', 'not in', keep);
+  await query.execute();
+}
+
+/** True when an invitation invites, was redeemed by, or names as inviter this contact. */
+export async function isContactInInvitations(conn: Conn, id: string): Promise<boolean> {
+  const checks = [
+    conn.selectFrom('invitation_invited_contacts').select('contact_id').where('contact_id', '=', id).limit(1),
+    conn
+      .selectFrom('invitation_redeemed_contacts')
+      .select('contact_id')
+      .where('contact_id', '=', id)
+      .limit(1),
+    conn
+      .selectFrom('invitations')
+      .select('inviter_contact_id as contact_id')
+      .where('inviter_contact_id', '=', id)
+      .limit(1),
+  ];
+  for (const q of checks) if (await q.executeTakeFirst()) return true;
+  return false;
+}

@@ -1,0 +1,106 @@
+import { Type } from '@sinclair/typebox';
+import type { Deps } from '../../context.ts';
+import type { ApiApp } from '../../http/api.ts';
+import { actorOf } from '../../http/auth.ts';
+import { IdParams, ListQuery, PageOf, problems } from '../../http/schemas.ts';
+import { importContactsCsv } from './contact.import.ts';
+import * as schemas from './contact.schemas.ts';
+import * as service from './contact.service.ts';
+
+const tags = ['Contacts'];
+/** A CSV of 100,000 contacts is about 10 MB. */
+const CSV_BODY_LIMIT = 32 * 1024 * 1024;
+
+export async function contactRoutes(app: ApiApp, deps: Deps): Promise<void> {
+  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: CSV_BODY_LIMIT }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  app.post(
+    '/contacts',
+    {
+      schema: {
+        tags,
+        summary: 'Create a contact',
+        body: schemas.CreateContact,
+        response: { 201: schemas.Contact, ...problems(400, 409) },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await service.createContact(deps, actorOf(req), req.body)),
+  );
+  app.get(
+    '/contacts',
+    {
+      schema: {
+        tags,
+        summary: 'List or search contacts (name or primary email)',
+        querystring: Type.Object({ ...ListQuery, search: Type.Optional(Type.String({ maxLength: 200 })) }),
+        response: { 200: PageOf(schemas.Contact), ...problems(400) },
+      },
+    },
+    async (req) =>
+      service.listContacts(deps, {
+        search: req.query.search,
+        limit: req.query.limit ?? 50,
+        cursor: req.query.cursor,
+      }),
+  );
+  app.get(
+    '/contacts/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Read a contact',
+        params: IdParams,
+        response: { 200: schemas.Contact, ...problems(404) },
+      },
+    },
+    async (req) => service.getContact(deps, req.params.id),
+  );
+  app.patch(
+    '/contacts/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Edit a contact',
+        params: IdParams,
+        body: schemas.UpdateContact,
+        response: { 200: schemas.Contact, ...problems(400, 404, 409) },
+      },
+    },
+    async (req) => service.updateContact(deps, actorOf(req), req.params.id, req.body),
+  );
+  app.delete(
+    '/contacts/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a contact no invitation refers to',
+        params: IdParams,
+        response: { 204: Type.Null(), ...problems(404, 409) },
+      },
+    },
+    async (req, reply) => {
+      await service.deleteContact(deps, actorOf(req), req.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+  app.post(
+    '/contacts/import',
+    {
+      bodyLimit: CSV_BODY_LIMIT,
+      schema: {
+        tags,
+        summary: 'Import contacts from CSV (text/csv); reports each line',
+        description:
+          'Columns: firstName, lastName, email, email2, email3, parentAccountId. Lines whose email already exists are skipped.',
+        response: { 200: schemas.ImportReport, ...problems(400, 413, 415) },
+      },
+    },
+    async (req) => {
+      if (typeof req.body !== 'string')
+        throw Object.assign(new Error('text/csv expected'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
+      return importContactsCsv(deps, actorOf(req), req.body);
+    },
+  );
+}

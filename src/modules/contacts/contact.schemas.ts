@@ -1,0 +1,73 @@
+import { Type } from '@sinclair/typebox';
+import { Email, Id, Instant, Name, Nullable } from '../../http/schemas.ts';
+
+const Username = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: '^[^\\s\\u0000-\\u001F\\u007F]+$',
+  description: 'Sign-in name; no spaces',
+});
+
+export const Contact = Type.Object({
+  id: Id,
+  firstName: Type.String(),
+  lastName: Type.String(),
+  email: Nullable(Type.String()),
+  email2: Nullable(Type.String()),
+  email3: Nullable(Type.String()),
+  parentAccountId: Nullable(Id),
+  username: Nullable(Type.String()),
+  loginEnabled: Type.Boolean(),
+  emailConfirmed: Type.Boolean(),
+  webRoleIds: Type.Array(Id),
+  externalLogins: Type.Array(Type.Object({ provider: Type.String(), subject: Type.String() })),
+  lastSignInAt: Nullable(Instant),
+  createdAt: Instant,
+  updatedAt: Instant,
+});
+
+const contactFields = {
+  firstName: Name(100),
+  lastName: Name(100),
+  email: Type.Optional(Nullable(Email)),
+  email2: Type.Optional(Nullable(Email)),
+  email3: Type.Optional(Nullable(Email)),
+  parentAccountId: Type.Optional(Nullable(Id)),
+  username: Type.Optional(Nullable(Username)),
+  loginEnabled: Type.Optional(Type.Boolean()),
+  webRoleIds: Type.Optional(Type.Array(Id, { maxItems: 500, uniqueItems: true })),
+};
+
+export const CreateContact = Type.Object(contactFields, { additionalProperties: false });
+export const UpdateContact = Type.Partial(CreateContact, { additionalProperties: false, minProperties: 1 });
+
+/** One CSV line: the import's columns, as text. */
+export const ContactCsvRow = Type.Object(
+  {
+    firstName: Name(100),
+    lastName: Name(100),
+    email: Type.Optional(Email),
+    email2: Type.Optional(Email),
+    email3: Type.Optional(Email),
+    parentAccountId: Type.Optional(Id),
+  },
+  { additionalProperties: false },
+);
+
+export const ImportReport = Type.Object({
+  created: Type.Integer(),
+  skipped: Type.Integer(),
+  failed: Type.Integer(),
+  lines: Type.Array(
+    Type.Object({
+      line: Type.Integer({ description: 'Line number in the file; the header is line 1' }),
+      status: Type.Union([Type.Literal('created'), Type.Literal('skipped'), Type.Literal('failed')]),
+      contactId: Type.Optional(Id),
+      errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    }),
+  ),
+});
+
+export const Account = Type.Object({ id: Id, name: Type.String(), createdAt: Instant, updatedAt: Instant });
+export const CreateAccount = Type.Object({ name: Name() }, { additionalProperties: false });
+export const UpdateAccount = Type.Object({ name: Name() }, { additionalProperties: false });

@@ -1,0 +1,239 @@
+import type { Actor, Deps } from '../../context.ts';
+import { type Conn, isUniqueViolation } from '../../db/database.ts';
+import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
+import { AppError, type FieldError, invalid, notFound } from '../../errors.ts';
+import { newId } from '../../ids.ts';
+import { recordAudit } from '../events/audit.service.ts';
+import { findWebRolesByIds } from '../websites/website.service.ts';
+import * as accounts from './account.repository.ts';
+import type { ContactRow } from './contact.repository.ts';
+import * as repo from './contact.repository.ts';
+
+export interface Contact extends ContactRow {
+  webRoleIds: string[];
+  externalLogins: { provider: string; subject: string }[];
+}
+
+export interface ContactInput {
+  firstName: string;
+  lastName: string;
+  email?: string | null;
+  email2?: string | null;
+  email3?: string | null;
+  parentAccountId?: string | null;
+  username?: string | null;
+  loginEnabled?: boolean;
+  webRoleIds?: string[];
+}
+
+/** Adds web roles and external logins to rows; one query each, whatever the number of rows. */
+export async function withRelations(conn: Conn, rows: readonly ContactRow[]): Promise<Contact[]> {
+  const ids = rows.map((r) => r.id);
+  const [roles, logins] = await Promise.all([
+    repo.findWebRoleIdsOfContacts(conn, ids),
+    repo.findExternalLoginsOfContacts(conn, ids),
+  ]);
+  return rows.map((r) => ({
+    ...r,
+    webRoleIds: roles.get(r.id) ?? [],
+    externalLogins: logins.get(r.id) ?? [],
+  }));
+}
+
+async function checkReferences(conn: Conn, input: Partial<ContactInput>): Promise<void> {
+  const errors: FieldError[] = [];
+  if (input.parentAccountId && !(await accounts.findAccount(conn, input.parentAccountId))) {
+    errors.push({ path: '/parentAccountId', message: `No account with id ${input.parentAccountId}.` });
+  }
+  if (input.webRoleIds && input.webRoleIds.length > 0) {
+    const found = new Set((await findWebRolesByIds(conn, input.webRoleIds)).map((r) => r.id));
+    input.webRoleIds.forEach((id, i) => {
+      if (!found.has(id)) errors.push({ path: `/webRoleIds/${i}`, message: `No web role with id ${id}.` });
+    });
+  }
+  if (errors.length > 0)
+    throw new AppError('VALIDATION_FAILED', errors.map((e) => e.message).join(' '), errors);
+}
+
+async function usernameConflict<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isUniqueViolation(err))
+      throw new AppError('USERNAME_TAKEN', 'Another contact already has this username.');
+    throw err;
+  }
+}
+
+export async function createContact(deps: Deps, actor: Actor, input: ContactInput): Promise<Contact> {
+  const now = deps.now().toISOString();
+  const row: ContactRow = {
+    id: newId(),
+    firstName: input.firstName,
+    lastName: input.lastName,
+    email: input.email ?? null,
+    email2: input.email2 ?? null,
+    email3: input.email3 ?? null,
+    parentAccountId: input.parentAccountId ?? null,
+    username: input.username ?? null,
+    loginEnabled: input.loginEnabled ?? false,
+    emailConfirmed: false,
+    lastSignInAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const roleIds = [...new Set(input.webRoleIds ?? [])];
+  await usernameConflict(() =>
+    deps.db.transaction().execute(async (trx) => {
+      await checkReferences(trx, input);
+      await repo.insertContacts(trx, [row]);
+      await repo.addContactWebRoles(trx, row.id, roleIds, now);
+      await recordAudit(
+        trx,
+        deps,
+        actor,
+        'contact.created',
+        { type: 'contact', id: row.id },
+        { webRoleIds: roleIds },
+      );
+    }),
+  );
+  return { ...row, webRoleIds: roleIds.sort(), externalLogins: [] };
+}
+
+export async function getContact(deps: Deps, id: string, conn: Conn = deps.db): Promise<Contact> {
+  const row = await repo.findContact(conn, id);
+  if (!row) throw notFound('contact', id);
+  const [contact] = await withRelations(conn, [row]);
+  return contact as Contact;
+}
+
+export async function listContacts(
+  deps: Deps,
+  q: { search?: string; limit: number; cursor?: string },
+): Promise<Page<Contact>> {
+  const rows = await repo.findContacts(deps.db, {
+    search: q.search,
+    before: decodeCursor(q.cursor),
+    limit: q.limit + 1,
+  });
+  const page = toPage(rows, q.limit);
+  return { items: await withRelations(deps.db, page.items), nextCursor: page.nextCursor };
+}
+
+export async function updateContact(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+  patch: Partial<ContactInput>,
+): Promise<Contact> {
+  return usernameConflict(() =>
+    deps.db.transaction().execute(async (trx) => {
+      const current = await repo.findContact(trx, id);
+      if (!current) throw notFound('contact', id);
+      await checkReferences(trx, patch);
+      const pick = <K extends keyof ContactRow>(k: K & keyof ContactInput) =>
+        (patch[k] === undefined ? current[k] : patch[k]) as ContactRow[K];
+      const emailChanged =
+        patch.email !== undefined &&
+        (patch.email ?? '').toLowerCase() !== (current.email ?? '').toLowerCase();
+      const next: ContactRow = {
+        ...current,
+        firstName: pick('firstName'),
+        lastName: pick('lastName'),
+        email: pick('email'),
+        email2: pick('email2'),
+        email3: pick('email3'),
+        parentAccountId: pick('parentAccountId'),
+        username: pick('username'),
+        loginEnabled: pick('loginEnabled'),
+        emailConfirmed: emailChanged ? false : current.emailConfirmed,
+        updatedAt: deps.now().toISOString(),
+      };
+      await repo.updateContact(trx, next);
+      if (patch.webRoleIds !== undefined) {
+        const roleIds = [...new Set(patch.webRoleIds)];
+        await repo.removeContactWebRoles(trx, id, roleIds);
+        await repo.addContactWebRoles(trx, id, roleIds, next.updatedAt);
+      }
+      await recordAudit(
+        trx,
+        deps,
+        actor,
+        'contact.updated',
+        { type: 'contact', id },
+        { fields: Object.keys(patch) },
+      );
+      return getContact(deps, id, trx);
+    }),
+  );
+}
+
+/** Deletes a contact no invitation refers to (409 IN_USE otherwise: the history must stay whole). */
+export async function deleteContact(deps: Deps, actor: Actor, id: string): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    const current = await repo.findContact(trx, id);
+    if (!current) throw notFound('contact', id);
+    if (await repo.isContactInInvitations(trx, id)) {
+      throw new AppError(
+        'IN_USE',
+        'Invitations refer to this contact; delete those invitations first, or keep the contact.',
+      );
+    }
+    await repo.deleteContact(trx, id);
+    await recordAudit(trx, deps, actor, 'contact.deleted', { type: 'contact', id }, {});
+  });
+}
+
+/**
+ * The rule "every referenced contact exists" for other modules: the rows, in the order asked, or a
+ * VALIDATION_FAILED naming each missing id at `path/i`.
+ */
+export async function requireContacts(
+  conn: Conn,
+  ids: readonly string[],
+  path: string,
+): Promise<ContactRow[]> {
+  const rows = await repo.findContactsByIds(conn, ids);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const errors: FieldError[] = [];
+  ids.forEach((id, i) => {
+    if (!byId.has(id)) errors.push({ path: `${path}/${i}`, message: `No contact with id ${id}.` });
+  });
+  if (errors.length > 0)
+    throw new AppError('VALIDATION_FAILED', errors.map((e) => e.message).join(' '), errors);
+  return ids.map((id) => byId.get(id) as ContactRow);
+}
+
+export async function requireAccount(conn: Conn, id: string, path: string): Promise<void> {
+  if (!(await accounts.findAccount(conn, id))) throw invalid(path, `No account with id ${id}.`);
+}
+
+export const findContactRow = (conn: Conn, id: string) => repo.findContact(conn, id);
+export const findContactsByEmail = (conn: Conn, email: string) => repo.findContactsByEmail(conn, email);
+export const findContactByUsername = (conn: Conn, username: string) =>
+  repo.findContactByUsername(conn, username);
+
+/**
+ * Writes a contact row as it is after registration or redemption (inside the caller's transaction).
+ * With `passwordHash`, the contact's password is set too.
+ */
+export async function saveContactRow(
+  trx: Conn,
+  row: ContactRow,
+  options: { isNew: boolean; passwordHash?: string },
+): Promise<void> {
+  if (options.isNew) await repo.insertContacts(trx, [row]);
+  else await repo.updateContact(trx, row);
+  if (options.passwordHash !== undefined) await repo.setPasswordHash(trx, row.id, options.passwordHash);
+}
+
+/** What redemption grants a contact: the parent account (when set) and web roles (added). */
+export async function grantToContact(
+  trx: Conn,
+  contactId: string,
+  grant: { accountId: string | null; webRoleIds: readonly string[]; at: string },
+): Promise<void> {
+  if (grant.accountId !== null) await repo.setParentAccount(trx, contactId, grant.accountId, grant.at);
+  await repo.addContactWebRoles(trx, contactId, grant.webRoleIds, grant.at);
+}

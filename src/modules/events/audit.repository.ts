@@ -1,0 +1,54 @@
+import type { Selectable } from 'kysely';
+import type { Conn } from '../../db/database.ts';
+import type { AuditEventsTable } from '../../db/schema.ts';
+import { instant, json, parsed } from '../../db/values.ts';
+
+export interface AuditEvent {
+  id: string;
+  actor: { type: 'user' | 'contact' | 'system'; id: string | null };
+  action: string;
+  entityType: string;
+  entityId: string;
+  data: Record<string, unknown>;
+  ipAddress: string | null;
+  createdAt: string;
+}
+
+const toAuditEvent = (r: Selectable<AuditEventsTable>): AuditEvent => ({
+  id: r.id,
+  actor: { type: r.actor_type, id: r.actor_id },
+  action: r.action,
+  entityType: r.entity_type,
+  entityId: r.entity_id,
+  data: parsed(r.data),
+  ipAddress: r.ip_address,
+  createdAt: instant(r.created_at),
+});
+
+export async function insertAuditEvent(conn: Conn, e: AuditEvent): Promise<void> {
+  await conn
+    .insertInto('audit_events')
+    .values({
+      id: e.id,
+      actor_type: e.actor.type,
+      actor_id: e.actor.id,
+      action: e.action,
+      entity_type: e.entityType,
+      entity_id: e.entityId,
+      data: json(e.data),
+      ip_address: e.ipAddress,
+      created_at: e.createdAt,
+    })
+    .execute();
+}
+
+export async function findAuditEvents(
+  conn: Conn,
+  q: { entityType?: string; entityId?: string; before?: string; limit: number },
+): Promise<AuditEvent[]> {
+  let query = conn.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(q.limit);
+  if (q.entityType) query = query.where('entity_type', '=', q.entityType);
+  if (q.entityId) query = query.where('entity_id', '=', q.entityId);
+  if (q.before) query = query.where('id', '<', q.before);
+  return (await query.execute()).map(toAuditEvent);
+}

@@ -1,0 +1,40 @@
+import type { Actor, Deps } from '../../context.ts';
+import type { Conn } from '../../db/database.ts';
+import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
+import { newId } from '../../ids.ts';
+import { type AuditEvent, findAuditEvents, insertAuditEvent } from './audit.repository.ts';
+
+export type { AuditEvent };
+
+/**
+ * Records one audit event inside the caller's transaction, so the trail and the change commit
+ * together. `data` must never hold a secret (code, password, key): callers pass what changed.
+ */
+export async function recordAudit(
+  trx: Conn,
+  deps: Pick<Deps, 'now'>,
+  actor: Actor,
+  action: string,
+  entity: { type: string; id: string },
+  data: Record<string, unknown> = {},
+): Promise<void> {
+  await insertAuditEvent(trx, {
+    id: newId(),
+    actor: { type: actor.type, id: actor.id },
+    action,
+    entityType: entity.type,
+    entityId: entity.id,
+    data,
+    ipAddress: actor.ip,
+    createdAt: deps.now().toISOString(),
+  });
+}
+
+export async function listAuditEvents(
+  deps: Deps,
+  q: { entityType?: string; entityId?: string; limit: number; cursor?: string },
+): Promise<Page<AuditEvent>> {
+  const before = decodeCursor(q.cursor);
+  const rows = await findAuditEvents(deps.db, { ...q, before, limit: q.limit + 1 });
+  return toPage(rows, q.limit);
+}

@@ -1,0 +1,348 @@
+import { type ExpressionBuilder, type Selectable, sql } from 'kysely';
+import type { Conn } from '../../db/database.ts';
+import type { Database, InvitationsTable, InviteRedemptionsTable } from '../../db/schema.ts';
+import { instant, likeContains } from '../../db/values.ts';
+import type { InvitationState, InvitationStatus, InvitationType, StatusReason } from './invitation.rules.ts';
+
+/** An invitation row, without its contact and role lists. */
+export interface InvitationRow {
+  id: string;
+  name: string;
+  type: InvitationType;
+  websiteId: string;
+  ownerId: string;
+  inviterContactId: string | null;
+  expiresAt: string | null;
+  assignToAccountId: string | null;
+  redemptionWorkflowId: string | null;
+  maxRedemptions: number;
+  redemptionCount: number;
+  state: InvitationState;
+  statusReason: StatusReason;
+  codeVersion: number;
+  lastSentAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface InviteRedemption {
+  id: string;
+  invitationId: string;
+  contactId: string;
+  username: string | null;
+  method: 'register' | 'signin' | 'external';
+  ipAddress: string | null;
+  userAgent: string | null;
+  createdAt: string;
+}
+
+export interface Relations {
+  invitedContactIds: string[];
+  webRoleIds: string[];
+  redeemedContactIds: string[];
+}
+
+const toRow = (r: Selectable<InvitationsTable>): InvitationRow => ({
+  id: r.id,
+  name: r.name,
+  type: r.type,
+  websiteId: r.website_id,
+  ownerId: r.owner_id,
+  inviterContactId: r.inviter_contact_id,
+  expiresAt: instant(r.expires_at),
+  assignToAccountId: r.assign_to_account_id,
+  redemptionWorkflowId: r.redemption_workflow_id,
+  maxRedemptions: r.max_redemptions,
+  redemptionCount: r.redemption_count,
+  state: r.state,
+  statusReason: r.status_reason,
+  codeVersion: r.code_version,
+  lastSentAt: instant(r.last_sent_at),
+  createdAt: instant(r.created_at),
+  updatedAt: instant(r.updated_at),
+});
+
+const toRedemption = (r: Selectable<InviteRedemptionsTable>): InviteRedemption => ({
+  id: r.id,
+  invitationId: r.invitation_id,
+  contactId: r.contact_id,
+  username: r.username,
+  method: r.method,
+  ipAddress: r.ip_address,
+  userAgent: r.user_agent,
+  createdAt: instant(r.created_at),
+});
+
+const editable = (i: InvitationRow) => ({
+  name: i.name,
+  owner_id: i.ownerId,
+  inviter_contact_id: i.inviterContactId,
+  expires_at: i.expiresAt,
+  assign_to_account_id: i.assignToAccountId,
+  redemption_workflow_id: i.redemptionWorkflowId,
+  max_redemptions: i.maxRedemptions,
+  state: i.state,
+  status_reason: i.statusReason,
+  updated_at: i.updatedAt,
+});
+
+export async function insertInvitation(conn: Conn, i: InvitationRow, codeHash: string): Promise<void> {
+  await conn
+    .insertInto('invitations')
+    .values({
+      id: i.id,
+      type: i.type,
+      website_id: i.websiteId,
+      redemption_count: i.redemptionCount,
+      code_hash: codeHash,
+      code_version: i.codeVersion,
+      last_sent_at: i.lastSentAt,
+      created_at: i.createdAt,
+      ...editable(i),
+    })
+    .execute();
+}
+
+export async function updateInvitation(conn: Conn, i: InvitationRow): Promise<void> {
+  await conn.updateTable('invitations').set(editable(i)).where('id', '=', i.id).execute();
+}
+
+export async function replaceInvitedContacts(
+  conn: Conn,
+  id: string,
+  contactIds: readonly string[],
+): Promise<void> {
+  await conn.deleteFrom('invitation_invited_contacts').where('invitation_id', '=', id).execute();
+  if (contactIds.length === 0) return;
+  await conn
+    .insertInto('invitation_invited_contacts')
+    .values(contactIds.map((contact_id) => ({ invitation_id: id, contact_id })))
+    .execute();
+}
+
+export async function replaceWebRoles(conn: Conn, id: string, roleIds: readonly string[]): Promise<void> {
+  await conn.deleteFrom('invitation_web_roles').where('invitation_id', '=', id).execute();
+  if (roleIds.length === 0) return;
+  await conn
+    .insertInto('invitation_web_roles')
+    .values(roleIds.map((web_role_id) => ({ invitation_id: id, web_role_id })))
+    .execute();
+}
+
+export async function findInvitation(conn: Conn, id: string): Promise<InvitationRow | undefined> {
+  const r = await conn.selectFrom('invitations').selectAll().where('id', '=', id).executeTakeFirst();
+  return r && toRow(r);
+}
+
+export async function findInvitationByCodeHash(
+  conn: Conn,
+  codeHash: string,
+): Promise<InvitationRow | undefined> {
+  const r = await conn
+    .selectFrom('invitations')
+    .selectAll()
+    .where('code_hash', '=', codeHash)
+    .executeTakeFirst();
+  return r && toRow(r);
+}
+
+/** The SQL form of `deriveStatus`, for filtering lists by derived status. */
+function statusCondition(status: InvitationStatus, now: string) {
+  return (eb: ExpressionBuilder<Database, 'invitations'>) => {
+    const active = eb('state', '=', 'active');
+    const notUsedUp = eb('redemption_count', '<', eb.ref('max_redemptions'));
+    const notExpired = eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]);
+    switch (status) {
+      case 'inactive':
+        return eb('state', '=', 'inactive');
+      case 'redeemed':
+        return eb.and([active, eb('redemption_count', '>=', eb.ref('max_redemptions'))]);
+      case 'expired':
+        return eb.and([active, notUsedUp, eb('expires_at', 'is not', null), eb('expires_at', '<=', now)]);
+      case 'new':
+        return eb.and([active, notUsedUp, notExpired, eb('status_reason', '=', 'new')]);
+      case 'sent':
+        return eb.and([active, notUsedUp, notExpired, eb('status_reason', '!=', 'new')]);
+    }
+  };
+}
+
+export async function findInvitations(
+  conn: Conn,
+  q: {
+    websiteId?: string;
+    contactId?: string;
+    status?: InvitationStatus;
+    search?: string;
+    before?: string;
+    limit: number;
+    now: string;
+  },
+): Promise<InvitationRow[]> {
+  let query = conn.selectFrom('invitations').selectAll().orderBy('id', 'desc').limit(q.limit);
+  if (q.before) query = query.where('id', '<', q.before);
+  if (q.websiteId) query = query.where('website_id', '=', q.websiteId);
+  if (q.status) query = query.where(statusCondition(q.status, q.now));
+  if (q.search) query = query.where(sql<boolean>`lower(name) like ${likeContains(q.search)} escape '\\'`);
+  if (q.contactId) {
+    const contactId = q.contactId;
+    query = query.where((eb) =>
+      eb.or([
+        eb(
+          'id',
+          'in',
+          eb
+            .selectFrom('invitation_invited_contacts')
+            .select('invitation_id')
+            .where('contact_id', '=', contactId),
+        ),
+        eb(
+          'id',
+          'in',
+          eb
+            .selectFrom('invitation_redeemed_contacts')
+            .select('invitation_id')
+            .where('contact_id', '=', contactId),
+        ),
+      ]),
+    );
+  }
+  return (await query.execute()).map(toRow);
+}
+
+/** The contact and role lists of many invitations, three queries in all. */
+export async function findRelations(conn: Conn, ids: readonly string[]): Promise<Map<string, Relations>> {
+  const map = new Map<string, Relations>(
+    ids.map((id) => [id, { invitedContactIds: [], webRoleIds: [], redeemedContactIds: [] }]),
+  );
+  if (ids.length === 0) return map;
+  const [invited, roles, redeemed] = await Promise.all([
+    conn
+      .selectFrom('invitation_invited_contacts')
+      .select(['invitation_id', 'contact_id'])
+      .where('invitation_id', 'in', ids)
+      .orderBy('contact_id')
+      .execute(),
+    conn
+      .selectFrom('invitation_web_roles')
+      .select(['invitation_id', 'web_role_id'])
+      .where('invitation_id', 'in', ids)
+      .orderBy('web_role_id')
+      .execute(),
+    conn
+      .selectFrom('invitation_redeemed_contacts')
+      .select(['invitation_id', 'contact_id'])
+      .where('invitation_id', 'in', ids)
+      .orderBy('redeemed_at')
+      .execute(),
+  ]);
+  for (const r of invited) map.get(r.invitation_id)?.invitedContactIds.push(r.contact_id);
+  for (const r of roles) map.get(r.invitation_id)?.webRoleIds.push(r.web_role_id);
+  for (const r of redeemed) map.get(r.invitation_id)?.redeemedContactIds.push(r.contact_id);
+  return map;
+}
+
+export async function setCode(
+  conn: Conn,
+  id: string,
+  codeVersion: number,
+  codeHash: string,
+  at: string,
+): Promise<void> {
+  await conn
+    .updateTable('invitations')
+    .set({ code_version: codeVersion, code_hash: codeHash, updated_at: at })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function deleteInvitation(conn: Conn, id: string): Promise<void> {
+  await conn.deleteFrom('invitations').where('id', '=', id).execute();
+}
+
+/**
+ * The atomic heart of redemption: takes one slot only while the invitation is active, unexpired and
+ * below its maximum, and sets the status reason when the last slot goes. Concurrent callers are
+ * serialised by the row lock (PostgreSQL) or the single writer (SQLite), so the count can never pass
+ * the maximum. Returns false when no slot was taken.
+ */
+export async function claimRedemptionSlot(conn: Conn, id: string, now: string): Promise<boolean> {
+  const result = await conn
+    .updateTable('invitations')
+    .set((eb) => ({
+      redemption_count: eb('redemption_count', '+', 1),
+      status_reason: sql<StatusReason>`case when redemption_count + 1 >= max_redemptions then 'redeemed' else status_reason end`,
+      updated_at: now,
+    }))
+    .where('id', '=', id)
+    .where('state', '=', 'active')
+    .where('redemption_count', '<', (eb) => eb.ref('max_redemptions'))
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Records "this contact redeemed this invitation"; false if it already had (the primary key). */
+export async function insertRedeemedContact(
+  conn: Conn,
+  id: string,
+  contactId: string,
+  at: string,
+): Promise<boolean> {
+  const result = await conn
+    .insertInto('invitation_redeemed_contacts')
+    .values({ invitation_id: id, contact_id: contactId, redeemed_at: at })
+    .onConflict((oc) => oc.columns(['invitation_id', 'contact_id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+}
+
+/**
+ * Sets the state; returns the redemption count the row had when the change was made (after any
+ * redemption that committed first), or undefined if there is no such invitation.
+ */
+export async function setState(
+  conn: Conn,
+  id: string,
+  state: InvitationState,
+  statusReason: StatusReason,
+  at: string,
+): Promise<number | undefined> {
+  const r = await conn
+    .updateTable('invitations')
+    .set({ state, status_reason: statusReason, updated_at: at })
+    .where('id', '=', id)
+    .returning('redemption_count')
+    .executeTakeFirst();
+  return r?.redemption_count;
+}
+
+export async function insertInviteRedemption(conn: Conn, r: InviteRedemption): Promise<void> {
+  await conn
+    .insertInto('invite_redemptions')
+    .values({
+      id: r.id,
+      invitation_id: r.invitationId,
+      contact_id: r.contactId,
+      username: r.username,
+      method: r.method,
+      ip_address: r.ipAddress,
+      user_agent: r.userAgent,
+      created_at: r.createdAt,
+    })
+    .execute();
+}
+
+export async function findInviteRedemptions(
+  conn: Conn,
+  q: { invitationId: string; before?: string; limit: number },
+): Promise<InviteRedemption[]> {
+  let query = conn
+    .selectFrom('invite_redemptions')
+    .selectAll()
+    .where('invitation_id', '=', q.invitationId)
+    .orderBy('id', 'desc')
+    .limit(q.limit);
+  if (q.before) query = query.where('id', '<', q.before);
+  return (await query.execute()).map(toRedemption);
+}

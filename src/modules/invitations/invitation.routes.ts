@@ -1,0 +1,148 @@
+import { Type } from '@sinclair/typebox';
+import type { Deps } from '../../context.ts';
+import type { ApiApp } from '../../http/api.ts';
+import { actorOf } from '../../http/auth.ts';
+import { IdParams, ListQuery, PageOf, problems } from '../../http/schemas.ts';
+import * as schemas from './invitation.schemas.ts';
+import * as service from './invitation.service.ts';
+
+const tags = ['Invitations'];
+
+export async function invitationRoutes(app: ApiApp, deps: Deps): Promise<void> {
+  app.post(
+    '/invitations',
+    {
+      schema: {
+        tags,
+        summary: 'Create an invitation; the answer holds its code and redemption URL',
+        body: schemas.CreateInvitation,
+        response: { 201: schemas.InvitationWithCode, ...problems(400) },
+      },
+    },
+    async (req, reply) =>
+      reply.status(201).send(await service.createInvitation(deps, actorOf(req), req.body)),
+  );
+  app.get(
+    '/invitations',
+    {
+      schema: {
+        tags,
+        summary: 'List invitations by derived status, website, contact (invited or redeemed) or name',
+        querystring: schemas.ListInvitationsQuery,
+        response: { 200: PageOf(schemas.Invitation), ...problems(400) },
+      },
+    },
+    async (req) => service.listInvitations(deps, { ...req.query, limit: req.query.limit ?? 50 }),
+  );
+  app.get(
+    '/invitations/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Read an invitation (never its code)',
+        params: IdParams,
+        response: { 200: schemas.Invitation, ...problems(404) },
+      },
+    },
+    async (req) => service.getInvitation(deps, req.params.id),
+  );
+  app.patch(
+    '/invitations/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Edit an invitation',
+        params: IdParams,
+        body: schemas.UpdateInvitation,
+        response: { 200: schemas.Invitation, ...problems(400, 404) },
+      },
+    },
+    async (req) => service.updateInvitation(deps, actorOf(req), req.params.id, req.body),
+  );
+  app.delete(
+    '/invitations/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete an invitation that was never redeemed',
+        params: IdParams,
+        response: { 204: Type.Null(), ...problems(404, 409) },
+      },
+    },
+    async (req, reply) => {
+      await service.deleteInvitation(deps, actorOf(req), req.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+  app.get(
+    '/invitations/:id/code',
+    {
+      schema: {
+        tags,
+        summary: 'Reveal the code (audited)',
+        params: IdParams,
+        response: { 200: schemas.Code, ...problems(404) },
+      },
+    },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return service.revealCode(deps, actorOf(req), req.params.id);
+    },
+  );
+  app.post(
+    '/invitations/:id/regenerate-code',
+    {
+      schema: {
+        tags,
+        summary: 'Replace the code; every earlier code stops working',
+        params: IdParams,
+        response: { 200: schemas.InvitationWithCode, ...problems(404) },
+      },
+    },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return service.regenerateCode(deps, actorOf(req), req.params.id);
+    },
+  );
+  app.post(
+    '/invitations/:id/deactivate',
+    {
+      schema: {
+        tags,
+        summary: 'Deactivate: no redemption succeeds after this',
+        params: IdParams,
+        response: { 200: schemas.Invitation, ...problems(404) },
+      },
+    },
+    async (req) => service.deactivateInvitation(deps, actorOf(req), req.params.id),
+  );
+  app.post(
+    '/invitations/:id/activate',
+    {
+      schema: {
+        tags,
+        summary: 'Activate again',
+        params: IdParams,
+        response: { 200: schemas.Invitation, ...problems(404) },
+      },
+    },
+    async (req) => service.activateInvitation(deps, actorOf(req), req.params.id),
+  );
+  app.get(
+    '/invitations/:id/redemptions',
+    {
+      schema: {
+        tags,
+        summary: 'Invite Redemption activities of an invitation',
+        params: IdParams,
+        querystring: Type.Object(ListQuery),
+        response: { 200: PageOf(schemas.InviteRedemption), ...problems(400, 404) },
+      },
+    },
+    async (req) =>
+      service.listRedemptions(deps, req.params.id, {
+        limit: req.query.limit ?? 50,
+        cursor: req.query.cursor,
+      }),
+  );
+}

@@ -1,0 +1,357 @@
+import type { Actor, Deps } from '../../context.ts';
+import type { Conn } from '../../db/database.ts';
+import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
+import { AppError, notFound } from '../../errors.ts';
+import { newId } from '../../ids.ts';
+import { requireAccount, requireContacts } from '../contacts/contact.service.ts';
+import { recordAudit } from '../events/audit.service.ts';
+import { requireEnabledUser } from '../users/user.service.ts';
+import { getWebsite, requireWebRolesOfWebsite, type Website } from '../websites/website.service.ts';
+import { requireWorkflow } from '../workflows/workflow.service.ts';
+import { codeHash, deriveCode } from './invitation.code.ts';
+import type { InvitationRow, InviteRedemption, Relations } from './invitation.repository.ts';
+import * as repo from './invitation.repository.ts';
+import {
+  activeStatusReason,
+  checkShape,
+  defaultName,
+  deriveStatus,
+  type InvitationStatus,
+  type InvitationType,
+  redemptionUrl,
+  resolveExpiry,
+} from './invitation.rules.ts';
+
+export type { InviteRedemption };
+
+/** An invitation as clients see it. Never holds the code. */
+export interface Invitation extends Omit<InvitationRow, 'codeVersion' | 'lastSentAt'>, Relations {
+  status: InvitationStatus;
+  lastSentAt: string | null;
+}
+
+export interface InvitationWithCode extends Invitation {
+  code: string;
+  redemptionUrl: string;
+}
+
+export interface CreateInvitationInput {
+  type: InvitationType;
+  websiteId: string;
+  name?: string;
+  ownerId?: string;
+  inviterContactId?: string | null;
+  invitedContactIds?: string[];
+  expiresAt?: string | null;
+  assignToAccountId?: string | null;
+  redemptionWorkflowId?: string | null;
+  webRoleIds?: string[];
+  maxRedemptions?: number;
+}
+
+export type UpdateInvitationInput = Partial<Omit<CreateInvitationInput, 'type' | 'websiteId'>>;
+
+const present = (row: InvitationRow, rel: Relations, now: Date): Invitation => {
+  const { codeVersion: _hidden, ...rest } = row;
+  return { ...rest, ...rel, status: deriveStatus(row, now) };
+};
+
+async function load(
+  deps: Deps,
+  conn: Conn,
+  id: string,
+): Promise<{ row: InvitationRow; invitation: Invitation }> {
+  const row = await repo.findInvitation(conn, id);
+  if (!row) throw notFound('invitation', id);
+  const rel = (await repo.findRelations(conn, [id])).get(id) as Relations;
+  return { row, invitation: present(row, rel, deps.now()) };
+}
+
+/** Every record an invitation refers to exists, and its web roles belong to its website. */
+async function checkReferences(
+  trx: Conn,
+  websiteId: string,
+  input: UpdateInvitationInput,
+): Promise<{ invited: { firstName: string; lastName: string }[] }> {
+  if (input.ownerId !== undefined) await requireEnabledUser(trx, input.ownerId, '/ownerId');
+  if (input.inviterContactId) await requireContacts(trx, [input.inviterContactId], '/inviterContactId');
+  if (input.assignToAccountId) await requireAccount(trx, input.assignToAccountId, '/assignToAccountId');
+  if (input.redemptionWorkflowId)
+    await requireWorkflow(trx, input.redemptionWorkflowId, '/redemptionWorkflowId');
+  if (input.webRoleIds) await requireWebRolesOfWebsite(trx, websiteId, input.webRoleIds);
+  const invited = input.invitedContactIds
+    ? await requireContacts(trx, input.invitedContactIds, '/invitedContactIds')
+    : [];
+  return { invited };
+}
+
+function withCode(
+  deps: Deps,
+  invitation: Invitation,
+  website: Website,
+  codeVersion: number,
+): InvitationWithCode {
+  const code = deriveCode(deps.keys, invitation.id, codeVersion);
+  return { ...invitation, code, redemptionUrl: redemptionUrl(website.baseUrl, code) };
+}
+
+/**
+ * Creates an invitation (SPEC 3) and returns it with its code, the only time besides the audited
+ * reveal that the code leaves the server. `trx` lets a caller create several in one transaction.
+ */
+export async function createInvitation(
+  deps: Deps,
+  actor: Actor,
+  input: CreateInvitationInput,
+  trx?: Conn,
+): Promise<InvitationWithCode> {
+  if (!trx) return deps.db.transaction().execute((t) => createInvitation(deps, actor, input, t));
+  const now = deps.now();
+  const invitedContactIds = input.invitedContactIds ?? [];
+  const maxRedemptions = checkShape(input.type, invitedContactIds, input.maxRedemptions);
+  const website = await getWebsite(deps, input.websiteId, trx).catch((err) => {
+    if (err instanceof AppError && err.code === 'NOT_FOUND') {
+      throw new AppError('VALIDATION_FAILED', `No website with id ${input.websiteId}.`, [
+        { path: '/websiteId', message: `No website with id ${input.websiteId}.` },
+      ]);
+    }
+    throw err;
+  });
+  const ownerId = input.ownerId ?? actor.id;
+  if (!ownerId)
+    throw new AppError('VALIDATION_FAILED', 'ownerId is required when no user is acting.', [
+      { path: '/ownerId', message: 'is required' },
+    ]);
+  const { invited } = await checkReferences(trx, website.id, { ...input, ownerId });
+  const expiresAt = resolveExpiry(input.expiresAt, website.settings, now);
+  const webRoleIds = [...new Set(input.webRoleIds ?? [])].sort();
+  const at = now.toISOString();
+  const row: InvitationRow = {
+    id: newId(),
+    name: input.name ?? defaultName(input.type, invited[0]),
+    type: input.type,
+    websiteId: website.id,
+    ownerId,
+    inviterContactId: input.inviterContactId ?? null,
+    expiresAt,
+    assignToAccountId: input.assignToAccountId ?? null,
+    redemptionWorkflowId: input.redemptionWorkflowId ?? null,
+    maxRedemptions,
+    redemptionCount: 0,
+    state: 'active',
+    statusReason: 'new',
+    codeVersion: 1,
+    lastSentAt: null,
+    createdAt: at,
+    updatedAt: at,
+  };
+  const code = deriveCode(deps.keys, row.id, row.codeVersion);
+  await repo.insertInvitation(trx, row, codeHash(deps.keys, code) as string);
+  await repo.replaceInvitedContacts(trx, row.id, invitedContactIds);
+  await repo.replaceWebRoles(trx, row.id, webRoleIds);
+  await recordAudit(
+    trx,
+    deps,
+    actor,
+    'invitation.created',
+    { type: 'invitation', id: row.id },
+    {
+      type: row.type,
+      websiteId: row.websiteId,
+      invitedContactIds,
+      webRoleIds,
+      maxRedemptions,
+      expiresAt,
+    },
+  );
+  const invitation = present(
+    row,
+    { invitedContactIds: [...invitedContactIds].sort(), webRoleIds, redeemedContactIds: [] },
+    now,
+  );
+  return withCode(deps, invitation, website, row.codeVersion);
+}
+
+export async function getInvitation(deps: Deps, id: string): Promise<Invitation> {
+  return (await load(deps, deps.db, id)).invitation;
+}
+
+export async function listInvitations(
+  deps: Deps,
+  q: {
+    websiteId?: string;
+    contactId?: string;
+    status?: InvitationStatus;
+    search?: string;
+    limit: number;
+    cursor?: string;
+  },
+): Promise<Page<Invitation>> {
+  const now = deps.now();
+  const rows = await repo.findInvitations(deps.db, {
+    ...q,
+    before: decodeCursor(q.cursor),
+    limit: q.limit + 1,
+    now: now.toISOString(),
+  });
+  const page = toPage(rows, q.limit);
+  const rel = await repo.findRelations(
+    deps.db,
+    page.items.map((r) => r.id),
+  );
+  return {
+    items: page.items.map((r) => present(r, rel.get(r.id) as Relations, now)),
+    nextCursor: page.nextCursor,
+  };
+}
+
+export async function updateInvitation(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+  patch: UpdateInvitationInput,
+): Promise<Invitation> {
+  return deps.db.transaction().execute(async (trx) => {
+    const { row, invitation } = await load(deps, trx, id);
+    const website = await getWebsite(deps, row.websiteId, trx);
+    const invitedContactIds = patch.invitedContactIds ?? invitation.invitedContactIds;
+    const maxRedemptions = checkShape(
+      row.type,
+      invitedContactIds,
+      patch.maxRedemptions ?? (row.type === 'group' ? row.maxRedemptions : undefined),
+      row.redemptionCount,
+    );
+    await checkReferences(trx, row.websiteId, patch);
+    const now = deps.now();
+    const next: InvitationRow = {
+      ...row,
+      name: patch.name ?? row.name,
+      ownerId: patch.ownerId ?? row.ownerId,
+      inviterContactId: patch.inviterContactId === undefined ? row.inviterContactId : patch.inviterContactId,
+      expiresAt:
+        patch.expiresAt === undefined ? row.expiresAt : resolveExpiry(patch.expiresAt, website.settings, now),
+      assignToAccountId:
+        patch.assignToAccountId === undefined ? row.assignToAccountId : patch.assignToAccountId,
+      redemptionWorkflowId:
+        patch.redemptionWorkflowId === undefined ? row.redemptionWorkflowId : patch.redemptionWorkflowId,
+      maxRedemptions,
+      updatedAt: now.toISOString(),
+    };
+    if (next.state === 'active') next.statusReason = activeStatusReason(next);
+    await repo.updateInvitation(trx, next);
+    if (patch.invitedContactIds) await repo.replaceInvitedContacts(trx, id, patch.invitedContactIds);
+    if (patch.webRoleIds) await repo.replaceWebRoles(trx, id, [...new Set(patch.webRoleIds)]);
+    await recordAudit(trx, deps, actor, 'invitation.updated', { type: 'invitation', id }, { changes: patch });
+    return (await load(deps, trx, id)).invitation;
+  });
+}
+
+/** Deletes an invitation that was never redeemed; a redeemed one is history (409: deactivate it). */
+export async function deleteInvitation(deps: Deps, actor: Actor, id: string): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    const { row } = await load(deps, trx, id);
+    if (row.redemptionCount > 0) {
+      throw new AppError(
+        'INVITATION_REDEEMED',
+        'This invitation has been redeemed and stays on record; deactivate it instead.',
+      );
+    }
+    await repo.deleteInvitation(trx, id);
+    await recordAudit(
+      trx,
+      deps,
+      actor,
+      'invitation.deleted',
+      { type: 'invitation', id },
+      { name: row.name, type: row.type },
+    );
+  });
+}
+
+/** The audited reveal of the current code (the seeds' "Advanced" tab). */
+export async function revealCode(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+): Promise<{ code: string; redemptionUrl: string }> {
+  return deps.db.transaction().execute(async (trx) => {
+    const { row } = await load(deps, trx, id);
+    const website = await getWebsite(deps, row.websiteId, trx);
+    await recordAudit(
+      trx,
+      deps,
+      actor,
+      'invitation.code_revealed',
+      { type: 'invitation', id },
+      { codeVersion: row.codeVersion },
+    );
+    const code = deriveCode(deps.keys, id, row.codeVersion);
+    return { code, redemptionUrl: redemptionUrl(website.baseUrl, code) };
+  });
+}
+
+/** A new code; every earlier code of this invitation stops working when this commits. */
+export async function regenerateCode(deps: Deps, actor: Actor, id: string): Promise<InvitationWithCode> {
+  return deps.db.transaction().execute(async (trx) => {
+    const { row } = await load(deps, trx, id);
+    const website = await getWebsite(deps, row.websiteId, trx);
+    const codeVersion = row.codeVersion + 1;
+    const code = deriveCode(deps.keys, id, codeVersion);
+    await repo.setCode(trx, id, codeVersion, codeHash(deps.keys, code) as string, deps.now().toISOString());
+    await recordAudit(
+      trx,
+      deps,
+      actor,
+      'invitation.code_regenerated',
+      { type: 'invitation', id },
+      { codeVersion },
+    );
+    const { invitation } = await load(deps, trx, id);
+    return withCode(deps, invitation, website, codeVersion);
+  });
+}
+
+/**
+ * Deactivates: from the moment this commits, no redemption can succeed (the redemption's
+ * conditional update requires `state = 'active'` and waits for this row lock). The audit event
+ * records how many redemptions had committed before.
+ */
+export async function deactivateInvitation(deps: Deps, actor: Actor, id: string): Promise<Invitation> {
+  return deps.db.transaction().execute(async (trx) => {
+    const at = deps.now().toISOString();
+    const count = await repo.setState(trx, id, 'inactive', 'inactive', at);
+    if (count === undefined) throw notFound('invitation', id);
+    await recordAudit(
+      trx,
+      deps,
+      actor,
+      'invitation.deactivated',
+      { type: 'invitation', id },
+      { redemptionCount: count },
+    );
+    return (await load(deps, trx, id)).invitation;
+  });
+}
+
+export async function activateInvitation(deps: Deps, actor: Actor, id: string): Promise<Invitation> {
+  return deps.db.transaction().execute(async (trx) => {
+    const { row } = await load(deps, trx, id);
+    await repo.setState(trx, id, 'active', activeStatusReason(row), deps.now().toISOString());
+    await recordAudit(trx, deps, actor, 'invitation.activated', { type: 'invitation', id }, {});
+    return (await load(deps, trx, id)).invitation;
+  });
+}
+
+export async function listRedemptions(
+  deps: Deps,
+  id: string,
+  q: { limit: number; cursor?: string },
+): Promise<Page<InviteRedemption>> {
+  await load(deps, deps.db, id);
+  const rows = await repo.findInviteRedemptions(deps.db, {
+    invitationId: id,
+    before: decodeCursor(q.cursor),
+    limit: q.limit + 1,
+  });
+  return toPage(rows, q.limit);
+}

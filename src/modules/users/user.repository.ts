@@ -1,0 +1,107 @@
+import type { Selectable } from 'kysely';
+import type { Conn } from '../../db/database.ts';
+import type { ApiKeysTable, UsersTable } from '../../db/schema.ts';
+import { bool, flag, instant } from '../../db/values.ts';
+
+export interface User {
+  id: string;
+  name: string;
+  email: string;
+  role: 'admin' | 'operator';
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ApiKey {
+  id: string;
+  userId: string;
+  name: string;
+  prefix: string;
+  lastUsedAt: string | null;
+  createdAt: string;
+}
+
+const toUser = (r: Selectable<UsersTable>): User => ({
+  id: r.id,
+  name: r.name,
+  email: r.email,
+  role: r.role,
+  disabled: flag(r.disabled),
+  createdAt: instant(r.created_at),
+  updatedAt: instant(r.updated_at),
+});
+
+const toApiKey = (r: Selectable<ApiKeysTable>): ApiKey => ({
+  id: r.id,
+  userId: r.user_id,
+  name: r.name,
+  prefix: r.prefix,
+  lastUsedAt: instant(r.last_used_at),
+  createdAt: instant(r.created_at),
+});
+
+export async function insertUser(conn: Conn, u: User): Promise<void> {
+  await conn
+    .insertInto('users')
+    .values({
+      id: u.id,
+      name: u.name,
+      email: u.email,
+      email_normalized: u.email.toLowerCase(),
+      role: u.role,
+      disabled: bool(u.disabled),
+      password_hash: null,
+      created_at: u.createdAt,
+      updated_at: u.updatedAt,
+    })
+    .execute();
+}
+
+export async function findUser(conn: Conn, id: string): Promise<User | undefined> {
+  const r = await conn.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  return r && toUser(r);
+}
+
+export async function findUserByEmail(conn: Conn, email: string): Promise<User | undefined> {
+  const r = await conn
+    .selectFrom('users')
+    .selectAll()
+    .where('email_normalized', '=', email.toLowerCase())
+    .executeTakeFirst();
+  return r && toUser(r);
+}
+
+export async function insertApiKey(conn: Conn, k: ApiKey, secretHash: string): Promise<void> {
+  await conn
+    .insertInto('api_keys')
+    .values({
+      id: k.id,
+      user_id: k.userId,
+      name: k.name,
+      prefix: k.prefix,
+      secret_hash: secretHash,
+      last_used_at: null,
+      created_at: k.createdAt,
+    })
+    .execute();
+}
+
+/** The key with this secret hash and its user, if the key exists. */
+export async function findApiKeyBySecretHash(
+  conn: Conn,
+  secretHash: string,
+): Promise<{ key: ApiKey; user: User } | undefined> {
+  const k = await conn
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('secret_hash', '=', secretHash)
+    .executeTakeFirst();
+  if (!k) return undefined;
+  const user = await findUser(conn, k.user_id);
+  return user && { key: toApiKey(k), user };
+}
+
+export async function touchApiKey(conn: Conn, id: string, at: string): Promise<void> {
+  await conn.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+}
