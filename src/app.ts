@@ -6,7 +6,7 @@ import type { DestinationStream } from 'pino';
 import type { Deps } from './context.ts';
 import { apiV1 } from './http/api.ts';
 import { healthRoutes } from './http/health.ts';
-import { loggerOptions } from './http/logging.ts';
+import { loggerOptions, loggerTo } from './http/logging.ts';
 import { registerProblemHandlers } from './http/problem.ts';
 import { Problem } from './http/schemas.ts';
 import { validatorCompiler } from './http/validation.ts';
@@ -22,7 +22,9 @@ export const JSON_BODY_LIMIT = 256 * 1024;
 /** Builds the whole HTTP application; main.ts listens on it, tests inject into it. */
 export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(deps.config.logLevel, options.logStream),
+    ...(options.logStream
+      ? { loggerInstance: loggerTo(deps.config.logLevel, options.logStream) }
+      : { logger: loggerOptions(deps.config.logLevel) }),
     bodyLimit: JSON_BODY_LIMIT,
     trustProxy: deps.config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },

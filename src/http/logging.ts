@@ -1,5 +1,5 @@
-import type { FastifyRequest } from 'fastify';
-import pino, { type DestinationStream, type Logger } from 'pino';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import pino, { type DestinationStream } from 'pino';
 
 /** Query parameters that can carry a secret: their values never reach a log line. */
 const SECRET_PARAMS = /([?&](?:invitation|code|token|key|password)=)[^&#]*/gi;
@@ -10,11 +10,8 @@ export const redactUrl = (url: string): string => url.replace(SECRET_PARAMS, '$1
  * Request logs without secrets: no Authorization or Cookie header, no codes in URLs.
  * Bodies are never logged.
  */
-export function loggerOptions(
-  level: string,
-  stream?: DestinationStream,
-): Logger | ({ level: string } & object) {
-  const options = {
+export function loggerOptions(level: string) {
+  return {
     level,
     redact: {
       paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'],
@@ -24,5 +21,8 @@ export function loggerOptions(
       req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
     },
   };
-  return stream ? pino(options, stream) : options;
 }
+
+/** A logger writing to `stream` (tests capture the lines). */
+export const loggerTo = (level: string, stream: DestinationStream): FastifyBaseLogger =>
+  pino(loggerOptions(level), stream) as unknown as FastifyBaseLogger;

@@ -205,6 +205,12 @@ export async function requireContacts(
   return ids.map((id) => byId.get(id) as ContactRow);
 }
 
+export async function requireContact(conn: Conn, id: string, path: string): Promise<ContactRow> {
+  const row = await repo.findContact(conn, id);
+  if (!row) throw invalid(path, `No contact with id ${id}.`);
+  return row;
+}
+
 export async function requireAccount(conn: Conn, id: string, path: string): Promise<void> {
   if (!(await accounts.findAccount(conn, id))) throw invalid(path, `No account with id ${id}.`);
 }

@@ -3,7 +3,7 @@ import type { Conn } from '../../db/database.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
-import { requireAccount, requireContacts } from '../contacts/contact.service.ts';
+import { requireAccount, requireContact, requireContacts } from '../contacts/contact.service.ts';
 import { recordAudit } from '../events/audit.service.ts';
 import { requireEnabledUser } from '../users/user.service.ts';
 import { getWebsite, requireWebRolesOfWebsite, type Website } from '../websites/website.service.ts';
@@ -74,7 +74,7 @@ async function checkReferences(
   input: UpdateInvitationInput,
 ): Promise<{ invited: { firstName: string; lastName: string }[] }> {
   if (input.ownerId !== undefined) await requireEnabledUser(trx, input.ownerId, '/ownerId');
-  if (input.inviterContactId) await requireContacts(trx, [input.inviterContactId], '/inviterContactId');
+  if (input.inviterContactId) await requireContact(trx, input.inviterContactId, '/inviterContactId');
   if (input.assignToAccountId) await requireAccount(trx, input.assignToAccountId, '/assignToAccountId');
   if (input.redemptionWorkflowId)
     await requireWorkflow(trx, input.redemptionWorkflowId, '/redemptionWorkflowId');
