@@ -82,3 +82,27 @@ export async function makeWorkflow(h: Harness): Promise<string> {
 export async function makeSignedInContact(h: Harness, body: Json = {}): Promise<Json> {
   return makeContact(h, { username: `user_${rand()}`, loginEnabled: true, ...body });
 }
+
+/** Many contacts who can sign in, written in one statement (for the race tests). */
+export async function makeSignedInContactsBulk(h: Harness, n: number): Promise<string[]> {
+  const at = new Date().toISOString();
+  const tag = rand();
+  const rows = Array.from({ length: n }, (_, i) => {
+    const id = newId();
+    return {
+      id,
+      first_name: `Racer${i}`,
+      last_name: tag,
+      email: `racer${i}.${tag}@example.test`,
+      email_normalized: `racer${i}.${tag}@example.test`,
+      username: `racer${i}_${tag}`,
+      username_normalized: `racer${i}_${tag}`,
+      login_enabled: 1,
+      email_confirmed: 1,
+      created_at: at,
+      updated_at: at,
+    };
+  });
+  await h.deps.db.insertInto('contacts').values(rows).execute();
+  return rows.map((r) => r.id);
+}
