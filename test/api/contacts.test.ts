@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import {
+  type Json,
+  makeAccount,
+  makeContact,
+  makeInvitation,
+  makeWebRole,
+  makeWebsite,
+  ok,
+  problem,
+  rand,
+} from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
-import { type Json, makeAccount, makeContact, makeInvitation, makeWebRole, makeWebsite, ok, problem, rand } from '../support/factories.ts';
 
 onBothDatabases('contacts and accounts', (dialect) => {
   let h: Harness;
@@ -14,13 +24,19 @@ onBothDatabases('contacts and accounts', (dialect) => {
     const w = await makeWebsite(h);
     const role = await makeWebRole(h, w.id);
     const account = await makeAccount(h);
-    const c = await makeContact(h, { email2: 'second@example.test', parentAccountId: account.id, webRoleIds: [role.id] });
+    const c = await makeContact(h, {
+      email2: 'second@example.test',
+      parentAccountId: account.id,
+      webRoleIds: [role.id],
+    });
     assert.equal(c.parentAccountId, account.id);
     assert.deepEqual(c.webRoleIds, [role.id]);
     assert.equal(c.loginEnabled, false);
     assert.equal('passwordHash' in c, false);
     assert.deepEqual(ok(await h.api('GET', `/api/v1/contacts/${c.id}`)), c);
-    const edited = ok<Json>(await h.api('PATCH', `/api/v1/contacts/${c.id}`, { lastName: 'Byron', webRoleIds: [] }));
+    const edited = ok<Json>(
+      await h.api('PATCH', `/api/v1/contacts/${c.id}`, { lastName: 'Byron', webRoleIds: [] }),
+    );
     assert.equal(edited.lastName, 'Byron');
     assert.deepEqual(edited.webRoleIds, []);
     ok(await h.api('DELETE', `/api/v1/contacts/${c.id}`), 204);
@@ -29,31 +45,67 @@ onBothDatabases('contacts and accounts', (dialect) => {
 
   it('refuses references to records that do not exist', async () => {
     const missing = '01936f4e-0000-7000-8000-00000000dead';
-    const res = problem(await h.api('POST', '/api/v1/contacts', { firstName: 'A', lastName: 'B', parentAccountId: missing, webRoleIds: [missing] }), 400, 'VALIDATION_FAILED');
+    const res = problem(
+      await h.api('POST', '/api/v1/contacts', {
+        firstName: 'A',
+        lastName: 'B',
+        parentAccountId: missing,
+        webRoleIds: [missing],
+      }),
+      400,
+      'VALIDATION_FAILED',
+    );
     assert.deepEqual(res.errors?.map((e) => e.path).sort(), ['/parentAccountId', '/webRoleIds/0']);
   });
 
   it('keeps usernames unique, whatever their case', async () => {
     const name = `User_${rand()}`;
     await makeContact(h, { username: name });
-    problem(await h.api('POST', '/api/v1/contacts', { firstName: 'A', lastName: 'B', username: name.toLowerCase() }), 409, 'USERNAME_TAKEN');
+    problem(
+      await h.api('POST', '/api/v1/contacts', {
+        firstName: 'A',
+        lastName: 'B',
+        username: name.toLowerCase(),
+      }),
+      409,
+      'USERNAME_TAKEN',
+    );
   });
 
   it('marks a changed primary email unconfirmed', async () => {
     const c = await makeContact(h);
     await h.deps.db.updateTable('contacts').set({ email_confirmed: 1 }).where('id', '=', c.id).execute();
-    assert.equal(ok<Json>(await h.api('PATCH', `/api/v1/contacts/${c.id}`, { firstName: 'Same' })).emailConfirmed, true);
-    assert.equal(ok<Json>(await h.api('PATCH', `/api/v1/contacts/${c.id}`, { email: 'new@example.test' })).emailConfirmed, false);
+    assert.equal(
+      ok<Json>(await h.api('PATCH', `/api/v1/contacts/${c.id}`, { firstName: 'Same' })).emailConfirmed,
+      true,
+    );
+    assert.equal(
+      ok<Json>(await h.api('PATCH', `/api/v1/contacts/${c.id}`, { email: 'new@example.test' }))
+        .emailConfirmed,
+      false,
+    );
   });
 
   it('searches by name and primary email, case-insensitively, with wildcards taken literally', async () => {
     const tag = rand();
-    const a = await makeContact(h, { firstName: `Grace${tag}`, lastName: 'Hopper', email: `g.${tag}@navy.test` });
+    const a = await makeContact(h, {
+      firstName: `Grace${tag}`,
+      lastName: 'Hopper',
+      email: `g.${tag}@navy.test`,
+    });
     await makeContact(h, { firstName: `Alan${tag}`, lastName: 'Turing', email: `a.${tag}@bletchley.test` });
-    const byName = ok<Json>(await h.api('GET', `/api/v1/contacts?search=${encodeURIComponent(`grace${tag} hop`)}`));
-    assert.deepEqual(byName.items.map((c: Json) => c.id), [a.id]);
+    const byName = ok<Json>(
+      await h.api('GET', `/api/v1/contacts?search=${encodeURIComponent(`grace${tag} hop`)}`),
+    );
+    assert.deepEqual(
+      byName.items.map((c: Json) => c.id),
+      [a.id],
+    );
     const byEmail = ok<Json>(await h.api('GET', `/api/v1/contacts?search=${tag}%40NAVY`));
-    assert.deepEqual(byEmail.items.map((c: Json) => c.id), [a.id]);
+    assert.deepEqual(
+      byEmail.items.map((c: Json) => c.id),
+      [a.id],
+    );
     const wildcard = ok<Json>(await h.api('GET', `/api/v1/contacts?search=${encodeURIComponent(`${tag}%`)}`));
     assert.equal(wildcard.items.length, 0);
   });
@@ -79,10 +131,20 @@ onBothDatabases('contacts and accounts', (dialect) => {
       `Eve,Acc,eve.${tag}@example.test,,01936f4e-0000-7000-8000-00000000dead`,
       `Fay,Again,ANN.${tag}@example.test,,`,
     ].join('\n');
-    const report = ok<Json>(await h.api('POST', '/api/v1/contacts/import', csv, { 'content-type': 'text/csv' }));
+    const report = ok<Json>(
+      await h.api('POST', '/api/v1/contacts/import', csv, { 'content-type': 'text/csv' }),
+    );
     assert.deepEqual(
       report.lines.map((l: Json) => [l.line, l.status]),
-      [[2, 'created'], [3, 'failed'], [4, 'failed'], [5, 'skipped'], [6, 'created'], [7, 'failed'], [8, 'skipped']],
+      [
+        [2, 'created'],
+        [3, 'failed'],
+        [4, 'failed'],
+        [5, 'skipped'],
+        [6, 'created'],
+        [7, 'failed'],
+        [8, 'skipped'],
+      ],
     );
     assert.deepEqual([report.created, report.skipped, report.failed], [2, 2, 3]);
     assert.equal(report.lines[1].errors[0].path, '/email');
@@ -96,15 +158,32 @@ onBothDatabases('contacts and accounts', (dialect) => {
 
   it('refuses a CSV with unknown columns, or not sent as text/csv', async () => {
     const before = ok<Json>(await h.api('GET', '/api/v1/contacts?limit=500')).items.length;
-    problem(await h.api('POST', '/api/v1/contacts/import', 'firstName,lastName,shoeSize\nA,B,9', { 'content-type': 'text/csv' }), 400, 'VALIDATION_FAILED');
-    problem(await h.api('POST', '/api/v1/contacts/import', 'email\na@b.test', { 'content-type': 'text/csv' }), 400, 'VALIDATION_FAILED');
-    problem(await h.api('POST', '/api/v1/contacts/import', { firstName: 'A' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    problem(
+      await h.api('POST', '/api/v1/contacts/import', 'firstName,lastName,shoeSize\nA,B,9', {
+        'content-type': 'text/csv',
+      }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    problem(
+      await h.api('POST', '/api/v1/contacts/import', 'email\na@b.test', { 'content-type': 'text/csv' }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    problem(
+      await h.api('POST', '/api/v1/contacts/import', { firstName: 'A' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
     assert.equal(ok<Json>(await h.api('GET', '/api/v1/contacts?limit=500')).items.length, before);
   });
 
   it('manages accounts, refusing to delete one in use', async () => {
     const a = await makeAccount(h, `Contoso ${rand()}`);
-    assert.equal(ok<Json>(await h.api('PATCH', `/api/v1/accounts/${a.id}`, { name: 'Fabrikam' })).name, 'Fabrikam');
+    assert.equal(
+      ok<Json>(await h.api('PATCH', `/api/v1/accounts/${a.id}`, { name: 'Fabrikam' })).name,
+      'Fabrikam',
+    );
     const found = ok<Json>(await h.api('GET', '/api/v1/accounts?search=fabri'));
     assert.ok(found.items.some((x: Json) => x.id === a.id));
     await makeContact(h, { parentAccountId: a.id });

@@ -25,35 +25,83 @@ onBothDatabases('redeemInvitation', (dialect) => {
   after(() => h.close());
 
   const redeem = (websiteId: string, code: string, redeemer: Redeemer) =>
-    redeemInvitation(h.deps, { websiteId, code, redeemer, ipAddress: '198.51.100.7', userAgent: 'Mozilla/5.0 test' });
-  const register = (email: string, username: string | null = `u_${rand()}`): Redeemer => ({ kind: 'register', email, username, passwordHash: HASH });
+    redeemInvitation(h.deps, {
+      websiteId,
+      code,
+      redeemer,
+      ipAddress: '198.51.100.7',
+      userAgent: 'Mozilla/5.0 test',
+    });
+  const register = (email: string, username: string | null = `u_${rand()}`): Redeemer => ({
+    kind: 'register',
+    email,
+    username,
+    passwordHash: HASH,
+  });
   const asContact = (contactId: string): Redeemer => ({ kind: 'contact', contactId, method: 'signin' });
   const contact = async (id: string) => ok<Json>(await h.api('GET', `/api/v1/contacts/${id}`));
   const invitation = async (id: string) => ok<Json>(await h.api('GET', `/api/v1/invitations/${id}`));
   const jobs = (invitationId: string) =>
-    h.deps.db.selectFrom('jobs').select(['type', 'payload']).execute().then((rows) =>
-      rows.map((r) => ({ type: r.type, payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload })).filter((j) => j.payload.invitationId === invitationId),
-    );
+    h.deps.db
+      .selectFrom('jobs')
+      .select(['type', 'payload'])
+      .execute()
+      .then((rows) =>
+        rows
+          .map((r) => ({
+            type: r.type,
+            payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
+          }))
+          .filter((j) => j.payload.invitationId === invitationId),
+      );
 
   it('Single + registration: credentials go on the invited contact, who gets the account and roles', async () => {
     const workflowId = await makeWorkflow(h);
-    const { website, role, account, contact: invited, invitation: inv } = await makeSingle(h, { redemptionWorkflowId: workflowId });
+    const {
+      website,
+      role,
+      account,
+      contact: invited,
+      invitation: inv,
+    } = await makeSingle(h, { redemptionWorkflowId: workflowId });
     const username = `ada_${rand()}`;
-    const result = await redeem(website.id, inv.code.toLowerCase().replace(/-/g, ' '), register(invited.email, username));
+    const result = await redeem(
+      website.id,
+      inv.code.toLowerCase().replace(/-/g, ' '),
+      register(invited.email, username),
+    );
     assert.equal(result.contactId, invited.id, 'no duplicate contact');
     assert.equal(result.contactCreated, false);
     assert.equal(result.emailConfirmed, true, 'the code proves the inbox');
     const c = await contact(invited.id);
-    assert.deepEqual([c.username, c.loginEnabled, c.emailConfirmed, c.parentAccountId, c.webRoleIds], [username, true, true, account.id, [role.id]]);
+    assert.deepEqual(
+      [c.username, c.loginEnabled, c.emailConfirmed, c.parentAccountId, c.webRoleIds],
+      [username, true, true, account.id, [role.id]],
+    );
     const after = await invitation(inv.id);
-    assert.deepEqual([after.redemptionCount, after.statusReason, after.status, after.redeemedContactIds], [1, 'redeemed', 'redeemed', [invited.id]]);
+    assert.deepEqual(
+      [after.redemptionCount, after.statusReason, after.status, after.redeemedContactIds],
+      [1, 'redeemed', 'redeemed', [invited.id]],
+    );
     const [activity] = ok<Json>(await h.api('GET', `/api/v1/invitations/${inv.id}/redemptions`)).items;
-    assert.deepEqual([activity.method, activity.username, activity.ipAddress, activity.userAgent], ['register', username, '198.51.100.7', 'Mozilla/5.0 test']);
-    const audit = ok<Json>(await h.api('GET', `/api/v1/audit-events?entityType=invitation&entityId=${inv.id}`)).items[0];
-    assert.deepEqual([audit.action, audit.actor.type, audit.actor.id, audit.ipAddress], ['invitation.redeemed', 'contact', invited.id, '198.51.100.7']);
+    assert.deepEqual(
+      [activity.method, activity.username, activity.ipAddress, activity.userAgent],
+      ['register', username, '198.51.100.7', 'Mozilla/5.0 test'],
+    );
+    const audit = ok<Json>(
+      await h.api('GET', `/api/v1/audit-events?entityType=invitation&entityId=${inv.id}`),
+    ).items[0];
+    assert.deepEqual(
+      [audit.action, audit.actor.type, audit.actor.id, audit.ipAddress],
+      ['invitation.redeemed', 'contact', invited.id, '198.51.100.7'],
+    );
     const queued = await jobs(inv.id);
     assert.deepEqual(queued.map((j) => j.type).sort(), ['event.publish', 'event.publish', 'workflow.run']);
-    assert.deepEqual(queued.find((j) => j.type === 'workflow.run')?.payload, { workflowId, contactId: invited.id, invitationId: inv.id });
+    assert.deepEqual(queued.find((j) => j.type === 'workflow.run')?.payload, {
+      workflowId,
+      contactId: invited.id,
+      invitationId: inv.id,
+    });
   });
 
   it('Single + registration with a changed email: the new email is unconfirmed', async () => {
@@ -68,8 +116,13 @@ onBothDatabases('redeemInvitation', (dialect) => {
   it('registration with the email or username of someone who signs in is ACCOUNT_EXISTS, and changes nothing', async () => {
     const existing = await makeSignedInContact(h);
     const { website, invitation: inv } = await makeSingle(h);
-    await assert.rejects(redeem(website.id, inv.code, register(existing.email.toUpperCase())), { code: 'ACCOUNT_EXISTS' });
-    await assert.rejects(redeem(website.id, inv.code, register(`x.${rand()}@example.test`, existing.username.toUpperCase())), { code: 'ACCOUNT_EXISTS' });
+    await assert.rejects(redeem(website.id, inv.code, register(existing.email.toUpperCase())), {
+      code: 'ACCOUNT_EXISTS',
+    });
+    await assert.rejects(
+      redeem(website.id, inv.code, register(`x.${rand()}@example.test`, existing.username.toUpperCase())),
+      { code: 'ACCOUNT_EXISTS' },
+    );
     assert.equal((await invitation(inv.id)).redemptionCount, 0);
     const { website: w2, contact: already, invitation: inv2 } = await makeSingle(h);
     await h.api('PATCH', `/api/v1/contacts/${already.id}`, { loginEnabled: true, username: `has_${rand()}` });
@@ -86,16 +139,28 @@ onBothDatabases('redeemInvitation', (dialect) => {
   it('Group + registration: matches an invited contact by primary email, else creates a contact', async () => {
     const website = await makeWebsite(h);
     const invited = await makeContact(h);
-    const inv = await makeInvitation(h, { type: 'group', websiteId: website.id, invitedContactIds: [invited.id], maxRedemptions: 5 });
+    const inv = await makeInvitation(h, {
+      type: 'group',
+      websiteId: website.id,
+      invitedContactIds: [invited.id],
+      maxRedemptions: 5,
+    });
     const matched = await redeem(website.id, inv.code, register(invited.email.toUpperCase()));
     assert.equal(matched.contactId, invited.id);
     assert.equal(matched.contactCreated, false);
     const stranger = `new.${rand()}@example.test`;
-    const created = await redeem(website.id, inv.code, { ...register(stranger), firstName: 'Nia', lastName: 'New' } as Redeemer);
+    const created = await redeem(website.id, inv.code, {
+      ...register(stranger),
+      firstName: 'Nia',
+      lastName: 'New',
+    } as Redeemer);
     assert.equal(created.contactCreated, true);
     assert.notEqual(created.contactId, invited.id);
     const c = await contact(created.contactId);
-    assert.deepEqual([c.email, c.firstName, c.lastName, c.loginEnabled, c.emailConfirmed], [stranger, 'Nia', 'New', true, false]);
+    assert.deepEqual(
+      [c.email, c.firstName, c.lastName, c.loginEnabled, c.emailConfirmed],
+      [stranger, 'Nia', 'New', true, false],
+    );
     const after = await invitation(inv.id);
     assert.deepEqual([after.redemptionCount, after.status], [2, 'new']);
     assert.deepEqual([...after.redeemedContactIds].sort(), [invited.id, created.contactId].sort());
@@ -105,12 +170,26 @@ onBothDatabases('redeemInvitation', (dialect) => {
     const website = await makeWebsite(h);
     const invited = await makeSignedInContact(h);
     const other = await makeSignedInContact(h);
-    const inv = await makeInvitation(h, { type: 'single', websiteId: website.id, invitedContactIds: [invited.id] });
-    await assert.rejects(redeem(website.id, inv.code, asContact(other.id)), { code: 'INVITATION_NOT_REDEEMABLE' });
-    ok(await h.api('PATCH', `/api/v1/websites/${website.id}`, { settings: { redeemByOtherContactAllowed: true } }));
+    const inv = await makeInvitation(h, {
+      type: 'single',
+      websiteId: website.id,
+      invitedContactIds: [invited.id],
+    });
+    await assert.rejects(redeem(website.id, inv.code, asContact(other.id)), {
+      code: 'INVITATION_NOT_REDEEMABLE',
+    });
+    ok(
+      await h.api('PATCH', `/api/v1/websites/${website.id}`, {
+        settings: { redeemByOtherContactAllowed: true },
+      }),
+    );
     const r = await redeem(website.id, inv.code, asContact(other.id));
     assert.equal(r.contactId, other.id);
-    const inv2 = await makeInvitation(h, { type: 'single', websiteId: website.id, invitedContactIds: [invited.id] });
+    const inv2 = await makeInvitation(h, {
+      type: 'single',
+      websiteId: website.id,
+      invitedContactIds: [invited.id],
+    });
     assert.equal((await redeem(website.id, inv2.code, asContact(invited.id))).contactId, invited.id);
   });
 
@@ -119,7 +198,9 @@ onBothDatabases('redeemInvitation', (dialect) => {
     const inv = await makeInvitation(h, { type: 'group', websiteId: website.id, maxRedemptions: 3 });
     const a = await makeSignedInContact(h);
     await redeem(website.id, inv.code, asContact(a.id));
-    await assert.rejects(redeem(website.id, inv.code, asContact(a.id)), { code: 'INVITATION_NOT_REDEEMABLE' });
+    await assert.rejects(redeem(website.id, inv.code, asContact(a.id)), {
+      code: 'INVITATION_NOT_REDEEMABLE',
+    });
     assert.equal((await invitation(inv.id)).redemptionCount, 1);
   });
 
@@ -127,13 +208,18 @@ onBothDatabases('redeemInvitation', (dialect) => {
     const website = await makeWebsite(h);
     const other = await makeWebsite(h);
     const who = await makeSignedInContact(h);
-    const mk = (extra: Json = {}) => makeInvitation(h, { type: 'single', websiteId: website.id, invitedContactIds: [who.id], ...extra });
+    const mk = (extra: Json = {}) =>
+      makeInvitation(h, { type: 'single', websiteId: website.id, invitedContactIds: [who.id], ...extra });
     const expired = await mk({ expiresAt: new Date(Date.now() + 1000).toISOString() });
     const inactive = await mk();
     ok(await h.api('POST', `/api/v1/invitations/${inactive.id}/deactivate`));
     const used = await mk();
     await redeem(website.id, used.code, asContact(who.id));
-    const elsewhere = await makeInvitation(h, { type: 'single', websiteId: other.id, invitedContactIds: [who.id] });
+    const elsewhere = await makeInvitation(h, {
+      type: 'single',
+      websiteId: other.id,
+      invitedContactIds: [who.id],
+    });
     h.advance(2000);
     try {
       const attempts: [string, string][] = [
@@ -160,7 +246,9 @@ onBothDatabases('redeemInvitation', (dialect) => {
 
   it('is all or nothing: a failure after the role grant leaves no trace', async () => {
     const { website, contact: invited, invitation: inv } = await makeSingle(h);
-    const auditBefore = ok<Json>(await h.api('GET', `/api/v1/audit-events?entityType=invitation&entityId=${inv.id}`)).items.length;
+    const auditBefore = ok<Json>(
+      await h.api('GET', `/api/v1/audit-events?entityType=invitation&entityId=${inv.id}`),
+    ).items.length;
     // The Invite Redemption activity is written after the account and web roles are granted;
     // taking its table away makes that write fail inside the transaction.
     await h.deps.db.schema.alterTable('invite_redemptions').renameTo('invite_redemptions_away').execute();
@@ -173,7 +261,11 @@ onBothDatabases('redeemInvitation', (dialect) => {
     assert.deepEqual([c.loginEnabled, c.username, c.parentAccountId, c.webRoleIds], [false, null, null, []]);
     const after = await invitation(inv.id);
     assert.deepEqual([after.redemptionCount, after.redeemedContactIds, after.statusReason], [0, [], 'new']);
-    assert.equal(ok<Json>(await h.api('GET', `/api/v1/audit-events?entityType=invitation&entityId=${inv.id}`)).items.length, auditBefore);
+    assert.equal(
+      ok<Json>(await h.api('GET', `/api/v1/audit-events?entityType=invitation&entityId=${inv.id}`)).items
+        .length,
+      auditBefore,
+    );
     assert.deepEqual(await jobs(inv.id), []);
     const ok2 = await redeem(website.id, inv.code, register(invited.email));
     assert.equal(ok2.contactId, invited.id, 'and works once the fault is gone');

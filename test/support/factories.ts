@@ -23,6 +23,7 @@ export function problem(res: LightMyRequestResponse, status: number, code: strin
   return body;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read API answers as loose JSON and assert on them
 export type Json = Record<string, any>;
 
 export async function makeWebsite(h: Harness, body: Json = {}): Promise<Json> {
@@ -41,7 +42,12 @@ export async function makeAccount(h: Harness, name = `Account ${rand()}`): Promi
 export async function makeContact(h: Harness, body: Json = {}): Promise<Json> {
   const id = rand();
   return ok(
-    await h.api('POST', '/api/v1/contacts', { firstName: `Ada${id}`, lastName: 'Lovelace', email: `ada.${id}@example.test`, ...body }),
+    await h.api('POST', '/api/v1/contacts', {
+      firstName: `Ada${id}`,
+      lastName: 'Lovelace',
+      email: `ada.${id}@example.test`,
+      ...body,
+    }),
     201,
   );
 }
@@ -73,7 +79,15 @@ export async function makeWorkflow(h: Harness): Promise<string> {
   const at = new Date().toISOString();
   await h.deps.db
     .insertInto('workflows')
-    .values({ id, key: null, name: `Workflow ${rand()}`, active: 1, steps: json([]), created_at: at, updated_at: at })
+    .values({
+      id,
+      key: null,
+      name: `Workflow ${rand()}`,
+      active: 1,
+      steps: json([]),
+      created_at: at,
+      updated_at: at,
+    })
     .execute();
   return id;
 }

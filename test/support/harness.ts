@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { describe } from 'node:test';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { Deps } from '../../src/context.ts';
@@ -25,7 +25,12 @@ export interface Harness {
   /** Everything the app logged so far. */
   logs(): string;
   /** An authenticated API call; `body` objects are sent as JSON. */
-  api(method: InjectOptions['method'], url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  api(
+    method: InjectOptions['method'],
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -75,7 +80,11 @@ export async function startHarness(dialect: DialectName, env: Record<string, str
         method,
         url,
         headers: { authorization: `Bearer ${TEST_API_KEY}`, ...headers },
-        ...(body === undefined ? {} : typeof body === 'string' || Buffer.isBuffer(body) ? { payload: body } : { payload: body as object }),
+        ...(body === undefined
+          ? {}
+          : typeof body === 'string' || Buffer.isBuffer(body)
+            ? { payload: body }
+            : { payload: body as object }),
       }),
     close: async () => {
       await app.close();

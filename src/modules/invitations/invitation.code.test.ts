@@ -18,7 +18,10 @@ describe('invitation codes', () => {
     assert.equal(deriveCode(keys, id, 1), deriveCode(keys, id, 1));
     assert.notEqual(deriveCode(keys, id, 1), deriveCode(keys, id, 2));
     assert.notEqual(deriveCode(keys, id, 1), deriveCode(keys, '01936f4e-0000-7000-8000-000000000002', 1));
-    assert.notEqual(deriveCode(keys, id, 1), deriveCode(deriveKeys('another-secret-0123456789abcdefghijkl'), id, 1));
+    assert.notEqual(
+      deriveCode(keys, id, 1),
+      deriveCode(deriveKeys('another-secret-0123456789abcdefghijkl'), id, 1),
+    );
   });
 
   it('spread evenly over the alphabet (no bias from the encoding)', () => {
@@ -28,7 +31,8 @@ describe('invitation codes', () => {
     }
     assert.equal(counts.size, 32);
     const expected = (2000 * CODE_LENGTH) / 32;
-    for (const [ch, n] of counts) assert.ok(Math.abs(n - expected) < expected * 0.15, `${ch}: ${n} vs ${expected}`);
+    for (const [ch, n] of counts)
+      assert.ok(Math.abs(n - expected) < expected * 0.15, `${ch}: ${n} vs ${expected}`);
   });
 
   it('match ignoring case, spaces, hyphens and Crockford look-alikes', () => {

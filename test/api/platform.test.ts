@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { type Json, ok } from '../support/factories.ts';
+import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
+
+onBothDatabases('health, readiness and API documentation', (dialect) => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness(dialect);
+  });
+  after(() => h.close());
+
+  it('answers liveness and readiness without authentication', async () => {
+    assert.deepEqual(ok(await h.app.inject({ method: 'GET', url: '/healthz' })), { status: 'ok' });
+    assert.deepEqual(ok(await h.app.inject({ method: 'GET', url: '/readyz' })), { status: 'ready' });
+  });
+
+  it('publishes an OpenAPI 3.1 document where every operation has responses and errors', async () => {
+    const doc = ok<Json>(await h.app.inject({ method: 'GET', url: '/api/v1/openapi.json' }));
+    assert.equal(doc.openapi, '3.1.0');
+    const expected = [
+      'post /api/v1/websites',
+      'get /api/v1/websites',
+      'get /api/v1/websites/{id}',
+      'patch /api/v1/websites/{id}',
+      'post /api/v1/websites/{id}/web-roles',
+      'get /api/v1/websites/{id}/web-roles',
+      'patch /api/v1/web-roles/{id}',
+      'delete /api/v1/web-roles/{id}',
+      'post /api/v1/accounts',
+      'get /api/v1/accounts',
+      'get /api/v1/accounts/{id}',
+      'patch /api/v1/accounts/{id}',
+      'delete /api/v1/accounts/{id}',
+      'post /api/v1/contacts',
+      'get /api/v1/contacts',
+      'get /api/v1/contacts/{id}',
+      'patch /api/v1/contacts/{id}',
+      'delete /api/v1/contacts/{id}',
+      'post /api/v1/contacts/import',
+      'post /api/v1/invitations',
+      'get /api/v1/invitations',
+      'get /api/v1/invitations/{id}',
+      'patch /api/v1/invitations/{id}',
+      'delete /api/v1/invitations/{id}',
+      'get /api/v1/invitations/{id}/code',
+      'post /api/v1/invitations/{id}/regenerate-code',
+      'post /api/v1/invitations/{id}/deactivate',
+      'post /api/v1/invitations/{id}/activate',
+      'get /api/v1/invitations/{id}/redemptions',
+      'get /api/v1/audit-events',
+    ];
+    const actual = Object.entries(doc.paths as Record<string, Json>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m} ${path}`),
+    );
+    assert.deepEqual([...actual].sort(), [...expected].sort());
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Json>)) {
+      for (const [method, op] of Object.entries(ops as Record<string, Json>)) {
+        const codes = Object.keys(op.responses ?? {});
+        assert.ok(
+          codes.some((c) => c.startsWith('2')),
+          `${method} ${path} documents its success`,
+        );
+        assert.ok(op.summary, `${method} ${path} has a summary`);
+      }
+    }
+    assert.ok(doc.components.schemas.Problem);
+    const docs = await h.app.inject({ method: 'GET', url: '/api/docs/' });
+    assert.equal(docs.statusCode, 200);
+    assert.match(docs.body, /swagger/i);
+  });
+
+  it('answers unknown routes with problem+json', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/nope' });
+    assert.equal(res.statusCode, 404);
+    assert.equal(res.json().code, 'NOT_FOUND');
+  });
+});
