@@ -52,6 +52,12 @@ export const notFound = (what: string, id: string) => new AppError('NOT_FOUND', 
 export const invalid = (path: string, message: string) =>
   new AppError('VALIDATION_FAILED', message, [{ path, message }]);
 
+/** Throws one VALIDATION_FAILED listing every field problem, if there are any. */
+export function throwIfInvalid(errors: readonly FieldError[]): void {
+  if (errors.length > 0)
+    throw new AppError('VALIDATION_FAILED', errors.map((e) => e.message).join(' '), [...errors]);
+}
+
 /**
  * The uniform failure of any code (unknown, expired, used up, inactive, other website, wrong
  * contact) so codes cannot be probed. The message is the one the portal shows.

@@ -61,3 +61,16 @@ export function isUniqueViolation(err: unknown): boolean {
     e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
   );
 }
+
+/**
+ * Runs `work` (typically a whole transaction); a unique-constraint violation, which has already
+ * rolled the transaction back, becomes the domain error `conflict()`. Other errors pass through.
+ */
+export async function uniqueOr<T>(work: () => Promise<T>, conflict: () => Error): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict();
+    throw err;
+  }
+}

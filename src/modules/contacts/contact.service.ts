@@ -1,7 +1,7 @@
 import type { Actor, Deps } from '../../context.ts';
-import { type Conn, isUniqueViolation } from '../../db/database.ts';
+import { type Conn, uniqueOr } from '../../db/database.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
-import { AppError, type FieldError, invalid, notFound } from '../../errors.ts';
+import { AppError, type FieldError, invalid, notFound, throwIfInvalid } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { recordAudit } from '../events/audit.service.ts';
 import { findWebRolesByIds } from '../websites/website.service.ts';
@@ -51,19 +51,11 @@ async function checkReferences(conn: Conn, input: Partial<ContactInput>): Promis
       if (!found.has(id)) errors.push({ path: `/webRoleIds/${i}`, message: `No web role with id ${id}.` });
     });
   }
-  if (errors.length > 0)
-    throw new AppError('VALIDATION_FAILED', errors.map((e) => e.message).join(' '), errors);
+  throwIfInvalid(errors);
 }
 
-async function usernameConflict<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (isUniqueViolation(err))
-      throw new AppError('USERNAME_TAKEN', 'Another contact already has this username.');
-    throw err;
-  }
-}
+const usernameConflict = <T>(work: () => Promise<T>): Promise<T> =>
+  uniqueOr(work, () => new AppError('USERNAME_TAKEN', 'Another contact already has this username.'));
 
 export async function createContact(deps: Deps, actor: Actor, input: ContactInput): Promise<Contact> {
   const now = deps.now().toISOString();
@@ -200,8 +192,7 @@ export async function requireContacts(
   ids.forEach((id, i) => {
     if (!byId.has(id)) errors.push({ path: `${path}/${i}`, message: `No contact with id ${id}.` });
   });
-  if (errors.length > 0)
-    throw new AppError('VALIDATION_FAILED', errors.map((e) => e.message).join(' '), errors);
+  throwIfInvalid(errors);
   return ids.map((id) => byId.get(id) as ContactRow);
 }
 

@@ -1,4 +1,4 @@
-import { AppError, type FieldError } from '../../errors.ts';
+import { AppError, type FieldError, throwIfInvalid } from '../../errors.ts';
 import type { WebsiteSettings } from '../websites/website.settings.ts';
 
 /**
@@ -82,8 +82,7 @@ export function checkShape(
   if (new Set(invitedContactIds).size !== invitedContactIds.length) {
     errors.push({ path: '/invitedContactIds', message: 'A contact is listed more than once.' });
   }
-  if (errors.length > 0)
-    throw new AppError('VALIDATION_FAILED', errors.map((e) => e.message).join(' '), errors);
+  throwIfInvalid(errors);
   return max;
 }
 

@@ -1,5 +1,5 @@
 import type { Deps } from '../../context.ts';
-import { type Conn, isUniqueViolation } from '../../db/database.ts';
+import { type Conn, uniqueOr } from '../../db/database.ts';
 import { AppError, notRedeemable } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { enqueue, type JobRequest } from '../../jobs/enqueue.ts';
@@ -71,13 +71,11 @@ const MAX_USER_AGENT = 512;
 export async function redeemInvitation(deps: Deps, input: RedeemInput): Promise<RedeemResult> {
   const hash = codeHash(deps.keys, input.code);
   if (hash === null) throw notRedeemable();
-  try {
-    return await deps.db.transaction().execute((trx) => redeemIn(trx, deps, hash, input));
-  } catch (err) {
-    // Two registrants racing for one username: the unique index decides, the loser is told to sign in.
-    if (isUniqueViolation(err)) throw accountExists();
-    throw err;
-  }
+  // Two registrants racing for one username: the unique index decides, the loser is told to sign in.
+  return uniqueOr(
+    () => deps.db.transaction().execute((trx) => redeemIn(trx, deps, hash, input)),
+    accountExists,
+  );
 }
 
 const accountExists = () =>

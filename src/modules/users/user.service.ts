@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Actor, Deps } from '../../context.ts';
-import { type Conn, isUniqueViolation } from '../../db/database.ts';
+import { type Conn, uniqueOr } from '../../db/database.ts';
 import { AppError, invalid } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { hmacHex } from '../../keys.ts';
@@ -21,23 +21,21 @@ export async function createUser(
 ): Promise<User> {
   const now = deps.now().toISOString();
   const user: User = { id: newId(), ...input, disabled: false, createdAt: now, updatedAt: now };
-  try {
-    await deps.db.transaction().execute(async (trx) => {
-      await repo.insertUser(trx, user);
-      await recordAudit(
-        trx,
-        deps,
-        actor,
-        'user.created',
-        { type: 'user', id: user.id },
-        { email: user.email, role: user.role },
-      );
-    });
-  } catch (err) {
-    if (isUniqueViolation(err))
-      throw new AppError('EMAIL_TAKEN', `A user with the email ${input.email} already exists.`);
-    throw err;
-  }
+  await uniqueOr(
+    () =>
+      deps.db.transaction().execute(async (trx) => {
+        await repo.insertUser(trx, user);
+        await recordAudit(
+          trx,
+          deps,
+          actor,
+          'user.created',
+          { type: 'user', id: user.id },
+          { email: user.email, role: user.role },
+        );
+      }),
+    () => new AppError('EMAIL_TAKEN', `A user with the email ${input.email} already exists.`),
+  );
   return user;
 }
 

@@ -1,7 +1,7 @@
 import type { Actor, Deps } from '../../context.ts';
-import { type Conn, isUniqueViolation } from '../../db/database.ts';
+import { type Conn, uniqueOr } from '../../db/database.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
-import { AppError, invalid, notFound } from '../../errors.ts';
+import { AppError, invalid, notFound, throwIfInvalid } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { recordAudit } from '../events/audit.service.ts';
 import type { WebRole } from './website.repository.ts';
@@ -56,15 +56,8 @@ function checkSettings(s: WebsiteSettings): void {
   }
 }
 
-async function slugConflict<T>(work: () => Promise<T>, slug: string): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (isUniqueViolation(err))
-      throw new AppError('SLUG_TAKEN', `Another website already uses the slug "${slug}".`);
-    throw err;
-  }
-}
+const slugConflict = <T>(work: () => Promise<T>, slug: string): Promise<T> =>
+  uniqueOr(work, () => new AppError('SLUG_TAKEN', `Another website already uses the slug "${slug}".`));
 
 export async function createWebsite(deps: Deps, actor: Actor, input: WebsiteInput): Promise<Website> {
   const now = deps.now().toISOString();
@@ -153,16 +146,11 @@ export async function updateWebsite(
   return present(deps, updated);
 }
 
-async function webRoleNameConflict<T>(work: () => Promise<T>, name: string): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (isUniqueViolation(err)) {
-      throw new AppError('WEB_ROLE_NAME_TAKEN', `The website already has a web role named "${name}".`);
-    }
-    throw err;
-  }
-}
+const webRoleNameConflict = <T>(work: () => Promise<T>, name: string): Promise<T> =>
+  uniqueOr(
+    work,
+    () => new AppError('WEB_ROLE_NAME_TAKEN', `The website already has a web role named "${name}".`),
+  );
 
 export async function createWebRole(
   deps: Deps,
@@ -289,8 +277,7 @@ export async function requireWebRolesOfWebsite(
     }
     return [];
   });
-  if (errors.length > 0)
-    throw new AppError('VALIDATION_FAILED', errors.map((e) => e.message).join(' '), errors);
+  throwIfInvalid(errors);
   return roles;
 }
 
