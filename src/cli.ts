@@ -1,21 +1,26 @@
 import { parseArgs } from 'node:util';
+import pino from 'pino';
 import { buildApp } from './app.ts';
 import { type Config, ConfigError, loadConfig, secretFileName } from './config.ts';
 import { systemActor } from './context.ts';
 import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { loggerOptions } from './http/logging.ts';
+import { jobHandlers } from './jobs/registry.ts';
+import { Worker } from './jobs/worker.ts';
 import {
   createApiKey,
   createUser,
   ensureBootstrapApiKey,
   findUserByEmail,
 } from './modules/users/user.service.ts';
-import { startRuntime } from './runtime.ts';
+import { outboxDir, startRuntime } from './runtime.ts';
 
 const USAGE = `Usage: admit <command> [options]
 
 Commands:
-  serve                              run the HTTP server (migrates the database first)
+  serve                              run the HTTP server and a job worker (migrates first)
+  worker                             run a job worker only (scale sending out)
   migrate                            bring the database schema up to date and exit
   users create --email E --name N [--role admin|operator]
                                      create a back-office user
@@ -40,7 +45,9 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'serve':
-      return serve(config);
+      return serve(config, true);
+    case 'worker':
+      return serve(config, false);
     case 'migrate': {
       const handle = openDatabase(config.databaseUrl);
       try {
@@ -68,32 +75,56 @@ export async function runCli(argv: string[]): Promise<number> {
   return 2;
 }
 
-async function serve(config: Config): Promise<number> {
-  const { deps, handle } = await startRuntime(config);
-  const app = await buildApp(deps);
+/** `serve` (HTTP and a worker) or `worker` (jobs only); both stop gracefully on SIGTERM/SIGINT. */
+async function serve(config: Config, http: boolean): Promise<number> {
+  const runtime = await startRuntime(config);
+  const { deps, handle } = runtime;
+  const app = http ? await buildApp(deps) : null;
+  const log = app?.log ?? pino(loggerOptions(config.logLevel));
   if (config.secretGenerated) {
-    app.log.warn(
+    log.warn(
       `ADMIT_SECRET is not set; using the generated key in ${config.dataDir}/${secretFileName}. Keep that file (codes and API keys depend on it) or set ADMIT_SECRET.`,
     );
   }
   if (config.bootstrapApiKey) await ensureBootstrapApiKey(deps, config.bootstrapApiKey);
+  const worker = new Worker(deps, jobHandlers(), {
+    concurrency: config.workerConcurrency,
+    leaseMs: config.jobLeaseSeconds * 1000,
+    onError: (err, job) =>
+      log.warn(
+        { err: err instanceof Error ? err.message : String(err), jobId: job?.id, jobType: job?.type },
+        'job failed',
+      ),
+  });
+  runtime.onJobs(() => worker.nudge());
+  worker.start();
+  log.info(
+    deps.mailer.kind === 'outbox'
+      ? `SMTP_URL is not set: emails are written to the outbox, ${outboxDir(config)} (open the .eml files with any mail client)`
+      : 'emails are sent through SMTP_URL',
+  );
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down');
-    await app.close();
-    await handle.close();
+    log.info({ signal }, 'shutting down: finishing the jobs in flight');
+    await app?.close();
+    await worker.stop();
+    await runtime.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-  await app.listen({ port: config.port, host: config.host });
-  out(`\nAdmit is running at ${config.publicUrl}  (database: ${handle.dialect})`);
-  out(`  API docs:      ${config.publicUrl}/api/docs`);
-  if (!config.bootstrapApiKey) {
-    out('  First steps:   npm run admit -- users create --email you@example.com --name "Your Name"');
-    out('                 npm run admit -- api-keys create --user you@example.com');
+  if (app) {
+    await app.listen({ port: config.port, host: config.host });
+    out(`\nAdmit is running at ${config.publicUrl}  (database: ${handle.dialect})`);
+    out(`  API docs:      ${config.publicUrl}/api/docs`);
+    if (!config.bootstrapApiKey) {
+      out('  First steps:   npm run admit -- users create --email you@example.com --name "Your Name"');
+      out('                 npm run admit -- api-keys create --user you@example.com');
+    }
+  } else {
+    out(`Admit worker ${worker.id} is running (database: ${handle.dialect})`);
   }
   return new Promise<number>(() => {
     // runs until a signal ends the process
@@ -113,7 +144,7 @@ async function usersCreate(config: Config, args: string[]): Promise<number> {
     process.stderr.write('users create needs --email and --name; --role is admin (default) or operator\n');
     return 2;
   }
-  const { deps, handle } = await startRuntime(config);
+  const { deps, close } = await startRuntime(config);
   try {
     const user = await createUser(deps, systemActor, {
       email: values.email,
@@ -123,7 +154,7 @@ async function usersCreate(config: Config, args: string[]): Promise<number> {
     out(`Created ${user.role} ${user.email} (${user.id})`);
     return 0;
   } finally {
-    await handle.close();
+    await close();
   }
 }
 
@@ -138,7 +169,7 @@ async function apiKeysCreate(config: Config, args: string[]): Promise<number> {
     );
     return 2;
   }
-  const { deps, handle } = await startRuntime(config);
+  const { deps, close } = await startRuntime(config);
   try {
     const user = await findUserByEmail(deps, values.user);
     if (!user) {
@@ -152,6 +183,6 @@ async function apiKeysCreate(config: Config, args: string[]): Promise<number> {
     out(secret);
     return 0;
   } finally {
-    await handle.close();
+    await close();
   }
 }

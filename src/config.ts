@@ -22,6 +22,10 @@ export interface Config {
   readonly bootstrapApiKey: string | null;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly trustProxy: boolean | string;
+  /** How long a claimed job stays with a worker that stopped answering (s). */
+  readonly jobLeaseSeconds: number;
+  /** Jobs one worker runs at once. */
+  readonly workerConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -95,6 +99,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const trustProxy: boolean | string =
     rawTrust === undefined || rawTrust === 'false' ? false : rawTrust === 'true' ? true : rawTrust;
 
+  const jobLeaseSeconds = positiveInt(
+    'ADMIT_JOB_LEASE_SECONDS',
+    value('ADMIT_JOB_LEASE_SECONDS'),
+    30,
+    problems,
+  );
+  const workerConcurrency = positiveInt(
+    'ADMIT_WORKER_CONCURRENCY',
+    value('ADMIT_WORKER_CONCURRENCY'),
+    4,
+    problems,
+  );
+
   const givenSecret = value('ADMIT_SECRET');
   if (givenSecret !== undefined && givenSecret.length < MIN_SECRET_LENGTH) {
     problems.push(
@@ -120,7 +137,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapApiKey,
     logLevel,
     trustProxy,
+    jobLeaseSeconds,
+    workerConcurrency,
   });
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number, problems: string[]): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= 1 && n <= 3600) return n;
+  problems.push(`${name}="${raw}" must be a whole number from 1 to 3600 (default ${fallback})`);
+  return fallback;
 }
 
 function parsePort(raw: string, problems: string[]): number {

@@ -1,6 +1,7 @@
 import type { Config } from './config.ts';
 import type { Db, DialectName } from './db/database.ts';
 import type { Keys } from './keys.ts';
+import type { Mailer } from './mail/mailer.ts';
 
 /** What every service needs, built once by main.ts (or the test harness) and passed explicitly. */
 export interface Deps {
@@ -10,6 +11,10 @@ export interface Deps {
   readonly keys: Keys;
   /** The current instant; tests move it to see expiry without waiting. */
   readonly now: () => Date;
+  /** Where email goes: SMTP or the outbox. */
+  readonly mailer: Mailer;
+  /** Tells this process's worker that jobs were committed (so it claims now, not after its idle wait). */
+  readonly notifyJobs: () => void;
 }
 
 /** Who does something, recorded on audit events. */

@@ -1,10 +1,12 @@
 import { type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { Db } from './database.ts';
 import * as initial from './migrations/2026-11-22T0400_initial.ts';
+import * as sending from './migrations/2026-11-22T0500_sending.ts';
 
 /** Every migration, in order. Names are timestamps; a migration, once landed, never changes. */
 const migrations: Record<string, Migration> = {
   '2026-11-22T0400_initial': initial,
+  '2026-11-22T0500_sending': sending,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -101,8 +101,45 @@ export interface WorkflowsTable {
   active: Bool;
   version: Generated<number>;
   steps: Json;
+  from_address: string | null;
+  template_id: string | null;
   created_at: Instant;
   updated_at: Instant;
+}
+
+export interface EmailTemplatesTable {
+  id: string;
+  key: string | null;
+  name: string;
+  subject: string;
+  html: string;
+  text: string;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface EmailsTable {
+  id: string;
+  invitation_id: string | null;
+  contact_id: string | null;
+  to_address: string | null;
+  from_address: string;
+  subject: string | null;
+  html: string | null;
+  text: string | null;
+  status: 'pending' | 'sending' | 'sent' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  message_id: string;
+  sent_at: NullableInstant;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface MailStateTable {
+  id: number;
+  paused_reason: string | null;
+  paused_at: NullableInstant;
 }
 
 export interface InvitationsTable {
@@ -197,4 +234,7 @@ export interface Database {
   invite_redemptions: InviteRedemptionsTable;
   audit_events: AuditEventsTable;
   jobs: JobsTable;
+  email_templates: EmailTemplatesTable;
+  emails: EmailsTable;
+  mail_state: MailStateTable;
 }

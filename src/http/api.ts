@@ -9,9 +9,11 @@ import type {
 import type { Deps } from '../context.ts';
 import { accountRoutes } from '../modules/contacts/account.routes.ts';
 import { contactRoutes } from '../modules/contacts/contact.routes.ts';
+import { emailRoutes } from '../modules/emails/email.routes.ts';
 import { auditRoutes } from '../modules/events/audit.routes.ts';
 import { invitationRoutes } from '../modules/invitations/invitation.routes.ts';
 import { websiteRoutes } from '../modules/websites/website.routes.ts';
+import { workflowRoutes } from '../modules/workflows/workflow.routes.ts';
 import { requireApiUser } from './auth.ts';
 
 /** The Fastify instance the module routes receive: TypeBox schemas type the handlers. */
@@ -30,5 +32,7 @@ export async function apiV1(app: ApiApp, deps: Deps): Promise<void> {
   await accountRoutes(app, deps);
   await contactRoutes(app, deps);
   await invitationRoutes(app, deps);
+  await emailRoutes(app, deps);
+  await workflowRoutes(app, deps);
   await auditRoutes(app, deps);
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
@@ -6,8 +9,11 @@ import { type Config, loadConfig } from '../../src/config.ts';
 import type { Deps } from '../../src/context.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
+import { jobHandlers } from '../../src/jobs/registry.ts';
+import { Worker } from '../../src/jobs/worker.ts';
 import { deriveKeys } from '../../src/keys.ts';
 import { ensureBootstrapApiKey } from '../../src/modules/users/user.service.ts';
+import { mailerFor } from '../../src/runtime.ts';
 import { createTestDatabase, type DialectName, dialectsUnderTest } from './databases.ts';
 
 /**
@@ -22,6 +28,8 @@ export interface Harness {
   apiKey: string;
   /** Moves the clock the services see (ms); expiry is derived from it. */
   advance(ms: number): void;
+  /** The job worker, when the harness was started with one. */
+  worker: Worker | null;
   /** Everything the app logged so far. */
   logs(): string;
   /** An authenticated API call; `body` objects are sent as JSON. */
@@ -36,26 +44,47 @@ export interface Harness {
 
 export const TEST_API_KEY = 'admit_test_key_0123456789abcdefghijklmnop';
 
-export async function startHarness(dialect: DialectName, env: Record<string, string> = {}): Promise<Harness> {
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  /** Run a job worker with test-sized timings (short leases, polls and backoffs). */
+  worker?: boolean;
+}
+
+export async function startHarness(dialect: DialectName, options: HarnessOptions = {}): Promise<Harness> {
   const database = await createTestDatabase(dialect);
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'admit-data-'));
   const config: Config = loadConfig({
     DATABASE_URL: database.url,
     ADMIT_SECRET: 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz',
     PUBLIC_URL: 'http://portal.test',
-    DATA_DIR: '/nonexistent-admit-test-data',
+    DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
-    ...env,
+    ...options.env,
   });
   const handle = openDatabase(config.databaseUrl, { poolSize: 20 });
   await migrateToLatest(handle.db);
   let offset = 0;
+  let worker: Worker | null = null;
+  const mailer = mailerFor(config);
   const deps: Deps = {
     db: handle.db,
     dialect: handle.dialect,
     config,
     keys: deriveKeys(config.secret),
     now: () => new Date(Date.now() + offset),
+    mailer,
+    notifyJobs: () => worker?.nudge(),
   };
+  if (options.worker) {
+    worker = new Worker(deps, jobHandlers({ emailRetryBaseMs: 200, emailRetryCapMs: 1000 }), {
+      concurrency: 4,
+      leaseMs: 2000,
+      pollMs: 25,
+      backoffBaseMs: 200,
+      backoffCapMs: 1000,
+    });
+    worker.start();
+  }
   let logged = '';
   const logStream = new Writable({
     write(chunk, _enc, cb) {
@@ -70,6 +99,7 @@ export async function startHarness(dialect: DialectName, env: Record<string, str
     dialect,
     app,
     deps,
+    worker,
     apiKey: TEST_API_KEY,
     advance: (ms) => {
       offset += ms;
@@ -87,9 +117,12 @@ export async function startHarness(dialect: DialectName, env: Record<string, str
             : { payload: body as object }),
       }),
     close: async () => {
+      await worker?.stop();
       await app.close();
+      await mailer.close();
       await handle.close();
       await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -88,9 +88,16 @@ export async function findContact(conn: Conn, id: string): Promise<ContactRow | 
 }
 
 export async function findContactsByIds(conn: Conn, ids: readonly string[]): Promise<ContactRow[]> {
-  if (ids.length === 0) return [];
-  const rows = await conn.selectFrom('contacts').selectAll().where('id', 'in', ids).execute();
-  return rows.map(toContact);
+  const out: ContactRow[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await conn
+      .selectFrom('contacts')
+      .selectAll()
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute();
+    for (const r of rows) out.push(toContact(r));
+  }
+  return out;
 }
 
 export async function findContacts(

@@ -25,21 +25,25 @@ const toAuditEvent = (r: Selectable<AuditEventsTable>): AuditEvent => ({
   createdAt: instant(r.created_at),
 });
 
-export async function insertAuditEvent(conn: Conn, e: AuditEvent): Promise<void> {
-  await conn
-    .insertInto('audit_events')
-    .values({
-      id: e.id,
-      actor_type: e.actor.type,
-      actor_id: e.actor.id,
-      action: e.action,
-      entity_type: e.entityType,
-      entity_id: e.entityId,
-      data: json(e.data),
-      ip_address: e.ipAddress,
-      created_at: e.createdAt,
-    })
-    .execute();
+const toRow = (e: AuditEvent) => ({
+  id: e.id,
+  actor_type: e.actor.type,
+  actor_id: e.actor.id,
+  action: e.action,
+  entity_type: e.entityType,
+  entity_id: e.entityId,
+  data: json(e.data),
+  ip_address: e.ipAddress,
+  created_at: e.createdAt,
+});
+
+export async function insertAuditEvents(conn: Conn, events: readonly AuditEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 500) {
+    await conn
+      .insertInto('audit_events')
+      .values(events.slice(i, i + 500).map(toRow))
+      .execute();
+  }
 }
 
 export async function findAuditEvents(

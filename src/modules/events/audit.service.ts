@@ -2,7 +2,7 @@ import type { Actor, Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { newId } from '../../ids.ts';
-import { type AuditEvent, findAuditEvents, insertAuditEvent } from './audit.repository.ts';
+import { type AuditEvent, findAuditEvents, insertAuditEvents } from './audit.repository.ts';
 
 export type { AuditEvent };
 
@@ -18,16 +18,31 @@ export async function recordAudit(
   entity: { type: string; id: string },
   data: Record<string, unknown> = {},
 ): Promise<void> {
-  await insertAuditEvent(trx, {
-    id: newId(),
-    actor: { type: actor.type, id: actor.id },
-    action,
-    entityType: entity.type,
-    entityId: entity.id,
-    data,
-    ipAddress: actor.ip,
-    createdAt: deps.now().toISOString(),
-  });
+  await recordAuditMany(trx, deps, actor, action, [{ entity, data }]);
+}
+
+/** One audit event per entity, written in batches (bulk operations). */
+export async function recordAuditMany(
+  trx: Conn,
+  deps: Pick<Deps, 'now'>,
+  actor: Actor,
+  action: string,
+  items: readonly { entity: { type: string; id: string }; data: Record<string, unknown> }[],
+): Promise<void> {
+  const at = deps.now().toISOString();
+  await insertAuditEvents(
+    trx,
+    items.map(({ entity, data }) => ({
+      id: newId(),
+      actor: { type: actor.type, id: actor.id },
+      action,
+      entityType: entity.type,
+      entityId: entity.id,
+      data,
+      ipAddress: actor.ip,
+      createdAt: at,
+    })),
+  );
 }
 
 export async function listAuditEvents(

@@ -86,20 +86,72 @@ const editable = (i: InvitationRow) => ({
   updated_at: i.updatedAt,
 });
 
-export async function insertInvitation(conn: Conn, i: InvitationRow, codeHash: string): Promise<void> {
+export async function insertInvitations(
+  conn: Conn,
+  rows: readonly { row: InvitationRow; codeHash: string }[],
+): Promise<void> {
+  for (let k = 0; k < rows.length; k += 500) {
+    await conn
+      .insertInto('invitations')
+      .values(
+        rows.slice(k, k + 500).map(({ row: i, codeHash }) => ({
+          id: i.id,
+          type: i.type,
+          website_id: i.websiteId,
+          redemption_count: i.redemptionCount,
+          code_hash: codeHash,
+          code_version: i.codeVersion,
+          last_sent_at: i.lastSentAt,
+          created_at: i.createdAt,
+          ...editable(i),
+        })),
+      )
+      .execute();
+  }
+}
+
+/** (invitation, contact) and (invitation, web role) pairs of new invitations, in batches. */
+export async function insertInvitationLinks(
+  conn: Conn,
+  invited: readonly { invitation_id: string; contact_id: string }[],
+  roles: readonly { invitation_id: string; web_role_id: string }[],
+): Promise<void> {
+  for (let k = 0; k < invited.length; k += 1000) {
+    await conn
+      .insertInto('invitation_invited_contacts')
+      .values(invited.slice(k, k + 1000))
+      .execute();
+  }
+  for (let k = 0; k < roles.length; k += 1000) {
+    await conn
+      .insertInto('invitation_web_roles')
+      .values(roles.slice(k, k + 1000))
+      .execute();
+  }
+}
+
+export async function findInvitationsByIds(conn: Conn, ids: readonly string[]): Promise<InvitationRow[]> {
+  const out: InvitationRow[] = [];
+  for (let k = 0; k < ids.length; k += 500) {
+    const rows = await conn
+      .selectFrom('invitations')
+      .selectAll()
+      .where('id', 'in', ids.slice(k, k + 500))
+      .execute();
+    for (const r of rows) out.push(toRow(r));
+  }
+  return out;
+}
+
+/** After a message of this invitation was accepted: status reason `sent` (from `new`), last sent now. */
+export async function markSent(conn: Conn, id: string, at: string): Promise<void> {
   await conn
-    .insertInto('invitations')
-    .values({
-      id: i.id,
-      type: i.type,
-      website_id: i.websiteId,
-      redemption_count: i.redemptionCount,
-      code_hash: codeHash,
-      code_version: i.codeVersion,
-      last_sent_at: i.lastSentAt,
-      created_at: i.createdAt,
-      ...editable(i),
+    .updateTable('invitations')
+    .set({
+      last_sent_at: at,
+      status_reason: sql<StatusReason>`case when status_reason = 'new' then 'sent' else status_reason end`,
     })
+    .where('id', '=', id)
     .execute();
 }
 
@@ -211,11 +263,15 @@ export async function findInvitations(
 }
 
 /** The contact and role lists of many invitations, three queries in all. */
-export async function findRelations(conn: Conn, ids: readonly string[]): Promise<Map<string, Relations>> {
+export async function findRelations(conn: Conn, all: readonly string[]): Promise<Map<string, Relations>> {
   const map = new Map<string, Relations>(
-    ids.map((id) => [id, { invitedContactIds: [], webRoleIds: [], redeemedContactIds: [] }]),
+    all.map((id) => [id, { invitedContactIds: [], webRoleIds: [], redeemedContactIds: [] }]),
   );
-  if (ids.length === 0) return map;
+  for (let k = 0; k < all.length; k += 500) await addRelations(conn, all.slice(k, k + 500), map);
+  return map;
+}
+
+async function addRelations(conn: Conn, ids: readonly string[], map: Map<string, Relations>): Promise<void> {
   const [invited, roles, redeemed] = await Promise.all([
     conn
       .selectFrom('invitation_invited_contacts')
@@ -239,7 +295,6 @@ export async function findRelations(conn: Conn, ids: readonly string[]): Promise
   for (const r of invited) map.get(r.invitation_id)?.invitedContactIds.push(r.contact_id);
   for (const r of roles) map.get(r.invitation_id)?.webRoleIds.push(r.web_role_id);
   for (const r of redeemed) map.get(r.invitation_id)?.redeemedContactIds.push(r.contact_id);
-  return map;
 }
 
 export async function setCode(

@@ -3,8 +3,10 @@ import type { Deps } from '../../context.ts';
 import type { ApiApp } from '../../http/api.ts';
 import { actorOf } from '../../http/auth.ts';
 import { IdParams, ListQuery, PageOf, problems } from '../../http/schemas.ts';
+import { bulkInvite } from './invitation.bulk.ts';
 import * as schemas from './invitation.schemas.ts';
 import * as service from './invitation.service.ts';
+import { createAndMaybeSend, sendInvitation, sendInvitations } from './send.service.ts';
 
 const tags = ['Invitations'];
 
@@ -14,13 +16,53 @@ export async function invitationRoutes(app: ApiApp, deps: Deps): Promise<void> {
     {
       schema: {
         tags,
-        summary: 'Create an invitation; the answer holds its code and redemption URL',
-        body: schemas.CreateInvitation,
-        response: { 201: schemas.InvitationWithCode, ...problems(400) },
+        summary:
+          'Create an invitation (and send it with send: true); the answer holds its code and redemption URL',
+        body: schemas.CreateInvitationWithSend,
+        response: { 201: schemas.CreatedInvitation, ...problems(400, 409) },
+      },
+    },
+    async (req, reply) => {
+      const { send: alsoSend, ...input } = req.body;
+      return reply.status(201).send(await createAndMaybeSend(deps, actorOf(req), input, alsoSend === true));
+    },
+  );
+  app.post(
+    '/invitations/bulk',
+    {
+      schema: {
+        tags,
+        summary: 'Invite these contacts: one Single invitation each, created (and sent) in one call',
+        body: schemas.BulkInvite,
+        response: { 201: schemas.BulkResult, ...problems(400, 409) },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await bulkInvite(deps, actorOf(req), req.body)),
+  );
+  app.post(
+    '/invitations/send',
+    {
+      schema: {
+        tags,
+        summary: 'Send invitations (202: queued); one result per invitation',
+        body: schemas.SendMany,
+        response: { 202: schemas.SendResults, ...problems(400, 409) },
       },
     },
     async (req, reply) =>
-      reply.status(201).send(await service.createInvitation(deps, actorOf(req), req.body)),
+      reply.status(202).send({ items: await sendInvitations(deps, actorOf(req), req.body.ids) }),
+  );
+  app.post(
+    '/invitations/:id/send',
+    {
+      schema: {
+        tags,
+        summary: 'Send (or resend, with the same code) an invitation to its invited contacts',
+        params: IdParams,
+        response: { 202: schemas.SendItem, ...problems(404, 409) },
+      },
+    },
+    async (req, reply) => reply.status(202).send(await sendInvitation(deps, actorOf(req), req.params.id)),
   );
   app.get(
     '/invitations',

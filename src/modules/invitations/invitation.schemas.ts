@@ -96,3 +96,66 @@ export const InviteRedemption = Type.Object({
   userAgent: Nullable(Type.String()),
   createdAt: Instant,
 });
+
+const ErrorCodeField = Type.Optional(
+  Type.String({ description: 'Why the item was rejected (a stable code)' }),
+);
+
+export const SendItem = Type.Object({
+  invitationId: Id,
+  status: Type.Union([Type.Literal('queued'), Type.Literal('rejected')]),
+  code: ErrorCodeField,
+  detail: Type.Optional(Type.String()),
+  emailIds: Type.Optional(Type.Array(Id)),
+  failedNoPrimaryEmail: Type.Optional(
+    Type.Integer({ description: 'Invited contacts without a primary email (their Email is failed)' }),
+  ),
+});
+
+export const SendResults = Type.Object({ items: Type.Array(SendItem) });
+export const SendMany = Type.Object(
+  { ids: Type.Array(Id, { minItems: 1, maxItems: 10_000, uniqueItems: true }) },
+  { additionalProperties: false },
+);
+
+export const CreateInvitationWithSend = Type.Object(
+  {
+    ...CreateInvitation.properties,
+    send: Type.Optional(Type.Boolean({ description: 'Send it now, in the same call' })),
+  },
+  { additionalProperties: false },
+);
+export const CreatedInvitation = Type.Composite([
+  InvitationWithCode,
+  Type.Object({ send: Type.Optional(SendItem) }),
+]);
+
+export const BulkInvite = Type.Object(
+  {
+    websiteId: Id,
+    contactIds: Type.Array(Id, { minItems: 1, maxItems: 10_000 }),
+    webRoleIds: Type.Optional(Type.Array(Id, { maxItems: 200, uniqueItems: true })),
+    assignToAccountId: Type.Optional(Nullable(Id)),
+    redemptionWorkflowId: Type.Optional(Nullable(Id)),
+    expiresAt: Type.Optional(Nullable(Instant)),
+    ownerId: Type.Optional(Id),
+    send: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const BulkResult = Type.Object({
+  created: Type.Integer(),
+  queued: Type.Integer(),
+  rejected: Type.Integer(),
+  items: Type.Array(
+    Type.Object({
+      contactId: Id,
+      status: Type.Union([Type.Literal('created'), Type.Literal('queued'), Type.Literal('rejected')]),
+      invitationId: Type.Optional(Id),
+      code: ErrorCodeField,
+      detail: Type.Optional(Type.String()),
+      emailIds: Type.Optional(Type.Array(Id)),
+    }),
+  ),
+});

@@ -1,7 +1,7 @@
 import type { Actor, Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
-import { AppError, notFound } from '../../errors.ts';
+import { AppError, invalid, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { requireAccount, requireContact, requireContacts } from '../contacts/contact.service.ts';
 import { recordAudit } from '../events/audit.service.ts';
@@ -68,7 +68,7 @@ async function load(
 }
 
 /** Every record an invitation refers to exists, and its web roles belong to its website. */
-async function checkReferences(
+export async function checkReferences(
   trx: Conn,
   websiteId: string,
   input: UpdateInvitationInput,
@@ -95,6 +95,22 @@ function withCode(
   return { ...invitation, code, redemptionUrl: redemptionUrl(website.baseUrl, code) };
 }
 
+/** The website named in a body: VALIDATION_FAILED at /websiteId when it does not exist. */
+export async function websiteOfBody(deps: Deps, trx: Conn, websiteId: string): Promise<Website> {
+  return getWebsite(deps, websiteId, trx).catch((err) => {
+    if (err instanceof AppError && err.code === 'NOT_FOUND')
+      throw invalid('/websiteId', `No website with id ${websiteId}.`);
+    throw err;
+  });
+}
+
+/** The owner: as given, else the acting user. */
+export function ownerOf(actor: Actor, ownerId: string | undefined): string {
+  const owner = ownerId ?? actor.id;
+  if (!owner) throw invalid('/ownerId', 'ownerId is required when no user is acting.');
+  return owner;
+}
+
 /**
  * Creates an invitation (SPEC 3) and returns it with its code, the only time besides the audited
  * reveal that the code leaves the server. `trx` lets a caller create several in one transaction.
@@ -109,19 +125,8 @@ export async function createInvitation(
   const now = deps.now();
   const invitedContactIds = input.invitedContactIds ?? [];
   const maxRedemptions = checkShape(input.type, invitedContactIds, input.maxRedemptions);
-  const website = await getWebsite(deps, input.websiteId, trx).catch((err) => {
-    if (err instanceof AppError && err.code === 'NOT_FOUND') {
-      throw new AppError('VALIDATION_FAILED', `No website with id ${input.websiteId}.`, [
-        { path: '/websiteId', message: `No website with id ${input.websiteId}.` },
-      ]);
-    }
-    throw err;
-  });
-  const ownerId = input.ownerId ?? actor.id;
-  if (!ownerId)
-    throw new AppError('VALIDATION_FAILED', 'ownerId is required when no user is acting.', [
-      { path: '/ownerId', message: 'is required' },
-    ]);
+  const website = await websiteOfBody(deps, trx, input.websiteId);
+  const ownerId = ownerOf(actor, input.ownerId);
   const { invited } = await checkReferences(trx, website.id, { ...input, ownerId });
   const expiresAt = resolveExpiry(input.expiresAt, website.settings, now);
   const webRoleIds = [...new Set(input.webRoleIds ?? [])].sort();
@@ -146,7 +151,7 @@ export async function createInvitation(
     updatedAt: at,
   };
   const code = deriveCode(deps.keys, row.id, row.codeVersion);
-  await repo.insertInvitation(trx, row, codeHash(deps.keys, code) as string);
+  await repo.insertInvitations(trx, [{ row, codeHash: codeHash(deps.keys, code) as string }]);
   await repo.replaceInvitedContacts(trx, row.id, invitedContactIds);
   await repo.replaceWebRoles(trx, row.id, webRoleIds);
   await recordAudit(

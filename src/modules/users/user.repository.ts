@@ -63,6 +63,11 @@ export async function findUser(conn: Conn, id: string): Promise<User | undefined
   return r && toUser(r);
 }
 
+export async function findUsersByIds(conn: Conn, ids: readonly string[]): Promise<User[]> {
+  if (ids.length === 0) return [];
+  return (await conn.selectFrom('users').selectAll().where('id', 'in', ids).execute()).map(toUser);
+}
+
 export async function findUserByEmail(conn: Conn, email: string): Promise<User | undefined> {
   const r = await conn
     .selectFrom('users')

@@ -109,3 +109,5 @@ export async function requireEnabledUser(conn: Conn, id: string, path: string): 
 }
 
 export const findUser = (conn: Conn, id: string) => repo.findUser(conn, id);
+
+export const findUsersByIds = (conn: Conn, ids: readonly string[]) => repo.findUsersByIds(conn, ids);

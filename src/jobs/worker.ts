@@ -1,0 +1,186 @@
+import { hostname } from 'node:os';
+import type { Deps } from '../context.ts';
+import { newId } from '../ids.ts';
+import { claimJobs, completeJob, extendLeases, failJob, type Job, releaseJob } from './job.repository.ts';
+
+export type { Job };
+
+/** A job handler. Throwing retries with backoff; see RetryLater and PermanentJobError. */
+export type JobHandler = (job: Job, deps: Deps) => Promise<void>;
+export type HandlerRegistry = ReadonlyMap<string, JobHandler>;
+
+/** Put the job back until later without counting an attempt (e.g. sending is paused). */
+export class RetryLater extends Error {
+  constructor(
+    readonly delayMs: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RetryLater';
+  }
+}
+
+/** The job can never succeed: straight to the dead letter with this reason. */
+export class PermanentJobError extends Error {
+  override name = 'PermanentJobError';
+}
+
+export interface WorkerOptions {
+  /** Jobs run at the same time (default 4). */
+  concurrency?: number;
+  /** How long a claimed job stays ours without a heartbeat (default 30 s). */
+  leaseMs?: number;
+  /** Idle wait between claims when the queue is empty (default 250 ms). */
+  pollMs?: number;
+  /** Retry backoff: base * 2^(attempt-1), capped, with jitter (defaults 2 s and 10 min). */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  workerId?: string;
+  onError?: (err: unknown, job?: Job) => void;
+}
+
+/** Capped exponential backoff with "equal jitter": half fixed, half random. */
+export function backoffMs(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
+  const exp = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exp / 2 + (exp / 2) * random());
+}
+
+/**
+ * The worker loop: claims due jobs (leases them), runs their handlers, keeps the leases alive with
+ * a heartbeat, and records success, retry with backoff, or the dead letter. Several workers, in one
+ * process or many, share the table safely. `stop()` stops claiming and waits for the jobs in flight.
+ */
+export class Worker {
+  readonly id: string;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private readonly o: Required<Omit<WorkerOptions, 'workerId' | 'onError'>> & Pick<WorkerOptions, 'onError'>;
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly handlers: HandlerRegistry,
+    options: WorkerOptions = {},
+  ) {
+    this.id = options.workerId ?? `${hostname()}:${process.pid}:${newId().slice(-8)}`;
+    this.o = {
+      concurrency: options.concurrency ?? 4,
+      leaseMs: options.leaseMs ?? 30_000,
+      pollMs: options.pollMs ?? 250,
+      backoffBaseMs: options.backoffBaseMs ?? 2_000,
+      backoffCapMs: options.backoffCapMs ?? 600_000,
+      onError: options.onError,
+    };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    this.loop = this.run();
+  }
+
+  /** Claims again now instead of after the idle wait (after enqueueing in this process). */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.nudge();
+    await this.loop;
+    await Promise.allSettled(this.inFlight.values());
+    clearInterval(this.heartbeat);
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const free = this.o.concurrency - this.inFlight.size;
+      let claimed: Job[] = [];
+      if (free > 0) {
+        try {
+          const now = this.deps.now();
+          claimed = await claimJobs(this.deps.db, this.deps.dialect, {
+            types: [...this.handlers.keys()],
+            limit: free,
+            workerId: this.id,
+            now: now.toISOString(),
+            leaseUntil: new Date(now.getTime() + this.o.leaseMs).toISOString(),
+          });
+        } catch (err) {
+          this.o.onError?.(err);
+        }
+      }
+      for (const job of claimed) {
+        const done = this.execute(job).finally(() => {
+          this.inFlight.delete(job.id);
+          this.nudge();
+        });
+        this.inFlight.set(job.id, done);
+      }
+      if (claimed.length === 0 || this.inFlight.size >= this.o.concurrency) await this.idle();
+    }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.o.pollMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = undefined;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async execute(job: Job): Promise<void> {
+    const handler = this.handlers.get(job.type);
+    const at = () => this.deps.now();
+    try {
+      if (!handler) throw new PermanentJobError(`No handler for job type ${job.type}`);
+      await handler(job, this.deps);
+      await completeJob(this.deps.db, job.id, this.id, at().toISOString());
+    } catch (err) {
+      this.o.onError?.(err, job);
+      try {
+        const now = at();
+        if (err instanceof RetryLater) {
+          await releaseJob(
+            this.deps.db,
+            job.id,
+            this.id,
+            new Date(now.getTime() + err.delayMs).toISOString(),
+            now.toISOString(),
+          );
+          return;
+        }
+        const dead = err instanceof PermanentJobError || job.attempts >= job.maxAttempts;
+        const delay = backoffMs(job.attempts, this.o.backoffBaseMs, this.o.backoffCapMs);
+        await failJob(this.deps.db, job.id, this.id, {
+          error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+          runAt: new Date(now.getTime() + delay).toISOString(),
+          dead,
+          now: now.toISOString(),
+        });
+      } catch (recordErr) {
+        // The lease runs out and another claim retries the job.
+        this.o.onError?.(recordErr, job);
+      }
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    try {
+      const until = new Date(this.deps.now().getTime() + this.o.leaseMs).toISOString();
+      await extendLeases(this.deps.db, this.id, [...this.inFlight.keys()], until);
+    } catch (err) {
+      this.o.onError?.(err);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The Mailer port: what sending needs from a transport. Two transports implement it: SMTP
+ * (`smtp.ts`, pooled nodemailer) and the outbox (`outbox.ts`, .eml files, the default).
+ */
+export interface OutgoingMessage {
+  /** Our own Message-ID, `<id@domain>`, stored on the Email record before the first attempt. */
+  messageId: string;
+  from: string;
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export interface Mailer {
+  readonly kind: 'smtp' | 'outbox';
+  /** Resolves with the server's reply when the message was accepted; throws MailError otherwise. */
+  send(message: OutgoingMessage): Promise<{ response: string }>;
+  /** How many messages may be in flight at once (the SMTP pool size). */
+  readonly parallelism: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Why a message was not accepted:
+ * - `temporary`: a 4xx reply; retry this message later;
+ * - `permanent`: a 5xx reply; the message failed, with the server's reply as the reason;
+ * - `connection`: no conversation (refused, reset, timeout); retry the whole batch later;
+ * - `auth`: the server refused our credentials; pause sending until someone fixes it.
+ */
+export type MailFailure = 'temporary' | 'permanent' | 'connection' | 'auth';
+
+export class MailError extends Error {
+  constructor(
+    readonly failure: MailFailure,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MailError';
+  }
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETLS',
+  'EPROTOCOL',
+]);
+
+/** Classifies a nodemailer error by SMTP reply code first, then by error code. */
+export function classifyMailError(err: unknown): MailError {
+  if (err instanceof MailError) return err;
+  const e = err as { responseCode?: number; code?: string; response?: string; message?: string };
+  const reply = (e.response ?? e.message ?? String(err)).replace(/[\r\n]+/g, ' ').slice(0, 1000);
+  if (e.code === 'EAUTH' || e.responseCode === 535 || e.responseCode === 534 || e.responseCode === 530) {
+    return new MailError('auth', reply);
+  }
+  if (typeof e.responseCode === 'number') {
+    if (e.responseCode >= 500) return new MailError('permanent', reply);
+    if (e.responseCode >= 400) return new MailError('temporary', reply);
+  }
+  if (e.code && CONNECTION_CODES.has(e.code)) return new MailError('connection', reply);
+  return new MailError('connection', reply);
+}
+
+/** One line, no control characters: for subjects and display names that go into headers. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+export const headerSafe = (s: string): string => s.replace(/[\u0000-\u001F\u007F]+/g, ' ').trim();

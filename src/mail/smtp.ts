@@ -1,0 +1,41 @@
+import nodemailer from 'nodemailer';
+import { classifyMailError, headerSafe, type Mailer, type OutgoingMessage } from './mailer.ts';
+
+export const SMTP_POOL_SIZE = 5;
+
+/** SMTP through a pool of connections (SMTP_URL). */
+export function smtpMailer(url: string, poolSize = SMTP_POOL_SIZE): Mailer {
+  const transport = nodemailer.createTransport({
+    url,
+    pool: true,
+    maxConnections: poolSize,
+    maxMessages: Number.POSITIVE_INFINITY,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  } as Parameters<typeof nodemailer.createTransport>[0]);
+  return {
+    kind: 'smtp',
+    parallelism: poolSize,
+    async send(m: OutgoingMessage) {
+      try {
+        const info = await transport.sendMail({
+          messageId: m.messageId,
+          from: m.from,
+          to: m.to,
+          subject: headerSafe(m.subject),
+          html: m.html,
+          text: m.text,
+          disableFileAccess: true,
+          disableUrlAccess: true,
+        });
+        return { response: String(info.response ?? '') };
+      } catch (err) {
+        throw classifyMailError(err);
+      }
+    },
+    async close() {
+      transport.close();
+    },
+  };
+}

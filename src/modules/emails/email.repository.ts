@@ -1,0 +1,153 @@
+import type { Selectable } from 'kysely';
+import type { Conn } from '../../db/database.ts';
+import type { EmailsTable } from '../../db/schema.ts';
+import { instant } from '../../db/values.ts';
+
+export type EmailStatus = EmailsTable['status'];
+
+export interface Email {
+  id: string;
+  invitationId: string | null;
+  contactId: string | null;
+  to: string | null;
+  from: string;
+  subject: string | null;
+  html: string | null;
+  text: string | null;
+  status: EmailStatus;
+  attempts: number;
+  lastError: string | null;
+  messageId: string;
+  sentAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const toEmail = (r: Selectable<EmailsTable>): Email => ({
+  id: r.id,
+  invitationId: r.invitation_id,
+  contactId: r.contact_id,
+  to: r.to_address,
+  from: r.from_address,
+  subject: r.subject,
+  html: r.html,
+  text: r.text,
+  status: r.status,
+  attempts: r.attempts,
+  lastError: r.last_error,
+  messageId: r.message_id,
+  sentAt: instant(r.sent_at),
+  createdAt: instant(r.created_at),
+  updatedAt: instant(r.updated_at),
+});
+
+const BATCH = 500;
+
+export async function insertEmails(conn: Conn, emails: readonly Email[]): Promise<void> {
+  for (let i = 0; i < emails.length; i += BATCH) {
+    await conn
+      .insertInto('emails')
+      .values(
+        emails.slice(i, i + BATCH).map((e) => ({
+          id: e.id,
+          invitation_id: e.invitationId,
+          contact_id: e.contactId,
+          to_address: e.to,
+          from_address: e.from,
+          subject: e.subject,
+          html: e.html,
+          text: e.text,
+          status: e.status,
+          attempts: e.attempts,
+          last_error: e.lastError,
+          message_id: e.messageId,
+          sent_at: e.sentAt,
+          created_at: e.createdAt,
+          updated_at: e.updatedAt,
+        })),
+      )
+      .execute();
+  }
+}
+
+export async function findEmail(conn: Conn, id: string): Promise<Email | undefined> {
+  const r = await conn.selectFrom('emails').selectAll().where('id', '=', id).executeTakeFirst();
+  return r && toEmail(r);
+}
+
+/** The emails among `ids` that still need delivery (pending, or sending when a worker died). */
+export async function findDeliverable(conn: Conn, ids: readonly string[]): Promise<Email[]> {
+  if (ids.length === 0) return [];
+  const rows = await conn
+    .selectFrom('emails')
+    .selectAll()
+    .where('id', 'in', ids)
+    .where('status', 'in', ['pending', 'sending'])
+    .execute();
+  return rows.map(toEmail);
+}
+
+export async function findEmails(
+  conn: Conn,
+  q: { invitationId?: string; contactId?: string; status?: EmailStatus; before?: string; limit: number },
+): Promise<Email[]> {
+  let query = conn.selectFrom('emails').selectAll().orderBy('id', 'desc').limit(q.limit);
+  if (q.before) query = query.where('id', '<', q.before);
+  if (q.invitationId) query = query.where('invitation_id', '=', q.invitationId);
+  if (q.contactId) query = query.where('contact_id', '=', q.contactId);
+  if (q.status) query = query.where('status', '=', q.status);
+  return (await query.execute()).map(toEmail);
+}
+
+export async function setStatus(
+  conn: Conn,
+  ids: readonly string[],
+  status: EmailStatus,
+  now: string,
+): Promise<void> {
+  if (ids.length === 0) return;
+  await conn.updateTable('emails').set({ status, updated_at: now }).where('id', 'in', ids).execute();
+}
+
+/** Records an attempt's outcome: the rendering as sent (code masked), status, error, time. */
+export async function recordAttempt(
+  conn: Conn,
+  id: string,
+  a: {
+    status: EmailStatus;
+    subject: string | null;
+    html: string | null;
+    text: string | null;
+    lastError: string | null;
+    sentAt: string | null;
+    now: string;
+  },
+): Promise<void> {
+  await conn
+    .updateTable('emails')
+    .set((eb) => ({
+      status: a.status,
+      subject: a.subject,
+      html: a.html,
+      text: a.text,
+      last_error: a.lastError,
+      sent_at: a.sentAt,
+      attempts: eb('attempts', '+', 1),
+      updated_at: a.now,
+    }))
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function findPausedReason(conn: Conn): Promise<{ reason: string | null; since: string | null }> {
+  const r = await conn.selectFrom('mail_state').selectAll().where('id', '=', 1).executeTakeFirst();
+  return { reason: r?.paused_reason ?? null, since: instant(r?.paused_at ?? null) };
+}
+
+export async function setPaused(conn: Conn, reason: string | null, at: string | null): Promise<void> {
+  await conn
+    .updateTable('mail_state')
+    .set({ paused_reason: reason, paused_at: at })
+    .where('id', '=', 1)
+    .execute();
+}

@@ -1,0 +1,99 @@
+import { Type } from '@sinclair/typebox';
+import type { Deps } from '../../context.ts';
+import type { ApiApp } from '../../http/api.ts';
+import { actorOf } from '../../http/auth.ts';
+import { Id, IdParams, Instant, ListQuery, Nullable, PageOf, problems } from '../../http/schemas.ts';
+import { DELIVER_JOB, DELIVER_MAX_ATTEMPTS } from '../invitations/send.service.ts';
+import * as service from './email.service.ts';
+
+const tags = ['Emails'];
+const Status = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('sending'),
+  Type.Literal('sent'),
+  Type.Literal('failed'),
+]);
+
+const EmailSummary = Type.Object({
+  id: Id,
+  invitationId: Nullable(Id),
+  contactId: Nullable(Id),
+  to: Nullable(Type.String()),
+  from: Type.String(),
+  subject: Nullable(Type.String()),
+  status: Status,
+  attempts: Type.Integer(),
+  lastError: Nullable(Type.String({ description: "The server's reply, or NO_PRIMARY_EMAIL" })),
+  messageId: Type.String(),
+  sentAt: Nullable(Instant),
+  createdAt: Instant,
+  updatedAt: Instant,
+});
+
+const MailStatus = Type.Object({
+  transport: Type.Union([Type.Literal('smtp'), Type.Literal('outbox')]),
+  paused: Type.Boolean(),
+  reason: Nullable(Type.String()),
+  since: Nullable(Instant),
+});
+
+export async function emailRoutes(app: ApiApp, deps: Deps): Promise<void> {
+  app.get(
+    '/emails',
+    {
+      schema: {
+        tags,
+        summary: 'Email activities with their delivery status (bodies are not listed)',
+        querystring: Type.Object({
+          ...ListQuery,
+          invitationId: Type.Optional(Id),
+          contactId: Type.Optional(Id),
+          status: Type.Optional(Status),
+        }),
+        response: { 200: PageOf(EmailSummary), ...problems(400) },
+      },
+    },
+    async (req) => service.listEmails(deps, { ...req.query, limit: req.query.limit ?? 50 }),
+  );
+  app.post(
+    '/emails/:id/retry',
+    {
+      schema: {
+        tags,
+        summary: 'Send a failed email again',
+        params: IdParams,
+        response: { 202: EmailSummary, ...problems(404, 409) },
+      },
+    },
+    async (req, reply) =>
+      reply.status(202).send(
+        await service.retryEmail(deps, actorOf(req), req.params.id, (emailId) => ({
+          type: DELIVER_JOB,
+          payload: { emailIds: [emailId] },
+          maxAttempts: DELIVER_MAX_ATTEMPTS,
+        })),
+      ),
+  );
+  app.get(
+    '/mail/status',
+    {
+      schema: {
+        tags,
+        summary: 'The mail transport, and whether sending is paused and why',
+        response: { 200: MailStatus },
+      },
+    },
+    async () => service.mailStatus(deps),
+  );
+  app.post(
+    '/mail/resume',
+    {
+      schema: {
+        tags,
+        summary: 'Resume sending after fixing the mail settings',
+        response: { 200: MailStatus },
+      },
+    },
+    async (req) => service.resumeSending(deps, actorOf(req)),
+  );
+}

@@ -1,0 +1,109 @@
+import type { Actor, Deps } from '../../context.ts';
+import type { Conn } from '../../db/database.ts';
+import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
+import { AppError, notFound } from '../../errors.ts';
+import { enqueue, type JobRequest } from '../../jobs/enqueue.ts';
+import { recordAudit } from '../events/audit.service.ts';
+import type { Email, EmailStatus } from './email.repository.ts';
+import * as repo from './email.repository.ts';
+
+export type { Email, EmailStatus };
+
+/**
+ * Email activities: written by sending (in the sender's transaction), advanced by delivery, listed
+ * and retried by administrators. Lists never carry bodies (they hold links); the stored bodies have
+ * the invitation code masked.
+ */
+export const insertEmails = (trx: Conn, emails: readonly Email[]) => repo.insertEmails(trx, emails);
+
+export type EmailSummary = Omit<Email, 'html' | 'text'>;
+const summary = ({ html: _h, text: _t, ...rest }: Email): EmailSummary => rest;
+
+export async function listEmails(
+  deps: Deps,
+  q: { invitationId?: string; contactId?: string; status?: EmailStatus; limit: number; cursor?: string },
+): Promise<Page<EmailSummary>> {
+  const rows = await repo.findEmails(deps.db, { ...q, before: decodeCursor(q.cursor), limit: q.limit + 1 });
+  const page = toPage(rows, q.limit);
+  return { items: page.items.map(summary), nextCursor: page.nextCursor };
+}
+
+/**
+ * Sends a failed email again (same Message-ID, same code). `job` is the delivery job to enqueue,
+ * supplied by the module that owns the email's kind.
+ */
+export async function retryEmail(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+  job: (emailId: string) => JobRequest,
+): Promise<EmailSummary> {
+  const email = await deps.db.transaction().execute(async (trx) => {
+    const current = await repo.findEmail(trx, id);
+    if (!current) throw notFound('email', id);
+    if (current.status !== 'failed')
+      throw new AppError(
+        'EMAIL_NOT_RETRYABLE',
+        `The email is ${current.status}; only a failed email can be retried.`,
+      );
+    if (current.to === null)
+      throw new AppError(
+        'EMAIL_NOT_RETRYABLE',
+        'The contact had no primary email; give the contact one and send the invitation again.',
+      );
+    const now = deps.now();
+    await repo.setStatus(trx, [id], 'pending', now.toISOString());
+    await enqueue(trx, now, job(id));
+    await recordAudit(
+      trx,
+      deps,
+      actor,
+      'email.retried',
+      { type: 'email', id },
+      { previousError: current.lastError },
+    );
+    return { ...current, status: 'pending' as const };
+  });
+  deps.notifyJobs();
+  return summary(email);
+}
+
+export const findDeliverable = (conn: Conn, ids: readonly string[]) => repo.findDeliverable(conn, ids);
+export const setEmailStatus = (conn: Conn, ids: readonly string[], status: EmailStatus, now: string) =>
+  repo.setStatus(conn, ids, status, now);
+export const recordAttempt = repo.recordAttempt;
+
+export interface MailStatus {
+  transport: 'smtp' | 'outbox';
+  paused: boolean;
+  reason: string | null;
+  since: string | null;
+}
+
+export async function mailStatus(deps: Deps): Promise<MailStatus> {
+  const p = await repo.findPausedReason(deps.db);
+  return { transport: deps.mailer.kind, paused: p.reason !== null, reason: p.reason, since: p.since };
+}
+
+/** Sending stops (jobs wait) until resumed: the server refused our credentials. */
+export const pauseSending = (conn: Conn, reason: string, at: string) => repo.setPaused(conn, reason, at);
+
+export async function resumeSending(deps: Deps, actor: Actor): Promise<MailStatus> {
+  await deps.db.transaction().execute(async (trx) => {
+    await repo.setPaused(trx, null, null);
+    await recordAudit(
+      trx,
+      deps,
+      actor,
+      'mail.resumed',
+      { type: 'mail', id: '00000000-0000-7000-8000-000000000001' },
+      {},
+    );
+  });
+  deps.notifyJobs();
+  return mailStatus(deps);
+}
+
+export async function isSendingPaused(conn: Conn): Promise<string | null> {
+  return (await repo.findPausedReason(conn)).reason;
+}

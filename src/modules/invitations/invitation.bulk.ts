@@ -1,0 +1,149 @@
+import type { Actor, Deps } from '../../context.ts';
+import type { Conn } from '../../db/database.ts';
+import type { ErrorCode } from '../../errors.ts';
+import { newId } from '../../ids.ts';
+import { findContactRows } from '../contacts/contact.service.ts';
+import { recordAuditMany } from '../events/audit.service.ts';
+import { codeHash, deriveCode } from './invitation.code.ts';
+import type { InvitationRow } from './invitation.repository.ts';
+import * as repo from './invitation.repository.ts';
+import { defaultName, resolveExpiry } from './invitation.rules.ts';
+import { checkReferences, ownerOf, websiteOfBody } from './invitation.service.ts';
+import { queueInvitationEmails } from './send.service.ts';
+
+/**
+ * "Invite these contacts" (SPEC 4, the Portal Connector's send-on-save): one Single invitation per
+ * contact, created and optionally sent in one transaction. The shared references are checked once;
+ * a contact that does not exist is reported in its item and does not stop the others. Rows are
+ * written in batches, so ten thousand contacts cost a few dozen statements, not tens of thousands.
+ */
+export interface BulkInput {
+  websiteId: string;
+  contactIds: string[];
+  webRoleIds?: string[];
+  assignToAccountId?: string | null;
+  redemptionWorkflowId?: string | null;
+  expiresAt?: string | null;
+  ownerId?: string;
+  send?: boolean;
+}
+
+export interface BulkItem {
+  contactId: string;
+  status: 'created' | 'queued' | 'rejected';
+  invitationId?: string;
+  code?: ErrorCode;
+  detail?: string;
+  emailIds?: string[];
+}
+
+export interface BulkResult {
+  created: number;
+  queued: number;
+  rejected: number;
+  items: BulkItem[];
+}
+
+export async function bulkInvite(deps: Deps, actor: Actor, input: BulkInput): Promise<BulkResult> {
+  const result = await deps.db.transaction().execute((trx) => bulkInviteIn(trx, deps, actor, input));
+  if (input.send) deps.notifyJobs();
+  return result;
+}
+
+export async function bulkInviteIn(
+  trx: Conn,
+  deps: Deps,
+  actor: Actor,
+  input: BulkInput,
+): Promise<BulkResult> {
+  const now = deps.now();
+  const at = now.toISOString();
+  const website = await websiteOfBody(deps, trx, input.websiteId);
+  const ownerId = ownerOf(actor, input.ownerId);
+  await checkReferences(trx, website.id, { ...input, ownerId, invitedContactIds: undefined });
+  const expiresAt = resolveExpiry(input.expiresAt, website.settings, now);
+  const webRoleIds = [...new Set(input.webRoleIds ?? [])].sort();
+  const contactIds = [...new Set(input.contactIds)];
+  const contacts = new Map((await findContactRows(trx, contactIds)).map((c) => [c.id, c]));
+
+  const items: BulkItem[] = [];
+  const rows: { row: InvitationRow; codeHash: string }[] = [];
+  const invited: { invitation_id: string; contact_id: string }[] = [];
+  for (const contactId of contactIds) {
+    const contact = contacts.get(contactId);
+    if (!contact) {
+      items.push({
+        contactId,
+        status: 'rejected',
+        code: 'NOT_FOUND',
+        detail: `No contact with id ${contactId}.`,
+      });
+      continue;
+    }
+    const row: InvitationRow = {
+      id: newId(),
+      name: defaultName('single', contact),
+      type: 'single',
+      websiteId: website.id,
+      ownerId,
+      inviterContactId: null,
+      expiresAt,
+      assignToAccountId: input.assignToAccountId ?? null,
+      redemptionWorkflowId: input.redemptionWorkflowId ?? null,
+      maxRedemptions: 1,
+      redemptionCount: 0,
+      state: 'active',
+      statusReason: 'new',
+      codeVersion: 1,
+      lastSentAt: null,
+      createdAt: at,
+      updatedAt: at,
+    };
+    rows.push({ row, codeHash: codeHash(deps.keys, deriveCode(deps.keys, row.id, 1)) as string });
+    invited.push({ invitation_id: row.id, contact_id: contactId });
+    items.push({ contactId, status: 'created', invitationId: row.id });
+  }
+  await repo.insertInvitations(trx, rows);
+  await repo.insertInvitationLinks(
+    trx,
+    invited,
+    rows.flatMap(({ row }) => webRoleIds.map((web_role_id) => ({ invitation_id: row.id, web_role_id }))),
+  );
+  await recordAuditMany(
+    trx,
+    deps,
+    actor,
+    'invitation.created',
+    invited.map((link) => ({
+      entity: { type: 'invitation', id: link.invitation_id },
+      data: {
+        type: 'single',
+        websiteId: website.id,
+        invitedContactIds: [link.contact_id],
+        webRoleIds,
+        expiresAt,
+        bulk: true,
+      },
+    })),
+  );
+
+  if (input.send && rows.length > 0) {
+    const sent = new Map(
+      (
+        await queueInvitationEmails(
+          trx,
+          deps,
+          actor,
+          rows.map((r) => r.row.id),
+        )
+      ).map((s) => [s.invitationId, s]),
+    );
+    for (const item of items) {
+      const s = item.invitationId ? sent.get(item.invitationId) : undefined;
+      if (s?.status === 'queued') Object.assign(item, { status: 'queued', emailIds: s.emailIds });
+      else if (s) Object.assign(item, { code: s.code, detail: s.detail });
+    }
+  }
+  const count = (status: BulkItem['status']) => items.filter((i) => i.status === status).length;
+  return { created: rows.length, queued: count('queued'), rejected: count('rejected'), items };
+}

@@ -1,0 +1,53 @@
+import type { Deps } from '../../context.ts';
+import { invalid } from '../../errors.ts';
+import { compiledFor, type Rendered, render } from '../../mail/liquid.ts';
+import { findContactRow } from '../contacts/contact.service.ts';
+import { findUser } from '../users/user.service.ts';
+import { getWebsite } from '../websites/website.service.ts';
+import { getTemplate } from '../workflows/workflow.service.ts';
+import { deriveCode } from './invitation.code.ts';
+import { emailVars, maskCode } from './invitation.email.ts';
+import * as repo from './invitation.repository.ts';
+import { redemptionUrl } from './invitation.rules.ts';
+
+/**
+ * Renders a template against a real invitation and one of its invited contacts (the first, unless
+ * named), exactly as delivery would, with the code masked as in the stored copy of a sent email.
+ */
+export async function previewInvitationEmail(
+  deps: Deps,
+  templateId: string,
+  input: { invitationId: string; contactId?: string },
+): Promise<Rendered & { to: string | null }> {
+  const template = await getTemplate(deps, templateId);
+  const invitation = await repo.findInvitation(deps.db, input.invitationId);
+  if (!invitation) throw invalid('/invitationId', `No invitation with id ${input.invitationId}.`);
+  const invited =
+    (await repo.findRelations(deps.db, [invitation.id])).get(invitation.id)?.invitedContactIds ?? [];
+  const contactId = input.contactId ?? invited[0];
+  const contact = contactId ? await findContactRow(deps.db, contactId) : undefined;
+  if (!contact) throw invalid('/contactId', 'Name a contact: the invitation has no invited contacts.');
+  const website = await getWebsite(deps, invitation.websiteId);
+  const inviter = invitation.inviterContactId
+    ? ((await findContactRow(deps.db, invitation.inviterContactId)) ?? null)
+    : null;
+  const code = deriveCode(deps.keys, invitation.id, invitation.codeVersion);
+  const rendered = render(
+    compiledFor(`${template.id}:${template.updatedAt}`, template),
+    emailVars({
+      invitation,
+      code,
+      redemptionUrl: redemptionUrl(website.baseUrl, code),
+      website,
+      contact,
+      inviter,
+      owner: (await findUser(deps.db, invitation.ownerId)) ?? null,
+    }),
+  );
+  return {
+    to: contact.email,
+    subject: maskCode(rendered.subject, code),
+    html: maskCode(rendered.html, code),
+    text: maskCode(rendered.text, code),
+  };
+}

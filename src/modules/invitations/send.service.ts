@@ -1,0 +1,190 @@
+import type { Actor, Deps } from '../../context.ts';
+import type { Conn } from '../../db/database.ts';
+import { AppError, type ErrorCode } from '../../errors.ts';
+import { newId } from '../../ids.ts';
+import { enqueue } from '../../jobs/enqueue.ts';
+import type { ContactRow } from '../contacts/contact.repository.ts';
+import { findContactRows } from '../contacts/contact.service.ts';
+import type { Email } from '../emails/email.repository.ts';
+import { insertEmails } from '../emails/email.service.ts';
+import { recordAuditMany } from '../events/audit.service.ts';
+import { findUsersByIds } from '../users/user.service.ts';
+import { activeSendWorkflow } from '../workflows/workflow.service.ts';
+import { messageIdFor, senderOf } from './invitation.email.ts';
+import * as repo from './invitation.repository.ts';
+import { deriveStatus } from './invitation.rules.ts';
+import {
+  type CreateInvitationInput,
+  createInvitation,
+  type InvitationWithCode,
+} from './invitation.service.ts';
+
+/**
+ * The Send Invitation workflow's first half (SPEC 4): always asynchronous. In the caller's
+ * transaction it writes one Email record per invited contact (to the primary email only) and the
+ * delivery jobs; the worker does the rest after commit (`invitation.delivery.ts`). One invitation
+ * that cannot be sent is reported in its item and does not stop the others.
+ */
+export const DELIVER_JOB = 'invitation-email.deliver';
+/** Emails per delivery job: small enough to spread over workers, large enough to batch the reads. */
+export const EMAILS_PER_JOB = 50;
+/** Delivery jobs retry for hours when the mail server is down (2 s doubling, capped at 10 min). */
+export const DELIVER_MAX_ATTEMPTS = 40;
+
+export interface SendItem {
+  invitationId: string;
+  status: 'queued' | 'rejected';
+  /** For rejected items: NOT_FOUND, INVITATION_NOT_SENDABLE or NO_RECIPIENTS. */
+  code?: ErrorCode;
+  detail?: string;
+  /** Email records written; those of contacts without a primary email are already failed. */
+  emailIds?: string[];
+  failedNoPrimaryEmail?: number;
+}
+
+/** Queues the invitation emails of `ids` inside `trx`. 409 WORKFLOW_INACTIVE refuses the whole call. */
+export async function queueInvitationEmails(
+  trx: Conn,
+  deps: Deps,
+  actor: Actor,
+  ids: readonly string[],
+): Promise<SendItem[]> {
+  const { workflow } = await activeSendWorkflow(trx);
+  const now = deps.now();
+  const at = now.toISOString();
+  const unique = [...new Set(ids)];
+  const invitations = new Map((await repo.findInvitationsByIds(trx, unique)).map((i) => [i.id, i]));
+  const relations = await repo.findRelations(trx, [...invitations.keys()]);
+  const contactIds = [...new Set([...relations.values()].flatMap((r) => r.invitedContactIds))];
+  const contacts = new Map<string, ContactRow>(
+    (await findContactRows(trx, contactIds)).map((c) => [c.id, c]),
+  );
+  const ownerIds = [...new Set([...invitations.values()].map((i) => i.ownerId))];
+  const owners = new Map((await findUsersByIds(trx, ownerIds)).map((u) => [u.id, u]));
+
+  const items: SendItem[] = [];
+  const emails: Email[] = [];
+  for (const id of unique) {
+    const invitation = invitations.get(id);
+    if (!invitation) {
+      items.push({
+        invitationId: id,
+        status: 'rejected',
+        code: 'NOT_FOUND',
+        detail: `No invitation with id ${id}.`,
+      });
+      continue;
+    }
+    const status = deriveStatus(invitation, now);
+    if (status !== 'new' && status !== 'sent') {
+      items.push({
+        invitationId: id,
+        status: 'rejected',
+        code: 'INVITATION_NOT_SENDABLE',
+        detail: `The invitation is ${status}; only new or sent invitations can be sent.`,
+      });
+      continue;
+    }
+    const invited = relations.get(id)?.invitedContactIds ?? [];
+    if (invited.length === 0) {
+      items.push({
+        invitationId: id,
+        status: 'rejected',
+        code: 'NO_RECIPIENTS',
+        detail: 'The invitation has no invited contacts; add some, or give the code out yourself.',
+      });
+      continue;
+    }
+    const from = senderOf(workflow, owners.get(invitation.ownerId) ?? null, deps.config.mailFrom);
+    const emailIds: string[] = [];
+    let noEmail = 0;
+    for (const contactId of invited) {
+      const to = contacts.get(contactId)?.email ?? null;
+      const emailId = newId();
+      emailIds.push(emailId);
+      if (to === null) noEmail += 1;
+      emails.push({
+        id: emailId,
+        invitationId: id,
+        contactId,
+        to,
+        from,
+        subject: null,
+        html: null,
+        text: null,
+        status: to === null ? 'failed' : 'pending',
+        attempts: 0,
+        lastError: to === null ? 'NO_PRIMARY_EMAIL' : null,
+        messageId: messageIdFor(emailId, deps.config.mailFrom, deps.config.publicUrl),
+        sentAt: null,
+        createdAt: at,
+        updatedAt: at,
+      });
+    }
+    items.push({
+      invitationId: id,
+      status: 'queued',
+      emailIds,
+      ...(noEmail > 0 ? { failedNoPrimaryEmail: noEmail } : {}),
+    });
+  }
+
+  await insertEmails(trx, emails);
+  const deliverable = emails.filter((e) => e.status === 'pending').map((e) => e.id);
+  const jobs = [];
+  for (let k = 0; k < deliverable.length; k += EMAILS_PER_JOB) {
+    jobs.push({
+      type: DELIVER_JOB,
+      payload: { emailIds: deliverable.slice(k, k + EMAILS_PER_JOB) },
+      maxAttempts: DELIVER_MAX_ATTEMPTS,
+    });
+  }
+  await enqueue(trx, now, jobs);
+  const queued = items.filter((i) => i.status === 'queued');
+  await recordAuditMany(
+    trx,
+    deps,
+    actor,
+    'invitation.send_requested',
+    queued.map((i) => ({
+      entity: { type: 'invitation', id: i.invitationId },
+      data: { emailIds: i.emailIds, workflowVersion: workflow.version },
+    })),
+  );
+  return items;
+}
+
+/** POST /invitations/send and /invitations/{id}/send: one transaction, then the worker is told. */
+export async function sendInvitations(deps: Deps, actor: Actor, ids: readonly string[]): Promise<SendItem[]> {
+  const items = await deps.db.transaction().execute((trx) => queueInvitationEmails(trx, deps, actor, ids));
+  deps.notifyJobs();
+  return items;
+}
+
+/** The single-invitation form: the item, or its problem as an error. */
+export async function sendInvitation(deps: Deps, actor: Actor, id: string): Promise<SendItem> {
+  const [item] = await sendInvitations(deps, actor, [id]);
+  if (!item) throw new AppError('INTERNAL', 'No result for the invitation.');
+  if (item.status === 'rejected')
+    throw new AppError(item.code ?? 'INVITATION_NOT_SENDABLE', item.detail ?? '');
+  return item;
+}
+
+/** POST /invitations with `send: true`: created and queued in one transaction, or neither. */
+export async function createAndMaybeSend(
+  deps: Deps,
+  actor: Actor,
+  input: CreateInvitationInput,
+  send: boolean,
+): Promise<InvitationWithCode & { send?: SendItem }> {
+  const created = await deps.db.transaction().execute(async (trx) => {
+    const invitation = await createInvitation(deps, actor, input, trx);
+    if (!send) return invitation;
+    const [item] = await queueInvitationEmails(trx, deps, actor, [invitation.id]);
+    if (!item || item.status === 'rejected')
+      throw new AppError(item?.code ?? 'INVITATION_NOT_SENDABLE', item?.detail ?? '');
+    return { ...invitation, send: item };
+  });
+  if (send) deps.notifyJobs();
+  return created;
+}

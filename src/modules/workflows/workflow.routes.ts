@@ -1,0 +1,173 @@
+import { Type } from '@sinclair/typebox';
+import type { Deps } from '../../context.ts';
+import type { ApiApp } from '../../http/api.ts';
+import { actorOf } from '../../http/auth.ts';
+import { Id, IdParams, Instant, ListQuery, Name, Nullable, PageOf, problems } from '../../http/schemas.ts';
+import { previewInvitationEmail } from '../invitations/invitation.preview.ts';
+import * as service from './workflow.service.ts';
+
+const Workflow = Type.Object({
+  id: Id,
+  key: Nullable(Type.String()),
+  name: Type.String(),
+  active: Type.Boolean(),
+  version: Type.Integer(),
+  steps: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+  fromAddress: Nullable(Type.String()),
+  templateId: Nullable(Id),
+  createdAt: Instant,
+  updatedAt: Instant,
+});
+
+const EmailTemplate = Type.Object({
+  id: Id,
+  key: Nullable(Type.String()),
+  name: Type.String(),
+  subject: Type.String(),
+  html: Type.String(),
+  text: Type.String(),
+  createdAt: Instant,
+  updatedAt: Instant,
+});
+
+/** A From header value: an address, optionally with a display name, on one line. */
+const FromAddress = Type.String({
+  maxLength: 320,
+  pattern: '^[^\\u0000-\\u001F\\u007F]*@[^\\u0000-\\u001F\\u007F]*$',
+});
+
+export async function workflowRoutes(app: ApiApp, deps: Deps): Promise<void> {
+  const tags = ['Workflows'];
+  app.get(
+    '/workflows',
+    {
+      schema: {
+        tags,
+        summary: 'Workflows, the built-in Send Invitation among them',
+        querystring: Type.Object(ListQuery),
+        response: { 200: PageOf(Workflow), ...problems(400) },
+      },
+    },
+    async (req) => service.listWorkflows(deps, { limit: req.query.limit ?? 50, cursor: req.query.cursor }),
+  );
+  app.get(
+    '/workflows/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Read a workflow',
+        params: IdParams,
+        response: { 200: Workflow, ...problems(404) },
+      },
+    },
+    async (req) => service.getWorkflow(deps, req.params.id),
+  );
+  app.patch(
+    '/workflows/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Edit a workflow; From and template only while it is deactivated',
+        params: IdParams,
+        body: Type.Object(
+          {
+            name: Type.Optional(Name()),
+            fromAddress: Type.Optional(Nullable(FromAddress)),
+            templateId: Type.Optional(Id),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: Workflow, ...problems(400, 404, 409) },
+      },
+    },
+    async (req) => service.updateWorkflow(deps, actorOf(req), req.params.id, req.body),
+  );
+  for (const [action, active] of [
+    ['activate', true],
+    ['deactivate', false],
+  ] as const) {
+    app.post(
+      `/workflows/:id/${action}`,
+      {
+        schema: {
+          tags,
+          summary: `${action === 'activate' ? 'Activate' : 'Deactivate'} a workflow`,
+          params: IdParams,
+          response: { 200: Workflow, ...problems(404) },
+        },
+      },
+      async (req) => service.setWorkflowActive(deps, actorOf(req), req.params.id, active),
+    );
+  }
+
+  const templateTags = ['Email templates'];
+  app.get(
+    '/email-templates',
+    {
+      schema: {
+        tags: templateTags,
+        summary: 'Email templates',
+        querystring: Type.Object(ListQuery),
+        response: { 200: PageOf(EmailTemplate), ...problems(400) },
+      },
+    },
+    async (req) => service.listTemplates(deps, { limit: req.query.limit ?? 50, cursor: req.query.cursor }),
+  );
+  app.get(
+    '/email-templates/:id',
+    {
+      schema: {
+        tags: templateTags,
+        summary: 'Read an email template',
+        params: IdParams,
+        response: { 200: EmailTemplate, ...problems(404) },
+      },
+    },
+    async (req) => service.getTemplate(deps, req.params.id),
+  );
+  app.put(
+    '/email-templates/:id',
+    {
+      schema: {
+        tags: templateTags,
+        summary: 'Replace an email template (Liquid); only while no active workflow uses it',
+        params: IdParams,
+        body: Type.Object(
+          {
+            name: Name(),
+            subject: Type.String({ minLength: 1, maxLength: 1000 }),
+            html: Type.String({ minLength: 1, maxLength: 200_000 }),
+            text: Type.String({ minLength: 1, maxLength: 100_000 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: EmailTemplate, ...problems(400, 404, 409) },
+      },
+    },
+    async (req) => service.replaceTemplate(deps, actorOf(req), req.params.id, req.body),
+  );
+  app.post(
+    '/email-templates/:id/preview',
+    {
+      schema: {
+        tags: templateTags,
+        summary: 'Render the template against a real invitation (code masked)',
+        params: IdParams,
+        body: Type.Object(
+          { invitationId: Id, contactId: Type.Optional(Id) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            to: Nullable(Type.String()),
+            subject: Type.String(),
+            html: Type.String(),
+            text: Type.String(),
+          }),
+          ...problems(400, 404),
+        },
+      },
+    },
+    async (req) => previewInvitationEmail(deps, req.params.id, req.body),
+  );
+}
