@@ -56,7 +56,7 @@ const CONNECTION_CODES = new Set([
 export function classifyMailError(err: unknown): MailError {
   if (err instanceof MailError) return err;
   const e = err as { responseCode?: number; code?: string; response?: string; message?: string };
-  const reply = (e.response ?? e.message ?? String(err)).replace(/[\r\n]+/g, ' ').slice(0, 1000);
+  const reply = (e.response || e.message || String(err)).replace(/[\r\n]+/g, ' ').slice(0, 1000);
   if (e.code === 'EAUTH' || e.responseCode === 535 || e.responseCode === 534 || e.responseCode === 530) {
     return new MailError('auth', reply);
   }

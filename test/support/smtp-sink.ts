@@ -49,6 +49,7 @@ export class SmtpSink {
       allowInsecureAuth: true,
       logger: false,
       size: 10 * 1024 * 1024,
+      closeTimeout: 200,
       onAuth: (auth, _session, cb) => {
         if (this.auth && auth.username === this.auth.user && auth.password === this.auth.pass)
           return cb(null, { user: auth.username });

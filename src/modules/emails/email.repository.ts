@@ -104,9 +104,18 @@ export async function setStatus(
   ids: readonly string[],
   status: EmailStatus,
   now: string,
+  lastError?: string,
 ): Promise<void> {
   if (ids.length === 0) return;
-  await conn.updateTable('emails').set({ status, updated_at: now }).where('id', 'in', ids).execute();
+  await conn
+    .updateTable('emails')
+    .set({
+      status,
+      updated_at: now,
+      ...(lastError === undefined ? {} : { last_error: lastError.slice(0, 2000) }),
+    })
+    .where('id', 'in', ids)
+    .execute();
 }
 
 /** Records an attempt's outcome: the rendering as sent (code masked), status, error, time. */

@@ -69,8 +69,13 @@ export async function retryEmail(
 }
 
 export const findDeliverable = (conn: Conn, ids: readonly string[]) => repo.findDeliverable(conn, ids);
-export const setEmailStatus = (conn: Conn, ids: readonly string[], status: EmailStatus, now: string) =>
-  repo.setStatus(conn, ids, status, now);
+export const setEmailStatus = (
+  conn: Conn,
+  ids: readonly string[],
+  status: EmailStatus,
+  now: string,
+  lastError?: string,
+) => repo.setStatus(conn, ids, status, now, lastError);
 export const recordAttempt = repo.recordAttempt;
 
 export interface MailStatus {

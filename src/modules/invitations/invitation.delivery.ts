@@ -81,6 +81,7 @@ export function deliverInvitationEmails(options: DeliveryOptions) {
         left.map((e) => e.id),
         'pending',
         deps.now().toISOString(),
+        reason,
       );
       if ((stop as MailError).failure === 'auth') {
         await pauseSending(

@@ -1,0 +1,408 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { redeemInvitation } from '../../src/modules/invitations/redemption.service.ts';
+import { eventually } from '../support/eventually.ts';
+import {
+  type Json,
+  makeContact,
+  makeInvitation,
+  makeSignedInContact,
+  makeWebsite,
+  ok,
+  problem,
+  rand,
+} from '../support/factories.ts';
+import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
+import { SmtpSink } from '../support/smtp-sink.ts';
+
+onBothDatabases('sending invitations through SMTP', (dialect) => {
+  let h: Harness;
+  const sink = new SmtpSink();
+  let sendWorkflow: Json;
+  let templateId: string;
+
+  before(async () => {
+    await sink.start();
+    h = await startHarness(dialect, {
+      worker: true,
+      env: { SMTP_URL: sink.url, MAIL_FROM: 'Partner Portal <portal@example.test>' },
+    });
+    sendWorkflow = ok<Json>(await h.api('GET', '/api/v1/workflows')).items.find(
+      (w: Json) => w.key === 'send-invitation',
+    );
+    templateId = sendWorkflow.templateId;
+  });
+  after(async () => {
+    await h.close();
+    await sink.stop();
+  });
+
+  const to = (address: string) => sink.messages.filter((m) => m.to.includes(address));
+  const emailsOf = async (invitationId: string) =>
+    ok<Json>(await h.api('GET', `/api/v1/emails?invitationId=${invitationId}`)).items as Json[];
+  const linkIn = (text: string) => /https?:\/\/\S+invitation=[0-9A-Z-]+/.exec(text)?.[0];
+
+  it('delivers one message to the primary email only, with our Message-ID, From, escaped names and a link that redeems', async () => {
+    const website = await makeWebsite(h, { name: 'Partners & Co' });
+    const contact = await makeContact(h, {
+      firstName: '<b>Ada</b>',
+      lastName: 'O"Neil',
+      email2: `second.${rand()}@example.test`,
+      email3: `third.${rand()}@example.test`,
+    });
+    const created = ok<Json>(
+      await h.api('POST', '/api/v1/invitations', {
+        type: 'single',
+        websiteId: website.id,
+        invitedContactIds: [contact.id],
+        send: true,
+      }),
+      201,
+    );
+    assert.equal(created.send.status, 'queued');
+    await eventually(() => to(contact.email).length === 1, 15_000, 'the message');
+    const m = to(contact.email)[0] as (typeof sink.messages)[number];
+    assert.deepEqual(m.to, [contact.email], 'envelope: primary email only');
+    assert.equal(m.headers.get('to'), contact.email);
+    assert.equal(m.headers.has('cc'), false);
+    assert.equal(m.headers.has('bcc'), false);
+    assert.ok(!m.raw.includes(contact.email2) && !m.raw.includes(contact.email3));
+    assert.equal(
+      m.headers.get('from'),
+      'Partner Portal <portal@example.test>',
+      'the owner has no usable address, so MAIL_FROM',
+    );
+    assert.equal(m.headers.get('subject'), "You're invited to Partners & Co");
+    const [email] = (await emailsOf(created.id)) as [Json];
+    assert.equal(m.headers.get('message-id'), email.messageId);
+    assert.equal(email.status, 'sent');
+    assert.ok(!('html' in email) && !('text' in email), 'lists carry no bodies');
+    assert.match(m.html, /Hello &lt;b&gt;Ada&lt;\/b&gt;,/);
+    assert.ok(!m.html.includes('<b>Ada</b>'));
+    assert.match(m.text, /Hello <b>Ada<\/b>,/, 'the text part is not HTML');
+    const link = linkIn(m.text);
+    assert.equal(link, created.redemptionUrl);
+    assert.ok(m.html.includes(`href="${created.redemptionUrl.replace(/&/g, '&amp;')}"`));
+    const code = new URL(link as string).searchParams.get('invitation') as string;
+    ok(await h.api('PATCH', `/api/v1/contacts/${contact.id}`, { loginEnabled: true }));
+    await redeemInvitation(h.deps, {
+      websiteId: website.id,
+      code,
+      redeemer: { kind: 'contact', contactId: contact.id, method: 'signin' },
+      ipAddress: null,
+      userAgent: null,
+    });
+    const inv = ok<Json>(await h.api('GET', `/api/v1/invitations/${created.id}`));
+    assert.equal(inv.statusReason, 'redeemed');
+    assert.ok(inv.lastSentAt);
+    const stored = await h.deps.db
+      .selectFrom('emails')
+      .select(['html', 'text'])
+      .where('id', '=', email.id)
+      .executeTakeFirstOrThrow();
+    assert.ok(
+      stored.html?.includes('Ada') && !stored.html.includes(code) && !stored.text?.includes(code),
+      'the stored copy has the code masked',
+    );
+  });
+
+  it('sets status reason sent after the first accepted message, and a resend carries the same code', async () => {
+    const website = await makeWebsite(h);
+    const contact = await makeContact(h);
+    const inv = await makeInvitation(h, {
+      type: 'single',
+      websiteId: website.id,
+      invitedContactIds: [contact.id],
+    });
+    assert.equal(inv.statusReason, 'new');
+    ok(await h.api('POST', `/api/v1/invitations/${inv.id}/send`), 202);
+    await eventually(() => to(contact.email).length === 1);
+    assert.equal(ok<Json>(await h.api('GET', `/api/v1/invitations/${inv.id}`)).status, 'sent');
+    ok(await h.api('POST', `/api/v1/invitations/${inv.id}/send`), 202);
+    await eventually(() => to(contact.email).length === 2);
+    const [first, second] = to(contact.email).map((m) => linkIn(m.text));
+    assert.equal(first, second);
+    assert.equal(first, inv.redemptionUrl);
+    const [a, b] = to(contact.email).map((m) => m.headers.get('message-id'));
+    assert.notEqual(a, b, 'each Email has its own Message-ID');
+    const regenerated = ok<Json>(await h.api('POST', `/api/v1/invitations/${inv.id}/regenerate-code`));
+    ok(await h.api('POST', `/api/v1/invitations/${inv.id}/send`), 202);
+    await eventually(() => to(contact.email).length === 3);
+    assert.equal(linkIn((to(contact.email)[2] as { text: string }).text), regenerated.redemptionUrl);
+  });
+
+  it('retries a 4xx and delivers exactly one message', async () => {
+    const website = await makeWebsite(h);
+    const contact = await makeContact(h);
+    sink.failNext(1, 451, '4.3.0 Temporary local problem, try again');
+    const inv = ok<Json>(
+      await h.api('POST', '/api/v1/invitations', {
+        type: 'single',
+        websiteId: website.id,
+        invitedContactIds: [contact.id],
+        send: true,
+      }),
+      201,
+    );
+    const email = await eventually(async () => {
+      const [first] = await emailsOf(inv.id);
+      return first?.status === 'sent' ? first : undefined;
+    });
+    assert.equal(email.attempts, 2);
+    assert.equal(to(contact.email).length, 1);
+  });
+
+  it('fails a 5xx with the reason and does not retry it, until an administrator does', async () => {
+    const website = await makeWebsite(h);
+    const contact = await makeContact(h);
+    sink.failNext(1, 550, '5.1.1 Mailbox does not exist');
+    const inv = ok<Json>(
+      await h.api('POST', '/api/v1/invitations', {
+        type: 'single',
+        websiteId: website.id,
+        invitedContactIds: [contact.id],
+        send: true,
+      }),
+      201,
+    );
+    const email = await eventually(async () => {
+      const [first] = await emailsOf(inv.id);
+      return first?.status === 'failed' ? first : undefined;
+    });
+    assert.match(email.lastError, /5\.1\.1 Mailbox does not exist/);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(to(contact.email).length, 0);
+    assert.equal(((await emailsOf(inv.id))[0] as Json).attempts, 1);
+    assert.equal(
+      ok<Json>(await h.api('GET', `/api/v1/invitations/${inv.id}`)).statusReason,
+      'new',
+      'nothing was accepted',
+    );
+    problem(
+      await h.api('POST', '/api/v1/emails/00000000-0000-7000-8000-000000000000/retry'),
+      404,
+      'NOT_FOUND',
+    );
+    ok(await h.api('POST', `/api/v1/emails/${email.id}/retry`), 202);
+    await eventually(() => to(contact.email).length === 1);
+    problem(await h.api('POST', `/api/v1/emails/${email.id}/retry`), 409, 'EMAIL_NOT_RETRYABLE');
+  });
+
+  it('one email per invited contact; a contact without a primary email gets a failed Email, the others still go', async () => {
+    const website = await makeWebsite(h);
+    const a = await makeContact(h);
+    const b = await makeContact(h);
+    const none = await makeContact(h, { email: null });
+    const inv = await makeInvitation(h, {
+      type: 'group',
+      websiteId: website.id,
+      invitedContactIds: [a.id, b.id, none.id],
+      maxRedemptions: 10,
+    });
+    const item = ok<Json>(await h.api('POST', `/api/v1/invitations/${inv.id}/send`), 202);
+    assert.equal(item.failedNoPrimaryEmail, 1);
+    await eventually(() => to(a.email).length === 1 && to(b.email).length === 1);
+    const emails = await emailsOf(inv.id);
+    assert.deepEqual(emails.map((e: Json) => e.status).sort(), ['failed', 'sent', 'sent']);
+    assert.equal(emails.find((e: Json) => e.status === 'failed')?.lastError, 'NO_PRIMARY_EMAIL');
+    assert.equal(
+      linkIn((to(a.email)[0] as { text: string }).text),
+      linkIn((to(b.email)[0] as { text: string }).text),
+      'a Group code is shared',
+    );
+  });
+
+  it('sends many in one call, reporting each invitation that cannot be sent', async () => {
+    const website = await makeWebsite(h);
+    const signedIn = await makeSignedInContact(h);
+    const good = await makeInvitation(h, {
+      type: 'single',
+      websiteId: website.id,
+      invitedContactIds: [(await makeContact(h)).id],
+    });
+    const inactive = await makeInvitation(h, {
+      type: 'single',
+      websiteId: website.id,
+      invitedContactIds: [(await makeContact(h)).id],
+    });
+    ok(await h.api('POST', `/api/v1/invitations/${inactive.id}/deactivate`));
+    const redeemed = await makeInvitation(h, {
+      type: 'single',
+      websiteId: website.id,
+      invitedContactIds: [signedIn.id],
+    });
+    await redeemInvitation(h.deps, {
+      websiteId: website.id,
+      code: redeemed.code,
+      redeemer: { kind: 'contact', contactId: signedIn.id, method: 'signin' },
+      ipAddress: null,
+      userAgent: null,
+    });
+    const expiring = await makeInvitation(h, {
+      type: 'single',
+      websiteId: website.id,
+      invitedContactIds: [(await makeContact(h)).id],
+      expiresAt: new Date(Date.now() + 1000).toISOString(),
+    });
+    const empty = await makeInvitation(h, { type: 'group', websiteId: website.id, maxRedemptions: 2 });
+    const missing = '01936f4e-0000-7000-8000-00000000dead';
+    h.advance(2000);
+    try {
+      const res = ok<Json>(
+        await h.api('POST', '/api/v1/invitations/send', {
+          ids: [good.id, inactive.id, redeemed.id, expiring.id, empty.id, missing],
+        }),
+        202,
+      );
+      const byId = new Map(res.items.map((i: Json) => [i.invitationId, i]));
+      assert.equal((byId.get(good.id) as Json).status, 'queued');
+      assert.equal((byId.get(inactive.id) as Json).code, 'INVITATION_NOT_SENDABLE');
+      assert.equal((byId.get(redeemed.id) as Json).code, 'INVITATION_NOT_SENDABLE');
+      assert.equal((byId.get(expiring.id) as Json).code, 'INVITATION_NOT_SENDABLE');
+      assert.equal((byId.get(empty.id) as Json).code, 'NO_RECIPIENTS');
+      assert.equal((byId.get(missing) as Json).code, 'NOT_FOUND');
+      problem(await h.api('POST', `/api/v1/invitations/${inactive.id}/send`), 409, 'INVITATION_NOT_SENDABLE');
+      problem(await h.api('POST', `/api/v1/invitations/${missing}/send`), 404, 'NOT_FOUND');
+    } finally {
+      h.advance(-2000);
+    }
+  });
+
+  it('invites a list of contacts in one step: one Single invitation each, created and sent', async () => {
+    const website = await makeWebsite(h);
+    const contacts = await Promise.all(Array.from({ length: 20 }, () => makeContact(h)));
+    const missing = '01936f4e-0000-7000-8000-00000000beef';
+    const res = ok<Json>(
+      await h.api('POST', '/api/v1/invitations/bulk', {
+        websiteId: website.id,
+        contactIds: [...contacts.map((c) => c.id), missing],
+        send: true,
+      }),
+      201,
+    );
+    assert.deepEqual([res.created, res.queued, res.rejected], [20, 20, 1]);
+    assert.equal(res.items.find((i: Json) => i.contactId === missing).code, 'NOT_FOUND');
+    await eventually(() => contacts.every((c) => to(c.email).length === 1), 20_000, '20 messages');
+    const links = new Set(contacts.map((c) => linkIn((to(c.email)[0] as { text: string }).text)));
+    assert.equal(links.size, 20, 'each contact its own code');
+    const list = ok<Json>(
+      await h.api('GET', `/api/v1/invitations?websiteId=${website.id}&status=sent&limit=500`),
+    );
+    assert.equal(list.items.length, 20);
+    assert.ok(list.items.every((i: Json) => i.type === 'single' && i.invitedContactIds.length === 1));
+  });
+
+  it('refuses sends while the workflow is deactivated, and allows edits only then', async () => {
+    const website = await makeWebsite(h);
+    const contact = await makeContact(h);
+    const inv = await makeInvitation(h, {
+      type: 'single',
+      websiteId: website.id,
+      invitedContactIds: [contact.id],
+    });
+    problem(
+      await h.api('PATCH', `/api/v1/workflows/${sendWorkflow.id}`, {
+        fromAddress: 'Team <team@example.test>',
+      }),
+      409,
+      'WORKFLOW_ACTIVE',
+    );
+    const template = ok<Json>(await h.api('GET', `/api/v1/email-templates/${templateId}`));
+    const edited = {
+      name: template.name,
+      subject: 'Welcome, {{ contact.firstName }}',
+      html: `${template.html}<p>Edited</p>`,
+      text: `${template.text}\nEdited`,
+    };
+    problem(await h.api('PUT', `/api/v1/email-templates/${templateId}`, edited), 409, 'WORKFLOW_ACTIVE');
+    ok(await h.api('POST', `/api/v1/workflows/${sendWorkflow.id}/deactivate`));
+    try {
+      problem(await h.api('POST', `/api/v1/invitations/${inv.id}/send`), 409, 'WORKFLOW_INACTIVE');
+      const before = ok<Json>(await h.api('GET', `/api/v1/invitations?websiteId=${website.id}`)).items.length;
+      problem(
+        await h.api('POST', '/api/v1/invitations', {
+          type: 'single',
+          websiteId: website.id,
+          invitedContactIds: [contact.id],
+          send: true,
+        }),
+        409,
+        'WORKFLOW_INACTIVE',
+      );
+      assert.equal(
+        ok<Json>(await h.api('GET', `/api/v1/invitations?websiteId=${website.id}`)).items.length,
+        before,
+        'nothing was created',
+      );
+      problem(
+        await h.api('PUT', `/api/v1/email-templates/${templateId}`, { ...edited, html: '{% if %}' }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      problem(
+        await h.api('PUT', `/api/v1/email-templates/${templateId}`, {
+          ...edited,
+          text: '{{ contact.firstName | no_such_filter }}',
+        }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      ok(await h.api('PUT', `/api/v1/email-templates/${templateId}`, edited));
+      ok(
+        await h.api('PATCH', `/api/v1/workflows/${sendWorkflow.id}`, {
+          fromAddress: 'Partner Team <team@example.test>',
+        }),
+      );
+    } finally {
+      ok(await h.api('POST', `/api/v1/workflows/${sendWorkflow.id}/activate`));
+    }
+    ok(await h.api('POST', `/api/v1/invitations/${inv.id}/send`), 202);
+    await eventually(() => to(contact.email).length === 1);
+    const m = to(contact.email)[0] as (typeof sink.messages)[number];
+    assert.equal(m.headers.get('from'), 'Partner Team <team@example.test>');
+    assert.equal(m.headers.get('subject'), `Welcome, ${contact.firstName}`);
+    assert.match(m.text, /Edited/);
+    const preview = ok<Json>(
+      await h.api('POST', `/api/v1/email-templates/${templateId}/preview`, { invitationId: inv.id }),
+    );
+    assert.equal(preview.to, contact.email);
+    assert.equal(preview.subject, `Welcome, ${contact.firstName}`);
+    assert.ok(
+      !preview.text.includes(inv.code) && preview.text.includes(inv.code.slice(0, 4)),
+      'the preview masks the code',
+    );
+    const workflowAudit = ok<Json>(
+      await h.api('GET', `/api/v1/audit-events?entityType=workflow&entityId=${sendWorkflow.id}`),
+    ).items.map((e: Json) => e.action);
+    assert.deepEqual(workflowAudit.slice(0, 3), [
+      'workflow.activated',
+      'workflow.updated',
+      'workflow.deactivated',
+    ]);
+  });
+
+  it('keeps the email queued while the mail server is down and delivers it when it returns', async () => {
+    const website = await makeWebsite(h);
+    const contact = await makeContact(h);
+    const port = sink.port;
+    await sink.stop();
+    try {
+      const inv = ok<Json>(
+        await h.api('POST', '/api/v1/invitations', {
+          type: 'single',
+          websiteId: website.id,
+          invitedContactIds: [contact.id],
+          send: true,
+        }),
+        201,
+      );
+      await new Promise((r) => setTimeout(r, 700));
+      const [email] = (await emailsOf(inv.id)) as [Json];
+      assert.ok(['pending', 'sending'].includes(email.status), email.status);
+      assert.match(email.lastError ?? '', /ECONNREFUSED|connect/i);
+    } finally {
+      await sink.start(port);
+    }
+    await eventually(() => to(contact.email).length === 1, 20_000, 'delivery after the server returned');
+  });
+});
