@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { buildApp } from './app.ts';
+import { importContactsFile } from './cli/contacts-import.ts';
+import { invite } from './cli/invite.ts';
 import { type Config, ConfigError, loadConfig, secretFileName } from './config.ts';
-import { systemActor } from './context.ts';
+import { type Deps, systemActor } from './context.ts';
 import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { loggerOptions } from './http/logging.ts';
@@ -26,6 +28,11 @@ Commands:
                                      create a back-office user
   api-keys create --user EMAIL [--name NAME]
                                      create an API key for a user and print it once
+  contacts import FILE.csv           import contacts (columns firstName, lastName, email, …)
+  invite --website ID (--contacts ID,ID… | --csv FILE) [--roles ID,ID…] [--account ID]
+         [--workflow ID] [--expires ISO-INSTANT] [--owner EMAIL] [--send]
+                                     one Single invitation per contact (CSV: a contactId or
+                                     email column); --send queues the emails for the workers
 
 Configuration comes from environment variables; see README.md.`;
 
@@ -64,6 +71,15 @@ export async function runCli(argv: string[]): Promise<number> {
     case 'api-keys':
       if (sub === 'create') return apiKeysCreate(config, rest);
       break;
+    case 'contacts':
+      if (sub === 'import' && rest[0])
+        return withRuntime(config, (deps) => importContactsFile(deps, rest[0] as string, out));
+      break;
+    case 'invite':
+      return inviteCommand(
+        config,
+        [sub, ...rest].filter((a): a is string => a !== undefined),
+      );
     case undefined:
     case 'help':
     case '--help':
@@ -129,6 +145,62 @@ async function serve(config: Config, http: boolean): Promise<number> {
   return new Promise<number>(() => {
     // runs until a signal ends the process
   });
+}
+
+async function withRuntime(config: Config, work: (deps: Deps) => Promise<number>): Promise<number> {
+  const runtime = await startRuntime(config);
+  try {
+    return await work(runtime.deps);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function inviteCommand(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      website: { type: 'string' },
+      contacts: { type: 'string' },
+      csv: { type: 'string' },
+      roles: { type: 'string' },
+      account: { type: 'string' },
+      workflow: { type: 'string' },
+      expires: { type: 'string' },
+      owner: { type: 'string' },
+      send: { type: 'boolean', default: false },
+    },
+  });
+  if (!values.website || (!values.contacts && !values.csv)) {
+    process.stderr.write('invite needs --website ID and either --contacts ID,ID… or --csv FILE\n');
+    return 2;
+  }
+  const list = (v: string | undefined) =>
+    v
+      ? v
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : undefined;
+  const code = await withRuntime(config, (deps) =>
+    invite(
+      deps,
+      {
+        websiteId: values.website as string,
+        contactIds: list(values.contacts),
+        csv: values.csv,
+        webRoleIds: list(values.roles),
+        assignToAccountId: values.account,
+        redemptionWorkflowId: values.workflow,
+        expiresAt: values.expires,
+        ownerEmail: values.owner,
+        send: values.send === true,
+      },
+      out,
+    ),
+  );
+  if (values.send) out('The emails are delivered by a running `admit serve` or `admit worker`.');
+  return code;
 }
 
 async function usersCreate(config: Config, args: string[]): Promise<number> {

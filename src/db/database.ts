@@ -1,7 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { type Dialect, Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  type Transaction,
+} from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 
@@ -37,7 +46,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    dialect = new SqliteDialect({ database: sqlite });
+    dialect = new ImmediateSqliteDialect({ database: sqlite });
     name = 'sqlite';
   } else {
     // Instants come back as Date (timestamptz); counts as strings (mapped in db/values.ts).
@@ -50,6 +59,22 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   }
   const db = new Kysely<Database>({ dialect });
   return { db, dialect: name, close: () => db.destroy() };
+}
+
+/**
+ * SQLite transactions that take the write lock when they begin (BEGIN IMMEDIATE). A deferred
+ * transaction that reads first cannot upgrade to a writer while another process (`admit worker`,
+ * the CLI) has written since its snapshot: it fails with "database is locked" at once, whereas
+ * BEGIN IMMEDIATE waits out the busy timeout like any other write.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
 }
 
 /** True when `err` is a unique-constraint violation in either dialect. */

@@ -134,6 +134,25 @@ export async function findContactsByEmail(conn: Conn, email: string): Promise<Co
   return rows.map(toContact);
 }
 
+/** For each primary email (lower-cased) that some contact has: the oldest such contact's id. */
+export async function findContactIdsByEmails(
+  conn: Conn,
+  emails: readonly string[],
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (let i = 0; i < emails.length; i += 500) {
+    const rows = await conn
+      .selectFrom('contacts')
+      .select(['id', 'email_normalized'])
+      .where('email_normalized', 'in', emails.slice(i, i + 500))
+      .orderBy('id')
+      .execute();
+    for (const r of rows)
+      if (r.email_normalized && !found.has(r.email_normalized)) found.set(r.email_normalized, r.id);
+  }
+  return found;
+}
+
 /** The subset of `emails` (lower-cased) that some contact already has as primary email. */
 export async function findExistingEmails(conn: Conn, emails: readonly string[]): Promise<Set<string>> {
   const found = new Set<string>();

@@ -236,3 +236,10 @@ export async function grantToContact(
   if (grant.accountId !== null) await repo.setParentAccount(trx, contactId, grant.accountId, grant.at);
   await repo.addContactWebRoles(trx, contactId, grant.webRoleIds, grant.at);
 }
+
+/** Contact ids by primary email (lower-cased keys), for the CLI's CSV of emails. */
+export const findContactIdsByEmails = (conn: Conn, emails: readonly string[]) =>
+  repo.findContactIdsByEmails(
+    conn,
+    emails.map((e) => e.toLowerCase()),
+  );

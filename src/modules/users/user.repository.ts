@@ -110,3 +110,15 @@ export async function findApiKeyBySecretHash(
 export async function touchApiKey(conn: Conn, id: string, at: string): Promise<void> {
   await conn.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
 }
+
+/** The oldest enabled administrator, if any. */
+export async function findFirstAdmin(conn: Conn): Promise<User | undefined> {
+  const r = await conn
+    .selectFrom('users')
+    .selectAll()
+    .where('role', '=', 'admin')
+    .where('disabled', '=', bool(false))
+    .orderBy('id')
+    .executeTakeFirst();
+  return r && toUser(r);
+}

@@ -111,3 +111,5 @@ export async function requireEnabledUser(conn: Conn, id: string, path: string): 
 export const findUser = (conn: Conn, id: string) => repo.findUser(conn, id);
 
 export const findUsersByIds = (conn: Conn, ids: readonly string[]) => repo.findUsersByIds(conn, ids);
+
+export const findFirstAdmin = (deps: Deps) => repo.findFirstAdmin(deps.db);
