@@ -24,7 +24,7 @@ const DEFAULT_HTML = `<!doctype html>
 <p style="font-size:14px;line-height:1.5;margin:0 0 8px;color:#57606a;">If the button does not work, go to the link below and enter this invitation code:</p>
 <p style="font-size:14px;line-height:1.5;margin:0 0 8px;word-break:break-all;"><a href="{{ invitation.redemptionUrl }}" style="color:#0b5cad;">{{ invitation.redemptionUrl }}</a></p>
 <p style="font-size:18px;font-family:Menlo,Consolas,monospace;letter-spacing:1px;margin:0 0 24px;">{{ invitation.code }}</p>
-{% if invitation.expiresAt != "" %}<p style="font-size:14px;line-height:1.5;margin:0;color:#57606a;">This invitation expires on {{ invitation.expiresAt | date: "%B %-d, %Y at %H:%M UTC", 0 }}.</p>{% endif %}
+{% if invitation.expiresOn != "" %}<p style="font-size:14px;line-height:1.5;margin:0;color:#57606a;">This invitation expires on {{ invitation.expiresOn }}.</p>{% endif %}
 </td></tr>
 </table>
 </td></tr>
@@ -41,8 +41,8 @@ Accept the invitation here:
 {{ invitation.redemptionUrl }}
 
 Or go to the link and enter this invitation code: {{ invitation.code }}
-{% if invitation.expiresAt != "" %}
-This invitation expires on {{ invitation.expiresAt | date: "%B %-d, %Y at %H:%M UTC", 0 }}.{% endif %}
+{% if invitation.expiresOn != "" %}
+This invitation expires on {{ invitation.expiresOn }}.{% endif %}
 `;
 
 export async function up(db: Kysely<unknown>): Promise<void> {

@@ -75,18 +75,6 @@ export async function findEmail(conn: Conn, id: string): Promise<Email | undefin
   return r && toEmail(r);
 }
 
-/** The emails among `ids` that still need delivery (pending, or sending when a worker died). */
-export async function findDeliverable(conn: Conn, ids: readonly string[]): Promise<Email[]> {
-  if (ids.length === 0) return [];
-  const rows = await conn
-    .selectFrom('emails')
-    .selectAll()
-    .where('id', 'in', ids)
-    .where('status', 'in', ['pending', 'sending'])
-    .execute();
-  return rows.map(toEmail);
-}
-
 export async function findEmails(
   conn: Conn,
   q: { invitationId?: string; contactId?: string; status?: EmailStatus; before?: string; limit: number },
@@ -118,12 +106,13 @@ export async function setStatus(
     .execute();
 }
 
-/** Records an attempt's outcome: the rendering as sent (code masked), status, error, time. */
+/** Records an attempt's outcome in one statement: the rendering as sent (code masked), status, error. */
 export async function recordAttempt(
   conn: Conn,
   id: string,
   a: {
     status: EmailStatus;
+    attempts: number;
     subject: string | null;
     html: string | null;
     text: string | null;
@@ -134,18 +123,43 @@ export async function recordAttempt(
 ): Promise<void> {
   await conn
     .updateTable('emails')
-    .set((eb) => ({
+    .set({
       status: a.status,
+      attempts: a.attempts,
       subject: a.subject,
       html: a.html,
       text: a.text,
-      last_error: a.lastError,
+      last_error: a.lastError === null ? null : a.lastError.slice(0, 2000),
       sent_at: a.sentAt,
-      attempts: eb('attempts', '+', 1),
       updated_at: a.now,
-    }))
+    })
     .where('id', '=', id)
     .execute();
+}
+
+/** Emails by id, whatever their status, without their bodies. */
+export async function findEmailsByIds(conn: Conn, ids: readonly string[]): Promise<Email[]> {
+  if (ids.length === 0) return [];
+  const rows = await conn
+    .selectFrom('emails')
+    .select([
+      'id',
+      'invitation_id',
+      'contact_id',
+      'to_address',
+      'from_address',
+      'subject',
+      'status',
+      'attempts',
+      'last_error',
+      'message_id',
+      'sent_at',
+      'created_at',
+      'updated_at',
+    ])
+    .where('id', 'in', ids)
+    .execute();
+  return rows.map((r) => toEmail({ ...r, html: null, text: null }));
 }
 
 export async function findPausedReason(conn: Conn): Promise<{ reason: string | null; since: string | null }> {

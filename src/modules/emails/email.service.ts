@@ -68,7 +68,7 @@ export async function retryEmail(
   return summary(email);
 }
 
-export const findDeliverable = (conn: Conn, ids: readonly string[]) => repo.findDeliverable(conn, ids);
+export const findEmailsByIds = (conn: Conn, ids: readonly string[]) => repo.findEmailsByIds(conn, ids);
 export const setEmailStatus = (
   conn: Conn,
   ids: readonly string[],

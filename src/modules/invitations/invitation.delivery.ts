@@ -7,7 +7,7 @@ import type { ContactRow } from '../contacts/contact.repository.ts';
 import { findContactRows } from '../contacts/contact.service.ts';
 import {
   type Email,
-  findDeliverable,
+  findEmailsByIds,
   isSendingPaused,
   pauseSending,
   recordAttempt,
@@ -25,12 +25,15 @@ import { DELIVER_JOB } from './send.service.ts';
 /**
  * The Send Invitation workflow's second half: the `invitation-email.deliver` job. For each email of
  * the job still pending, it renders the template with the invitation's code, hands the message to the
- * mailer, and records the outcome at once (so a crash repeats at most the messages in flight):
- * - accepted: the Email is `sent` (its stored copy with the code masked) and the invitation `sent`;
+ * mailer, and records the outcome at once, in one statement (so a crash repeats at most the messages
+ * in flight, and recording costs one write):
+ * - accepted: the Email is `sent` (its stored copy has the code masked);
  * - 4xx: this email is retried alone later with backoff, and fails after MAX_EMAIL_ATTEMPTS;
  * - 5xx: the Email is `failed` with the server's reply; never retried by itself;
  * - connection trouble: the unsent emails go back to pending and the job retries with backoff;
  * - credentials refused: sending pauses (GET /mail/status says why) and the job waits.
+ * When the job ends, however it ends, the invitations with an accepted email become `sent`; a job run
+ * again after a crash does this for the emails its first run recorded.
  */
 export const MAX_EMAIL_ATTEMPTS = 8;
 const PAUSED_RECHECK_MS = 30_000;
@@ -46,54 +49,66 @@ export function deliverInvitationEmails(options: DeliveryOptions) {
     const ids = (job.payload.emailIds as string[] | undefined) ?? [];
     const paused = await isSendingPaused(deps.db);
     if (paused) throw new RetryLater(PAUSED_RECHECK_MS, `sending is paused: ${paused}`);
-    const emails = await findDeliverable(deps.db, ids);
-    if (emails.length === 0) return;
-    await setEmailStatus(
-      deps.db,
-      emails.map((e) => e.id),
-      'sending',
-      deps.now().toISOString(),
+    const all = await findEmailsByIds(deps.db, ids);
+    const sentTo = new Set(
+      all.filter((e) => e.status === 'sent' && e.invitationId).map((e) => e.invitationId as string),
     );
-    const context = await loadContext(deps, emails);
-
-    let stop: MailError | null = null;
-    const left: Email[] = [];
-    const queue = [...emails];
-    const lane = async () => {
-      for (let email = queue.shift(); email; email = queue.shift()) {
-        if (stop) {
-          left.push(email);
-          continue;
-        }
-        const outcome = await deliverOne(deps, options, email, context);
-        if (outcome) {
-          stop = outcome;
-          left.push(email);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(emails.length, deps.mailer.parallelism * 2) }, lane));
-
-    if (stop !== null) {
-      const reason = (stop as MailError).message;
-      await setEmailStatus(
-        deps.db,
-        left.map((e) => e.id),
-        'pending',
-        deps.now().toISOString(),
-        reason,
-      );
-      if ((stop as MailError).failure === 'auth') {
-        await pauseSending(
-          deps.db,
-          `The mail server refused the credentials in SMTP_URL: ${reason}`,
-          deps.now().toISOString(),
-        );
-        throw new RetryLater(PAUSED_RECHECK_MS, reason);
-      }
-      throw new Error(`mail server unreachable: ${reason}`);
+    const emails = all.filter((e) => e.status === 'pending' || e.status === 'sending');
+    try {
+      if (emails.length > 0) await deliver(deps, options, emails, sentTo);
+    } finally {
+      await repo.markSent(deps.db, [...sentTo], deps.now().toISOString());
     }
   };
+}
+
+async function deliver(
+  deps: Deps,
+  options: DeliveryOptions,
+  emails: Email[],
+  sentTo: Set<string>,
+): Promise<void> {
+  const ids = emails.map((e) => e.id);
+  await setEmailStatus(deps.db, ids, 'sending', deps.now().toISOString());
+  const context = await loadContext(deps, emails);
+  let stop: MailError | null = null;
+  const left: Email[] = [];
+  const queue = [...emails];
+  const lane = async () => {
+    for (let email = queue.shift(); email; email = queue.shift()) {
+      if (stop) {
+        left.push(email);
+        continue;
+      }
+      const outcome = await deliverOne(deps, options, email, context);
+      if (outcome instanceof MailError) {
+        stop = outcome;
+        left.push(email);
+      } else if (outcome === 'sent' && email.invitationId) {
+        sentTo.add(email.invitationId);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(emails.length, deps.mailer.parallelism * 2) }, lane));
+  if (stop === null) return;
+
+  const { failure, message } = stop as MailError;
+  await setEmailStatus(
+    deps.db,
+    left.map((e) => e.id),
+    'pending',
+    deps.now().toISOString(),
+    message,
+  );
+  if (failure === 'auth') {
+    await pauseSending(
+      deps.db,
+      `The mail server refused the credentials in SMTP_URL: ${message}`,
+      deps.now().toISOString(),
+    );
+    throw new RetryLater(PAUSED_RECHECK_MS, message);
+  }
+  throw new Error(`mail server unreachable: ${message}`);
 }
 
 interface Context {
@@ -105,21 +120,15 @@ interface Context {
 }
 
 async function loadContext(deps: Deps, emails: readonly Email[]): Promise<Context> {
+  const invitationIds = [...new Set(emails.flatMap((e) => (e.invitationId ? [e.invitationId] : [])))];
   const invitations = new Map(
-    (
-      await repo.findInvitationsByIds(deps.db, [
-        ...new Set(emails.flatMap((e) => (e.invitationId ? [e.invitationId] : []))),
-      ])
-    ).map((i) => [i.id, i]),
+    (await repo.findInvitationsByIds(deps.db, invitationIds)).map((i) => [i.id, i]),
   );
   const contactIds = new Set(emails.flatMap((e) => (e.contactId ? [e.contactId] : [])));
   for (const i of invitations.values()) if (i.inviterContactId) contactIds.add(i.inviterContactId);
   const contacts = new Map((await findContactRows(deps.db, [...contactIds])).map((c) => [c.id, c]));
-  const owners = new Map(
-    (await findUsersByIds(deps.db, [...new Set([...invitations.values()].map((i) => i.ownerId))])).map(
-      (u) => [u.id, u],
-    ),
-  );
+  const ownerIds = [...new Set([...invitations.values()].map((i) => i.ownerId))];
+  const owners = new Map((await findUsersByIds(deps.db, ownerIds)).map((u) => [u.id, u]));
   const websites = new Map<string, Website>();
   for (const websiteId of new Set([...invitations.values()].map((i) => i.websiteId))) {
     websites.set(websiteId, await getWebsite(deps, websiteId));
@@ -127,44 +136,42 @@ async function loadContext(deps: Deps, emails: readonly Email[]): Promise<Contex
   return { invitations, contacts, owners, websites, template: await sendTemplate(deps.db) };
 }
 
-/** Delivers one email and records the outcome; returns the error that must stop the batch, if any. */
+/** Delivers one email and records the outcome; a MailError means the whole batch must stop. */
 async function deliverOne(
   deps: Deps,
   options: DeliveryOptions,
   email: Email,
   ctx: Context,
-): Promise<MailError | null> {
+): Promise<'sent' | 'not sent' | MailError> {
   const now = () => deps.now().toISOString();
+  const attempts = email.attempts + 1;
+  const fail = async (
+    lastError: string,
+    stored: { subject: string | null; html: string | null; text: string | null } = {
+      subject: null,
+      html: null,
+      text: null,
+    },
+  ) => {
+    await recordAttempt(deps.db, email.id, {
+      status: 'failed',
+      attempts,
+      ...stored,
+      lastError,
+      sentAt: null,
+      now: now(),
+    });
+    return 'not sent' as const;
+  };
   const invitation = email.invitationId ? ctx.invitations.get(email.invitationId) : undefined;
   const contact = email.contactId ? ctx.contacts.get(email.contactId) : undefined;
   const website = invitation && ctx.websites.get(invitation.websiteId);
-  if (!invitation || !contact || !website || email.to === null) {
-    await recordAttempt(deps.db, email.id, {
-      status: 'failed',
-      subject: null,
-      html: null,
-      text: null,
-      lastError: 'INVITATION_OR_CONTACT_MISSING',
-      sentAt: null,
-      now: now(),
-    });
-    return null;
-  }
+  if (!invitation || !contact || !website || email.to === null) return fail('INVITATION_OR_CONTACT_MISSING');
   const status = deriveStatus(invitation, deps.now());
-  if (status !== 'new' && status !== 'sent') {
-    await recordAttempt(deps.db, email.id, {
-      status: 'failed',
-      subject: null,
-      html: null,
-      text: null,
-      lastError: `INVITATION_NOT_SENDABLE: the invitation is ${status}`,
-      sentAt: null,
-      now: now(),
-    });
-    return null;
-  }
+  if (status !== 'new' && status !== 'sent')
+    return fail(`INVITATION_NOT_SENDABLE: the invitation is ${status}`);
+
   const code = deriveCode(deps.keys, invitation.id, invitation.codeVersion);
-  const url = redemptionUrl(website.baseUrl, code);
   const inviter = invitation.inviterContactId
     ? (ctx.contacts.get(invitation.inviterContactId) ?? null)
     : null;
@@ -173,7 +180,7 @@ async function deliverOne(
     emailVars({
       invitation,
       code,
-      redemptionUrl: url,
+      redemptionUrl: redemptionUrl(website.baseUrl, code),
       website,
       contact,
       inviter,
@@ -190,21 +197,12 @@ async function deliverOne(
   } catch (err) {
     const e = err instanceof MailError ? err : new MailError('connection', String(err));
     if (e.failure === 'connection' || e.failure === 'auth') return e;
-    const attempts = email.attempts + 1;
-    if (e.failure === 'permanent' || attempts >= MAX_EMAIL_ATTEMPTS) {
-      await recordAttempt(deps.db, email.id, {
-        status: 'failed',
-        ...stored,
-        lastError: e.message,
-        sentAt: null,
-        now: now(),
-      });
-      return null;
-    }
+    if (e.failure === 'permanent' || attempts >= MAX_EMAIL_ATTEMPTS) return fail(e.message, stored);
     const at = deps.now();
     await deps.db.transaction().execute(async (trx) => {
       await recordAttempt(trx, email.id, {
         status: 'pending',
+        attempts,
         ...stored,
         lastError: e.message,
         sentAt: null,
@@ -217,12 +215,15 @@ async function deliverOne(
         runAt: new Date(at.getTime() + delay).toISOString(),
       });
     });
-    return null;
+    return 'not sent';
   }
-  const at = now();
-  await deps.db.transaction().execute(async (trx) => {
-    await recordAttempt(trx, email.id, { status: 'sent', ...stored, lastError: null, sentAt: at, now: at });
-    await repo.markSent(trx, invitation.id, at);
+  await recordAttempt(deps.db, email.id, {
+    status: 'sent',
+    attempts,
+    ...stored,
+    lastError: null,
+    sentAt: now(),
+    now: now(),
   });
-  return null;
+  return 'sent';
 }

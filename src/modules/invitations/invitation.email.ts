@@ -19,6 +19,15 @@ export interface EmailVarsInput {
 
 const fullName = (c: { firstName: string; lastName: string }) => `${c.firstName} ${c.lastName}`.trim();
 
+const dayFormat = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'UTC' });
+const timeFormat = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
+
+/** "December 6, 2026 at 12:00 UTC": the expiry as people read it (formatters built once). */
+export const readableInstant = (iso: string): string => {
+  const d = new Date(iso);
+  return `${dayFormat.format(d)} at ${timeFormat.format(d)} UTC`;
+};
+
 export function emailVars(p: EmailVarsInput): Record<string, unknown> {
   return {
     contact: {
@@ -31,6 +40,7 @@ export function emailVars(p: EmailVarsInput): Record<string, unknown> {
       name: p.invitation.name,
       type: p.invitation.type,
       expiresAt: p.invitation.expiresAt ?? '',
+      expiresOn: p.invitation.expiresAt ? readableInstant(p.invitation.expiresAt) : '',
       code: p.code,
       redemptionUrl: p.redemptionUrl,
     },

@@ -143,15 +143,16 @@ export async function findInvitationsByIds(conn: Conn, ids: readonly string[]): 
   return out;
 }
 
-/** After a message of this invitation was accepted: status reason `sent` (from `new`), last sent now. */
-export async function markSent(conn: Conn, id: string, at: string): Promise<void> {
+/** After messages of these invitations were accepted: status reason `sent` (from `new`), last sent now. */
+export async function markSent(conn: Conn, ids: readonly string[], at: string): Promise<void> {
+  if (ids.length === 0) return;
   await conn
     .updateTable('invitations')
     .set({
       last_sent_at: at,
       status_reason: sql<StatusReason>`case when status_reason = 'new' then 'sent' else status_reason end`,
     })
-    .where('id', '=', id)
+    .where('id', 'in', ids)
     .execute();
 }
 

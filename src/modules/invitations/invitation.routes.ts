@@ -9,6 +9,8 @@ import * as service from './invitation.service.ts';
 import { createAndMaybeSend, sendInvitation, sendInvitations } from './send.service.ts';
 
 const tags = ['Invitations'];
+/** 10,000 ids are about 400 KB of JSON. */
+const LIST_BODY_LIMIT = 1024 * 1024;
 
 export async function invitationRoutes(app: ApiApp, deps: Deps): Promise<void> {
   app.post(
@@ -30,6 +32,7 @@ export async function invitationRoutes(app: ApiApp, deps: Deps): Promise<void> {
   app.post(
     '/invitations/bulk',
     {
+      bodyLimit: LIST_BODY_LIMIT,
       schema: {
         tags,
         summary: 'Invite these contacts: one Single invitation each, created (and sent) in one call',
@@ -42,6 +45,7 @@ export async function invitationRoutes(app: ApiApp, deps: Deps): Promise<void> {
   app.post(
     '/invitations/send',
     {
+      bodyLimit: LIST_BODY_LIMIT,
       schema: {
         tags,
         summary: 'Send invitations (202: queued); one result per invitation',

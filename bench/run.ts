@@ -1,0 +1,90 @@
+/**
+ * `npm run bench`: the bulk-send benchmark of SPEC 11 / the Send Invitation workflow issue.
+ * Starts Postfix's smtp-sink on loopback, then runs, each in its own process: bare nodemailer,
+ * Admit on SQLite, Admit on PostgreSQL (when ADMIT_BENCH_POSTGRES_URL or ADMIT_TEST_POSTGRES_URL
+ * names a server: a fresh database is made and dropped). Prints a table and writes
+ * bench/results.json; record the numbers in bench/RESULTS.md with the machine and date.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+const run = promisify(execFile);
+const SINK = '/usr/sbin/smtp-sink';
+const here = path.dirname(new URL(import.meta.url).pathname);
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+if (!existsSync(SINK)) {
+  process.stderr.write(`${SINK} is missing: apt-get install postfix (it provides smtp-sink)\n`);
+  process.exit(2);
+}
+const port = await freePort();
+const sink = spawn(SINK, ['-u', 'nobody', `127.0.0.1:${port}`, '1000'], { stdio: 'ignore' });
+await new Promise((r) => setTimeout(r, 500));
+const smtpUrl = `smtp://127.0.0.1:${port}`;
+
+async function scenario(name: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  process.stderr.write(`${name}…\n`);
+  const { stdout, stderr } = await run(
+    process.execPath,
+    ['--import', 'tsx', path.join(here, 'bulk-send.ts'), ...args],
+    { maxBuffer: 10_000_000, env: { ...process.env, ...env } },
+  );
+  if (stderr.trim()) process.stderr.write(`${stderr}`);
+  return { name, ...JSON.parse(stdout.trim().split('\n').pop() as string) };
+}
+
+const results = [];
+try {
+  results.push(await scenario('bare nodemailer', ['nodemailer', smtpUrl]));
+  results.push(await scenario('Admit, SQLite', ['admit', smtpUrl, 'sqlite']));
+  results.push(await scenario('Admit, SQLite, serve + 1 admit worker', ['admit', smtpUrl, 'sqlite'], { BENCH_WORKERS: '1' }));
+  const admin = process.env.ADMIT_BENCH_POSTGRES_URL ?? process.env.ADMIT_TEST_POSTGRES_URL;
+  if (admin) {
+    const db = `admit_bench_${randomBytes(4).toString('hex')}`;
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    await client.query(`create database ${db}`);
+    const url = new URL(admin);
+    url.pathname = `/${db}`;
+    try {
+      results.push(await scenario('Admit, PostgreSQL', ['admit', smtpUrl, url.toString()]));
+    } finally {
+      await client.query(`drop database if exists ${db} with (force)`);
+      await client.end();
+    }
+  } else {
+    process.stderr.write('PostgreSQL skipped: set ADMIT_BENCH_POSTGRES_URL to an admin connection URL\n');
+  }
+} finally {
+  sink.kill();
+}
+
+const base = results[0].perSecond as number;
+const rows = results.map((r) => ({ ...r, ratio: Number((r.perSecond / base).toFixed(2)) }));
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+console.log(
+  `\nBulk send of ${rows[0].emails} emails to Postfix smtp-sink (${machine}, ${new Date().toISOString()})\n`,
+);
+console.log('| scenario | seconds | emails/s | vs nodemailer | peak RSS MB |');
+console.log('|---|---:|---:|---:|---:|');
+for (const r of rows)
+  const rss = r.workerPeakRssMb ? `${r.peakRssMb} (worker ${r.workerPeakRssMb.join(', ')})` : `${r.peakRssMb}`;
+  console.log(`| ${r.name} | ${r.seconds} | ${r.perSecond} | ${r.ratio} | ${rss} |`);
+writeFileSync(
+  path.join(here, 'results.json'),
+  `${JSON.stringify({ machine, date: new Date().toISOString(), results: rows }, null, 2)}\n`,
+);
