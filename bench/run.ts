@@ -51,7 +51,11 @@ const results = [];
 try {
   results.push(await scenario('bare nodemailer', ['nodemailer', smtpUrl]));
   results.push(await scenario('Admit, SQLite', ['admit', smtpUrl, 'sqlite']));
-  results.push(await scenario('Admit, SQLite, serve + 1 admit worker', ['admit', smtpUrl, 'sqlite'], { BENCH_WORKERS: '1' }));
+  results.push(
+    await scenario('Admit, SQLite, serve + 1 admit worker', ['admit', smtpUrl, 'sqlite'], {
+      BENCH_WORKERS: '1',
+    }),
+  );
   const admin = process.env.ADMIT_BENCH_POSTGRES_URL ?? process.env.ADMIT_TEST_POSTGRES_URL;
   if (admin) {
     const db = `admit_bench_${randomBytes(4).toString('hex')}`;
@@ -81,9 +85,12 @@ console.log(
 );
 console.log('| scenario | seconds | emails/s | vs nodemailer | peak RSS MB |');
 console.log('|---|---:|---:|---:|---:|');
-for (const r of rows)
-  const rss = r.workerPeakRssMb ? `${r.peakRssMb} (worker ${r.workerPeakRssMb.join(', ')})` : `${r.peakRssMb}`;
+for (const r of rows) {
+  const rss = r.workerPeakRssMb
+    ? `${r.peakRssMb} (worker ${r.workerPeakRssMb.join(', ')})`
+    : `${r.peakRssMb}`;
   console.log(`| ${r.name} | ${r.seconds} | ${r.perSecond} | ${r.ratio} | ${rss} |`);
+}
 writeFileSync(
   path.join(here, 'results.json'),
   `${JSON.stringify({ machine, date: new Date().toISOString(), results: rows }, null, 2)}\n`,
