@@ -106,6 +106,38 @@ onBothDatabases('sending invitations through SMTP', (dialect) => {
     );
   });
 
+  it('keeps CR/LF that reached the database out of the headers', async () => {
+    const website = await makeWebsite(h);
+    const contact = await makeContact(h);
+    // The API refuses control characters; rows written some other way must still not inject headers.
+    await h.deps.db
+      .updateTable('websites')
+      .set({ name: 'Evil\r\nBcc: victim@evil.test\r\nX-Injected: yes' })
+      .where('id', '=', website.id)
+      .execute();
+    await h.deps.db
+      .updateTable('contacts')
+      .set({ first_name: 'Eve\r\nBcc: other@evil.test' })
+      .where('id', '=', contact.id)
+      .execute();
+    ok(
+      await h.api('POST', '/api/v1/invitations', {
+        type: 'single',
+        websiteId: website.id,
+        invitedContactIds: [contact.id],
+        send: true,
+      }),
+      201,
+    );
+    await eventually(() => to(contact.email).length === 1);
+    const m = to(contact.email)[0] as (typeof sink.messages)[number];
+    assert.deepEqual(m.to, [contact.email]);
+    assert.equal(m.headers.has('bcc'), false);
+    assert.equal(m.headers.has('x-injected'), false);
+    assert.equal(m.headers.get('subject'), "You're invited to Evil Bcc: victim@evil.test X-Injected: yes");
+    assert.ok(!sink.messages.some((x) => x.to.some((r) => r.endsWith('@evil.test'))));
+  });
+
   it('sets status reason sent after the first accepted message, and a resend carries the same code', async () => {
     const website = await makeWebsite(h);
     const contact = await makeContact(h);
