@@ -115,7 +115,7 @@ async function admit(): Promise<number> {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
-    }).then((r) => r.json() as Promise<Record<string, any>>);
+    }).then((r) => r.json() as Promise<{ id?: string; queued?: number }>);
   const website = await api('/websites', { name: 'Bench', slug: 'bench' });
   worker = new Worker(deps, jobHandlers(), { concurrency: config.workerConcurrency });
   worker.start();

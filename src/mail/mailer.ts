@@ -71,3 +71,18 @@ export function classifyMailError(err: unknown): MailError {
 /** One line, no control characters: for subjects and display names that go into headers. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
 export const headerSafe = (s: string): string => s.replace(/[\u0000-\u001F\u007F]+/g, ' ').trim();
+
+/**
+ * The message as nodemailer takes it, the same for every transport: one line subjects, and no file
+ * or URL access (a template can never make the mailer read a local file or fetch a URL).
+ */
+export const nodemailerMessage = (m: OutgoingMessage) => ({
+  messageId: m.messageId,
+  from: m.from,
+  to: m.to,
+  subject: headerSafe(m.subject),
+  html: m.html,
+  text: m.text,
+  disableFileAccess: true,
+  disableUrlAccess: true,
+});

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
-import { headerSafe, type Mailer, type OutgoingMessage } from './mailer.ts';
+import { type Mailer, nodemailerMessage, type OutgoingMessage } from './mailer.ts';
 
 /**
  * The embedded default when SMTP_URL is unset: every message is built exactly as it would be sent
@@ -16,16 +16,7 @@ export function outboxMailer(dir: string): Mailer {
     async send(m: OutgoingMessage) {
       ready ??= mkdir(dir, { recursive: true });
       await ready;
-      const info = await transport.sendMail({
-        messageId: m.messageId,
-        from: m.from,
-        to: m.to,
-        subject: headerSafe(m.subject),
-        html: m.html,
-        text: m.text,
-        disableFileAccess: true,
-        disableUrlAccess: true,
-      });
+      const info = await transport.sendMail(nodemailerMessage(m));
       const file = path.join(dir, `${outboxFileName(m.messageId)}.eml`);
       await writeFile(file, info.message as Buffer);
       return { response: `250 written to ${file}` };

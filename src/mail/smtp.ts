@@ -1,5 +1,5 @@
 import nodemailer from 'nodemailer';
-import { classifyMailError, headerSafe, type Mailer, type OutgoingMessage } from './mailer.ts';
+import { classifyMailError, type Mailer, nodemailerMessage, type OutgoingMessage } from './mailer.ts';
 
 export const SMTP_POOL_SIZE = 5;
 
@@ -19,16 +19,7 @@ export function smtpMailer(url: string, poolSize = SMTP_POOL_SIZE): Mailer {
     parallelism: poolSize,
     async send(m: OutgoingMessage) {
       try {
-        const info = await transport.sendMail({
-          messageId: m.messageId,
-          from: m.from,
-          to: m.to,
-          subject: headerSafe(m.subject),
-          html: m.html,
-          text: m.text,
-          disableFileAccess: true,
-          disableUrlAccess: true,
-        });
+        const info = await transport.sendMail(nodemailerMessage(m));
         return { response: String(info.response ?? '') };
       } catch (err) {
         throw classifyMailError(err);

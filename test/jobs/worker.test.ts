@@ -139,9 +139,16 @@ onBothDatabases('the job worker', (dialect) => {
     );
     let ran = 0;
     const started = Date.now();
-    await withWorker({ [type]: async () => void (ran += 1) }, async () => {
-      await eventually(async () => (await job(id)).status === 'succeeded');
-    });
+    await withWorker(
+      {
+        [type]: async () => {
+          ran += 1;
+        },
+      },
+      async () => {
+        await eventually(async () => (await job(id)).status === 'succeeded');
+      },
+    );
     assert.equal(ran, 1);
     assert.ok(Date.now() - started >= 300, 'not before the lease ran out');
   });

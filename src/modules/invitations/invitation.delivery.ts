@@ -1,7 +1,6 @@
 import type { Deps } from '../../context.ts';
 import { enqueue } from '../../jobs/enqueue.ts';
 import { backoffMs, type Job, RetryLater } from '../../jobs/worker.ts';
-import { render } from '../../mail/liquid.ts';
 import { MailError } from '../../mail/mailer.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
 import { findContactRows } from '../contacts/contact.service.ts';
@@ -16,10 +15,9 @@ import {
 import { findUsersByIds } from '../users/user.service.ts';
 import { getWebsite, type Website } from '../websites/website.service.ts';
 import { sendTemplate } from '../workflows/workflow.service.ts';
-import { deriveCode } from './invitation.code.ts';
-import { emailVars, maskCode } from './invitation.email.ts';
+import { renderInvitationEmail } from './invitation.email.ts';
 import * as repo from './invitation.repository.ts';
-import { deriveStatus, redemptionUrl } from './invitation.rules.ts';
+import { deriveStatus } from './invitation.rules.ts';
 import { DELIVER_JOB } from './send.service.ts';
 
 /**
@@ -171,29 +169,18 @@ async function deliverOne(
   if (status !== 'new' && status !== 'sent')
     return fail(`INVITATION_NOT_SENDABLE: the invitation is ${status}`);
 
-  const code = deriveCode(deps.keys, invitation.id, invitation.codeVersion);
   const inviter = invitation.inviterContactId
     ? (ctx.contacts.get(invitation.inviterContactId) ?? null)
     : null;
-  const rendered = render(
-    ctx.template.compiled,
-    emailVars({
-      invitation,
-      code,
-      redemptionUrl: redemptionUrl(website.baseUrl, code),
-      website,
-      contact,
-      inviter,
-      owner: ctx.owners.get(invitation.ownerId) ?? null,
-    }),
-  );
-  const stored = {
-    subject: maskCode(rendered.subject, code),
-    html: maskCode(rendered.html, code),
-    text: maskCode(rendered.text, code),
-  };
+  const { message, stored } = renderInvitationEmail(deps.keys, ctx.template.compiled, {
+    invitation,
+    website,
+    contact,
+    inviter,
+    owner: ctx.owners.get(invitation.ownerId) ?? null,
+  });
   try {
-    await deps.mailer.send({ messageId: email.messageId, from: email.from, to: email.to, ...rendered });
+    await deps.mailer.send({ messageId: email.messageId, from: email.from, to: email.to, ...message });
   } catch (err) {
     const e = err instanceof MailError ? err : new MailError('connection', String(err));
     if (e.failure === 'connection' || e.failure === 'auth') return e;

@@ -1,7 +1,11 @@
+import type { Keys } from '../../keys.ts';
+import { type CompiledTemplate, type Rendered, render } from '../../mail/liquid.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
 import type { User } from '../users/user.service.ts';
 import type { Workflow } from '../workflows/workflow.service.ts';
+import { deriveCode } from './invitation.code.ts';
 import type { InvitationRow } from './invitation.repository.ts';
+import { redemptionUrl } from './invitation.rules.ts';
 
 /**
  * The invitation email's pure parts: its Liquid variables (SPEC 4), its sender, its Message-ID, and
@@ -83,4 +87,26 @@ export function maskCode(body: string, code: string): string {
   let out = body;
   for (const f of forms) out = out.split(f).join(masked);
   return out;
+}
+
+/**
+ * The invitation email for one contact: `message` carries the real code (it is what is sent);
+ * `stored` is the same with the code masked (what the database and previews keep).
+ */
+export function renderInvitationEmail(
+  keys: Keys,
+  template: CompiledTemplate,
+  p: Omit<EmailVarsInput, 'code' | 'redemptionUrl'>,
+): { message: Rendered; stored: Rendered } {
+  const code = deriveCode(keys, p.invitation.id, p.invitation.codeVersion);
+  const message = render(
+    template,
+    emailVars({ ...p, code, redemptionUrl: redemptionUrl(p.website.baseUrl, code) }),
+  );
+  const stored = {
+    subject: maskCode(message.subject, code),
+    html: maskCode(message.html, code),
+    text: maskCode(message.text, code),
+  };
+  return { message, stored };
 }

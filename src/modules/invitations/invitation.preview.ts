@@ -1,14 +1,12 @@
 import type { Deps } from '../../context.ts';
 import { invalid } from '../../errors.ts';
-import { compiledFor, type Rendered, render } from '../../mail/liquid.ts';
+import { compiledFor, type Rendered } from '../../mail/liquid.ts';
 import { findContactRow } from '../contacts/contact.service.ts';
 import { findUser } from '../users/user.service.ts';
 import { getWebsite } from '../websites/website.service.ts';
 import { getTemplate } from '../workflows/workflow.service.ts';
-import { deriveCode } from './invitation.code.ts';
-import { emailVars, maskCode } from './invitation.email.ts';
+import { renderInvitationEmail } from './invitation.email.ts';
 import * as repo from './invitation.repository.ts';
-import { redemptionUrl } from './invitation.rules.ts';
 
 /**
  * Renders a template against a real invitation and one of its invited contacts (the first, unless
@@ -31,23 +29,16 @@ export async function previewInvitationEmail(
   const inviter = invitation.inviterContactId
     ? ((await findContactRow(deps.db, invitation.inviterContactId)) ?? null)
     : null;
-  const code = deriveCode(deps.keys, invitation.id, invitation.codeVersion);
-  const rendered = render(
+  const { stored } = renderInvitationEmail(
+    deps.keys,
     compiledFor(`${template.id}:${template.updatedAt}`, template),
-    emailVars({
+    {
       invitation,
-      code,
-      redemptionUrl: redemptionUrl(website.baseUrl, code),
       website,
       contact,
       inviter,
       owner: (await findUser(deps.db, invitation.ownerId)) ?? null,
-    }),
+    },
   );
-  return {
-    to: contact.email,
-    subject: maskCode(rendered.subject, code),
-    html: maskCode(rendered.html, code),
-    text: maskCode(rendered.text, code),
-  };
+  return { to: contact.email, ...stored };
 }
