@@ -21,6 +21,7 @@ import { newId } from '../src/ids.ts';
 import { jobHandlers } from '../src/jobs/registry.ts';
 import { Worker } from '../src/jobs/worker.ts';
 import { deriveKeys } from '../src/keys.ts';
+import { composerFor } from '../src/mail/composer.ts';
 import { SMTP_POOL_SIZE, smtpMailer } from '../src/mail/smtp.ts';
 import { ensureBootstrapApiKey } from '../src/modules/users/user.service.ts';
 
@@ -71,10 +72,14 @@ async function admit(): Promise<number> {
     ADMIT_SECRET: 'bench-secret-0123456789abcdefghijklmnopqrstu',
     LOG_LEVEL: 'warn',
     MAIL_FROM: 'Portal <portal@example.test>',
+    ...(process.env.ADMIT_COMPOSE_THREADS
+      ? { ADMIT_COMPOSE_THREADS: process.env.ADMIT_COMPOSE_THREADS }
+      : {}),
   });
   const handle = openDatabase(config.databaseUrl);
   await migrateToLatest(handle.db);
   const mailer = smtpMailer(smtpUrl as string);
+  const composer = composerFor(config.composeThreads);
   let worker: Worker | undefined;
   const deps = {
     db: handle.db,
@@ -83,6 +88,7 @@ async function admit(): Promise<number> {
     keys: deriveKeys(config.secret),
     now: () => new Date(),
     mailer,
+    composer,
     notifyJobs: () => worker?.nudge(),
   };
   await ensureBootstrapApiKey(deps, KEY);
@@ -161,6 +167,7 @@ async function admit(): Promise<number> {
   for (const w of workers) w.kill('SIGTERM');
   await worker.stop();
   await app.close();
+  await composer.close();
   await mailer.close();
   await handle.close();
   rmSync(dataDir, { recursive: true, force: true });

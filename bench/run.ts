@@ -52,6 +52,11 @@ try {
   results.push(await scenario('bare nodemailer', ['nodemailer', smtpUrl]));
   results.push(await scenario('Admit, SQLite', ['admit', smtpUrl, 'sqlite']));
   results.push(
+    await scenario('Admit, SQLite, composing on the main thread', ['admit', smtpUrl, 'sqlite'], {
+      ADMIT_COMPOSE_THREADS: '0',
+    }),
+  );
+  results.push(
     await scenario('Admit, SQLite, serve + 1 admit worker', ['admit', smtpUrl, 'sqlite'], {
       BENCH_WORKERS: '1',
     }),

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 /**
@@ -26,6 +27,8 @@ export interface Config {
   readonly jobLeaseSeconds: number;
   /** Jobs one worker runs at once. */
   readonly workerConcurrency: number;
+  /** Worker threads that render and build messages (0: on the main thread). */
+  readonly composeThreads: number;
 }
 
 export class ConfigError extends Error {
@@ -111,6 +114,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     4,
     problems,
   );
+  const rawThreads = value('ADMIT_COMPOSE_THREADS');
+  const defaultThreads = Math.max(0, Math.min(4, availableParallelism() - 1));
+  const composeThreads =
+    rawThreads === '0' ? 0 : positiveInt('ADMIT_COMPOSE_THREADS', rawThreads, defaultThreads, problems);
 
   const givenSecret = value('ADMIT_SECRET');
   if (givenSecret !== undefined && givenSecret.length < MIN_SECRET_LENGTH) {
@@ -139,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy,
     jobLeaseSeconds,
     workerConcurrency,
+    composeThreads,
   });
 }
 

@@ -4,6 +4,7 @@ import type { Deps } from './context.ts';
 import { type DatabaseHandle, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { deriveKeys } from './keys.ts';
+import { composerFor } from './mail/composer.ts';
 import type { Mailer } from './mail/mailer.ts';
 import { outboxMailer } from './mail/outbox.ts';
 import { smtpMailer } from './mail/smtp.ts';
@@ -31,6 +32,7 @@ export async function startRuntime(
   if (options.migrate !== false) await migrateToLatest(handle.db);
   let listener = () => {};
   const mailer = options.mailer ?? mailerFor(config);
+  const composer = composerFor(config.composeThreads);
   const deps: Deps = {
     db: handle.db,
     dialect: handle.dialect,
@@ -38,6 +40,7 @@ export async function startRuntime(
     keys: deriveKeys(config.secret),
     now: () => new Date(),
     mailer,
+    composer,
     notifyJobs: () => listener(),
   };
   return {
@@ -47,6 +50,7 @@ export async function startRuntime(
       listener = l;
     },
     close: async () => {
+      await composer.close();
       await mailer.close();
       await handle.close();
     },

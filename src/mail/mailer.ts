@@ -12,10 +12,20 @@ export interface OutgoingMessage {
   text: string;
 }
 
+/** Who a composed message goes from and to, and its Message-ID (also inside the raw message). */
+export interface Envelope {
+  messageId: string;
+  from: string;
+  to: string;
+}
+
 export interface Mailer {
   readonly kind: 'smtp' | 'outbox';
-  /** Resolves with the server's reply when the message was accepted; throws MailError otherwise. */
-  send(message: OutgoingMessage): Promise<{ response: string }>;
+  /**
+   * Sends a composed message (compose.ts). Resolves with the server's reply when it was accepted;
+   * throws MailError otherwise.
+   */
+  send(envelope: Envelope, raw: Uint8Array): Promise<{ response: string }>;
   /** How many messages may be in flight at once (the SMTP pool size). */
   readonly parallelism: number;
   close(): Promise<void>;
@@ -86,3 +96,6 @@ export const nodemailerMessage = (m: OutgoingMessage) => ({
   disableFileAccess: true,
   disableUrlAccess: true,
 });
+
+/** The address alone, for the SMTP envelope: `a@b.test` from `"Name" <a@b.test>`. */
+export const bareAddress = (from: string): string => /<([^<>\s]+)>\s*$/.exec(from)?.[1] ?? from.trim();

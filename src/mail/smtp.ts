@@ -1,5 +1,5 @@
 import nodemailer from 'nodemailer';
-import { classifyMailError, type Mailer, nodemailerMessage, type OutgoingMessage } from './mailer.ts';
+import { bareAddress, classifyMailError, type Envelope, type Mailer } from './mailer.ts';
 
 export const SMTP_POOL_SIZE = 5;
 
@@ -17,9 +17,12 @@ export function smtpMailer(url: string, poolSize = SMTP_POOL_SIZE): Mailer {
   return {
     kind: 'smtp',
     parallelism: poolSize,
-    async send(m: OutgoingMessage) {
+    async send(envelope: Envelope, raw: Uint8Array) {
       try {
-        const info = await transport.sendMail(nodemailerMessage(m));
+        const info = await transport.sendMail({
+          envelope: { from: bareAddress(envelope.from), to: [envelope.to] },
+          raw: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength),
+        });
         return { response: String(info.response ?? '') };
       } catch (err) {
         throw classifyMailError(err);

@@ -12,6 +12,7 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
 import { jobHandlers } from '../../src/jobs/registry.ts';
 import { Worker } from '../../src/jobs/worker.ts';
 import { deriveKeys } from '../../src/keys.ts';
+import { composerFor } from '../../src/mail/composer.ts';
 import { ensureBootstrapApiKey } from '../../src/modules/users/user.service.ts';
 import { mailerFor } from '../../src/runtime.ts';
 import { createTestDatabase, type DialectName, dialectsUnderTest } from './databases.ts';
@@ -66,6 +67,7 @@ export async function startHarness(dialect: DialectName, options: HarnessOptions
   let offset = 0;
   let worker: Worker | null = null;
   const mailer = mailerFor(config);
+  const composer = composerFor(config.composeThreads);
   const deps: Deps = {
     db: handle.db,
     dialect: handle.dialect,
@@ -73,6 +75,7 @@ export async function startHarness(dialect: DialectName, options: HarnessOptions
     keys: deriveKeys(config.secret),
     now: () => new Date(Date.now() + offset),
     mailer,
+    composer,
     notifyJobs: () => worker?.nudge(),
   };
   if (options.worker) {
@@ -119,6 +122,7 @@ export async function startHarness(dialect: DialectName, options: HarnessOptions
     close: async () => {
       await worker?.stop();
       await app.close();
+      await composer.close();
       await mailer.close();
       await handle.close();
       await database.drop();

@@ -15,7 +15,7 @@ import {
 import { findUsersByIds } from '../users/user.service.ts';
 import { getWebsite, type Website } from '../websites/website.service.ts';
 import { sendTemplate } from '../workflows/workflow.service.ts';
-import { renderInvitationEmail } from './invitation.email.ts';
+import { invitationComposeRequest } from './invitation.email.ts';
 import * as repo from './invitation.repository.ts';
 import { deriveStatus } from './invitation.rules.ts';
 import { DELIVER_JOB } from './send.service.ts';
@@ -172,15 +172,22 @@ async function deliverOne(
   const inviter = invitation.inviterContactId
     ? (ctx.contacts.get(invitation.inviterContactId) ?? null)
     : null;
-  const { message, stored } = renderInvitationEmail(deps.keys, ctx.template.compiled, {
-    invitation,
-    website,
-    contact,
-    inviter,
-    owner: ctx.owners.get(invitation.ownerId) ?? null,
-  });
+  const envelope = { messageId: email.messageId, from: email.from, to: email.to };
+  const request = invitationComposeRequest(
+    deps.keys,
+    { key: ctx.template.key, source: ctx.template.template },
+    envelope,
+    {
+      invitation,
+      website,
+      contact,
+      inviter,
+      owner: ctx.owners.get(invitation.ownerId) ?? null,
+    },
+  );
+  const { raw, stored } = await deps.composer.compose(request);
   try {
-    await deps.mailer.send({ messageId: email.messageId, from: email.from, to: email.to, ...message });
+    await deps.mailer.send(envelope, raw);
   } catch (err) {
     const e = err instanceof MailError ? err : new MailError('connection', String(err));
     if (e.failure === 'connection' || e.failure === 'auth') return e;

@@ -1,5 +1,7 @@
 import type { Keys } from '../../keys.ts';
-import { type CompiledTemplate, type Rendered, render } from '../../mail/liquid.ts';
+import { type ComposeRequest, maskAll } from '../../mail/compose.ts';
+import type { TemplateSource } from '../../mail/liquid.ts';
+import type { Envelope } from '../../mail/mailer.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
 import type { User } from '../users/user.service.ts';
 import type { Workflow } from '../workflows/workflow.service.ts';
@@ -81,32 +83,33 @@ export function messageIdFor(emailId: string, mailFrom: string, publicUrl: strin
  * URL-encoded) becomes its first group followed by bullets. The database never holds a redeemable
  * code, and an administrator still sees which invitation an email carried.
  */
-export function maskCode(body: string, code: string): string {
-  const masked = `${code.slice(0, 4)}-••••`;
-  const forms = [code, code.replace(/-/g, ''), encodeURIComponent(code)];
-  let out = body;
-  for (const f of forms) out = out.split(f).join(masked);
-  return out;
-}
+export const codeSpellings = (code: string): string[] => [
+  code,
+  code.replace(/-/g, ''),
+  encodeURIComponent(code),
+];
+export const codeMask = (code: string): string => `${code.slice(0, 4)}-••••`;
+export const maskCode = (body: string, code: string): string =>
+  maskAll(body, codeSpellings(code), codeMask(code));
 
 /**
- * The invitation email for one contact: `message` carries the real code (it is what is sent);
- * `stored` is the same with the code masked (what the database and previews keep).
+ * What composing the invitation email for one contact needs (compose.ts does the work, in a worker
+ * thread where there is one): the template, the variables with the real code, and the code's
+ * spellings to mask in the stored copy.
  */
-export function renderInvitationEmail(
+export function invitationComposeRequest(
   keys: Keys,
-  template: CompiledTemplate,
+  template: { key: string; source: TemplateSource },
+  envelope: Envelope,
   p: Omit<EmailVarsInput, 'code' | 'redemptionUrl'>,
-): { message: Rendered; stored: Rendered } {
+): ComposeRequest {
   const code = deriveCode(keys, p.invitation.id, p.invitation.codeVersion);
-  const message = render(
-    template,
-    emailVars({ ...p, code, redemptionUrl: redemptionUrl(p.website.baseUrl, code) }),
-  );
-  const stored = {
-    subject: maskCode(message.subject, code),
-    html: maskCode(message.html, code),
-    text: maskCode(message.text, code),
+  return {
+    templateKey: template.key,
+    template: template.source,
+    vars: emailVars({ ...p, code, redemptionUrl: redemptionUrl(p.website.baseUrl, code) }),
+    envelope,
+    secrets: codeSpellings(code),
+    mask: codeMask(code),
   };
-  return { message, stored };
 }

@@ -1,11 +1,11 @@
 import type { Deps } from '../../context.ts';
 import { invalid } from '../../errors.ts';
-import { compiledFor, type Rendered } from '../../mail/liquid.ts';
+import type { Rendered } from '../../mail/liquid.ts';
 import { findContactRow } from '../contacts/contact.service.ts';
 import { findUser } from '../users/user.service.ts';
 import { getWebsite } from '../websites/website.service.ts';
-import { getTemplate } from '../workflows/workflow.service.ts';
-import { renderInvitationEmail } from './invitation.email.ts';
+import { getTemplate, templateKey } from '../workflows/workflow.service.ts';
+import { invitationComposeRequest } from './invitation.email.ts';
 import * as repo from './invitation.repository.ts';
 
 /**
@@ -29,9 +29,15 @@ export async function previewInvitationEmail(
   const inviter = invitation.inviterContactId
     ? ((await findContactRow(deps.db, invitation.inviterContactId)) ?? null)
     : null;
-  const { stored } = renderInvitationEmail(
+  const envelope = {
+    messageId: '<preview@admit.invalid>',
+    from: 'preview@admit.invalid',
+    to: contact.email ?? 'preview@admit.invalid',
+  };
+  const request = invitationComposeRequest(
     deps.keys,
-    compiledFor(`${template.id}:${template.updatedAt}`, template),
+    { key: templateKey(template), source: template },
+    envelope,
     {
       invitation,
       website,
@@ -40,5 +46,6 @@ export async function previewInvitationEmail(
       owner: (await findUser(deps.db, invitation.ownerId)) ?? null,
     },
   );
+  const { stored } = await deps.composer.compose(request);
   return { to: contact.email, ...stored };
 }

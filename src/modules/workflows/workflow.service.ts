@@ -39,14 +39,15 @@ export async function activeSendWorkflow(
 }
 
 /** The send workflow's current template, compiled, whether or not the workflow is active (delivery). */
-export async function sendTemplate(
-  conn: Conn,
-): Promise<{ template: EmailTemplate; compiled: CompiledTemplate }> {
+export async function sendTemplate(conn: Conn): Promise<{ template: EmailTemplate; key: string }> {
   const workflow = await repo.findWorkflowByKey(conn, SEND_INVITATION);
   const template = workflow?.templateId ? await repo.findTemplate(conn, workflow.templateId) : undefined;
   if (!template) throw new Error('The Send Invitation workflow has no email template; run admit migrate.');
-  return { template, compiled: compiledFor(`${template.id}:${template.updatedAt}`, template) };
+  return { template, key: templateKey(template) };
 }
+
+/** The cache key of a template version (compiled templates are cached by it, here and in threads). */
+export const templateKey = (t: EmailTemplate): string => `${t.id}:${t.updatedAt}`;
 
 export async function listWorkflows(
   deps: Deps,
