@@ -128,18 +128,22 @@ async function admit(): Promise<number> {
   // Scale-out as deployed: extra `admit worker` processes on the same database.
   const workers = await Promise.all(
     Array.from({ length: EXTRA_WORKERS }, async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('src/main.ts'), 'worker'], {
-        env: {
-          ...process.env,
-          DATABASE_URL: url,
-          DATA_DIR: dataDir,
-          SMTP_URL: smtpUrl,
-          ADMIT_SECRET: config.secret,
-          LOG_LEVEL: 'warn',
-          MAIL_FROM: config.mailFrom,
+      const child = spawn(
+        process.execPath,
+        [path.resolve(path.dirname(new URL(import.meta.url).pathname), '../src/main.js'), 'worker'],
+        {
+          env: {
+            ...process.env,
+            DATABASE_URL: url,
+            DATA_DIR: dataDir,
+            SMTP_URL: smtpUrl,
+            ADMIT_SECRET: config.secret,
+            LOG_LEVEL: 'warn',
+            MAIL_FROM: config.mailFrom,
+          },
+          stdio: ['ignore', 'pipe', 'inherit'],
         },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      );
       await new Promise<void>((resolve) =>
         child.stdout?.on('data', (d: Buffer) => d.toString().includes('is running') && resolve()),
       );

@@ -38,11 +38,10 @@ const smtpUrl = `smtp://127.0.0.1:${port}`;
 
 async function scenario(name: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   process.stderr.write(`${name}…\n`);
-  const { stdout, stderr } = await run(
-    process.execPath,
-    ['--import', 'tsx', path.join(here, 'bulk-send.ts'), ...args],
-    { maxBuffer: 10_000_000, env: { ...process.env, ...env } },
-  );
+  const { stdout, stderr } = await run(process.execPath, [path.join(here, 'bulk-send.js'), ...args], {
+    maxBuffer: 10_000_000,
+    env: { ...process.env, ...env },
+  });
   if (stderr.trim()) process.stderr.write(`${stderr}`);
   return { name, ...JSON.parse(stdout.trim().split('\n').pop() as string) };
 }

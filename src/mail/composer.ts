@@ -13,11 +13,17 @@ export interface Composer {
 
 export const inlineComposer = (): Composer => ({ compose, close: async () => {} });
 
+/**
+ * The thread's entry: the compiled `compose.worker.js` when we run compiled (npm start), else a
+ * bootstrap that loads the TypeScript source through tsx (tests, npm run admit).
+ */
+const workerEntry = new URL(
+  import.meta.url.endsWith('.ts') ? './compose.worker.mjs' : './compose.worker.js',
+  import.meta.url,
+);
+
 export function threadComposer(threads: number): Composer {
-  const workers = Array.from(
-    { length: threads },
-    () => new Worker(new URL('./compose.worker.mjs', import.meta.url)),
-  );
+  const workers = Array.from({ length: threads }, () => new Worker(workerEntry));
   const pending = new Map<number, { resolve: (c: Composed) => void; reject: (e: Error) => void }>();
   let next = 0;
   for (const w of workers) {

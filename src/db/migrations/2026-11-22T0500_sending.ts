@@ -19,7 +19,7 @@ const DEFAULT_HTML = `<!doctype html>
 <tr><td>
 <h1 style="font-size:22px;margin:0 0 16px;">You're invited to {{ website.name }}</h1>
 <p style="font-size:16px;line-height:1.5;margin:0 0 16px;">Hello {{ contact.firstName }},</p>
-<p style="font-size:16px;line-height:1.5;margin:0 0 24px;">{% if inviter.fullName != "" %}{{ inviter.fullName }}{% else %}{{ owner.name }}{% endif %} has invited you to join {{ website.name }}. Select the button below to accept the invitation and set up your account.</p>
+<p style="font-size:16px;line-height:1.5;margin:0 0 24px;">{% if inviter.fullName != "" %}{{ inviter.fullName }} has invited you{% elsif owner.email != "" %}{{ owner.name }} has invited you{% else %}You are invited{% endif %} to join {{ website.name }}. Select the button below to accept the invitation and set up your account.</p>
 <p style="margin:0 0 24px;"><a href="{{ invitation.redemptionUrl }}" style="display:inline-block;background:#0b5cad;color:#ffffff;text-decoration:none;font-weight:600;font-size:16px;padding:12px 24px;border-radius:6px;">Accept invitation</a></p>
 <p style="font-size:14px;line-height:1.5;margin:0 0 8px;color:#57606a;">If the button does not work, go to the link below and enter this invitation code:</p>
 <p style="font-size:14px;line-height:1.5;margin:0 0 8px;word-break:break-all;"><a href="{{ invitation.redemptionUrl }}" style="color:#0b5cad;">{{ invitation.redemptionUrl }}</a></p>
@@ -35,7 +35,7 @@ const DEFAULT_HTML = `<!doctype html>
 
 const DEFAULT_TEXT = `Hello {{ contact.firstName }},
 
-{% if inviter.fullName != "" %}{{ inviter.fullName }}{% else %}{{ owner.name }}{% endif %} has invited you to join {{ website.name }}.
+{% if inviter.fullName != "" %}{{ inviter.fullName }} has invited you{% elsif owner.email != "" %}{{ owner.name }} has invited you{% else %}You are invited{% endif %} to join {{ website.name }}.
 
 Accept the invitation here:
 {{ invitation.redemptionUrl }}
