@@ -131,12 +131,3 @@ export async function releaseJob(
     .where('locked_by', '=', workerId)
     .execute();
 }
-
-export async function countJobs(conn: Conn, status: JobsTable['status']): Promise<number> {
-  const r = await conn
-    .selectFrom('jobs')
-    .select((eb) => eb.fn.countAll().as('n'))
-    .where('status', '=', status)
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
-}

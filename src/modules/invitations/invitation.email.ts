@@ -1,5 +1,5 @@
 import type { Keys } from '../../keys.ts';
-import { type ComposeRequest, maskAll } from '../../mail/compose.ts';
+import type { ComposeRequest } from '../../mail/compose.ts';
 import type { TemplateSource } from '../../mail/liquid.ts';
 import type { Envelope } from '../../mail/mailer.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
@@ -89,8 +89,6 @@ export const codeSpellings = (code: string): string[] => [
   encodeURIComponent(code),
 ];
 export const codeMask = (code: string): string => `${code.slice(0, 4)}-••••`;
-export const maskCode = (body: string, code: string): string =>
-  maskAll(body, codeSpellings(code), codeMask(code));
 
 /**
  * What composing the invitation email for one contact needs (compose.ts does the work, in a worker

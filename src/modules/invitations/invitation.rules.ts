@@ -10,7 +10,6 @@ export type InvitationType = 'single' | 'group';
 export type InvitationState = 'active' | 'inactive';
 export type StatusReason = 'new' | 'sent' | 'redeemed' | 'inactive';
 export type InvitationStatus = 'new' | 'sent' | 'redeemed' | 'expired' | 'inactive';
-export const STATUSES: readonly InvitationStatus[] = ['new', 'sent', 'redeemed', 'expired', 'inactive'];
 
 export interface StatusInputs {
   state: InvitationState;

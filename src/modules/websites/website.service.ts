@@ -98,11 +98,6 @@ export async function getWebsite(deps: Deps, id: string, conn: Conn = deps.db): 
   return present(deps, w);
 }
 
-export async function findWebsiteBySlug(deps: Deps, slug: string): Promise<Website | undefined> {
-  const w = await repo.findWebsiteBySlug(deps.db, slug);
-  return w && present(deps, w);
-}
-
 export async function listWebsites(
   deps: Deps,
   q: { limit: number; cursor?: string },
