@@ -1,3 +1,4 @@
+import { insertMany } from '../db/bulk.ts';
 import type { Conn } from '../db/database.ts';
 import { json } from '../db/values.ts';
 import { newId } from '../ids.ts';
@@ -38,6 +39,24 @@ export async function enqueue(
     created_at: at,
     updated_at: at,
   }));
-  await trx.insertInto('jobs').values(rows).execute();
+  await insertMany(
+    trx,
+    'jobs',
+    {
+      id: 'text',
+      type: 'text',
+      payload: 'jsonb',
+      status: 'text',
+      run_at: 'timestamptz',
+      attempts: 'int',
+      max_attempts: 'int',
+      locked_by: 'text',
+      locked_until: 'timestamptz',
+      last_error: 'text',
+      created_at: 'timestamptz',
+      updated_at: 'timestamptz',
+    },
+    rows,
+  );
   return rows.map((r) => r.id);
 }

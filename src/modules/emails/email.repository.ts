@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { insertMany } from '../../db/bulk.ts';
 import type { Conn } from '../../db/database.ts';
 import type { EmailsTable } from '../../db/schema.ts';
 import { instant } from '../../db/values.ts';
@@ -41,33 +42,45 @@ const toEmail = (r: Selectable<EmailsTable>): Email => ({
   updatedAt: instant(r.updated_at),
 });
 
-const BATCH = 500;
-
 export async function insertEmails(conn: Conn, emails: readonly Email[]): Promise<void> {
-  for (let i = 0; i < emails.length; i += BATCH) {
-    await conn
-      .insertInto('emails')
-      .values(
-        emails.slice(i, i + BATCH).map((e) => ({
-          id: e.id,
-          invitation_id: e.invitationId,
-          contact_id: e.contactId,
-          to_address: e.to,
-          from_address: e.from,
-          subject: e.subject,
-          html: e.html,
-          text: e.text,
-          status: e.status,
-          attempts: e.attempts,
-          last_error: e.lastError,
-          message_id: e.messageId,
-          sent_at: e.sentAt,
-          created_at: e.createdAt,
-          updated_at: e.updatedAt,
-        })),
-      )
-      .execute();
-  }
+  await insertMany(
+    conn,
+    'emails',
+    {
+      id: 'text',
+      invitation_id: 'text',
+      contact_id: 'text',
+      to_address: 'text',
+      from_address: 'text',
+      subject: 'text',
+      html: 'text',
+      text: 'text',
+      status: 'text',
+      attempts: 'int',
+      last_error: 'text',
+      message_id: 'text',
+      sent_at: 'timestamptz',
+      created_at: 'timestamptz',
+      updated_at: 'timestamptz',
+    },
+    emails.map((e) => ({
+      id: e.id,
+      invitation_id: e.invitationId,
+      contact_id: e.contactId,
+      to_address: e.to,
+      from_address: e.from,
+      subject: e.subject,
+      html: e.html,
+      text: e.text,
+      status: e.status,
+      attempts: e.attempts,
+      last_error: e.lastError,
+      message_id: e.messageId,
+      sent_at: e.sentAt,
+      created_at: e.createdAt,
+      updated_at: e.updatedAt,
+    })),
+  );
 }
 
 export async function findEmail(conn: Conn, id: string): Promise<Email | undefined> {

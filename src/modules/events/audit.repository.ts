@@ -1,4 +1,5 @@
 import type { Selectable } from 'kysely';
+import { insertMany } from '../../db/bulk.ts';
 import type { Conn } from '../../db/database.ts';
 import type { AuditEventsTable } from '../../db/schema.ts';
 import { instant, json, parsed } from '../../db/values.ts';
@@ -38,12 +39,22 @@ const toRow = (e: AuditEvent) => ({
 });
 
 export async function insertAuditEvents(conn: Conn, events: readonly AuditEvent[]): Promise<void> {
-  for (let i = 0; i < events.length; i += 500) {
-    await conn
-      .insertInto('audit_events')
-      .values(events.slice(i, i + 500).map(toRow))
-      .execute();
-  }
+  await insertMany(
+    conn,
+    'audit_events',
+    {
+      id: 'text',
+      actor_type: 'text',
+      actor_id: 'text',
+      action: 'text',
+      entity_type: 'text',
+      entity_id: 'text',
+      data: 'jsonb',
+      ip_address: 'text',
+      created_at: 'timestamptz',
+    },
+    events.map(toRow),
+  );
 }
 
 export async function findAuditEvents(

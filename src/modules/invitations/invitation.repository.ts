@@ -1,4 +1,5 @@
 import { type ExpressionBuilder, type Selectable, sql } from 'kysely';
+import { insertMany } from '../../db/bulk.ts';
 import type { Conn } from '../../db/database.ts';
 import type { Database, InvitationsTable, InviteRedemptionsTable } from '../../db/schema.ts';
 import { instant, likeContains } from '../../db/values.ts';
@@ -86,28 +87,47 @@ const editable = (i: InvitationRow) => ({
   updated_at: i.updatedAt,
 });
 
+const INVITATION_COLUMNS = {
+  id: 'text',
+  name: 'text',
+  type: 'text',
+  website_id: 'text',
+  owner_id: 'text',
+  inviter_contact_id: 'text',
+  expires_at: 'timestamptz',
+  assign_to_account_id: 'text',
+  redemption_workflow_id: 'text',
+  max_redemptions: 'int',
+  redemption_count: 'int',
+  state: 'text',
+  status_reason: 'text',
+  code_hash: 'text',
+  code_version: 'int',
+  last_sent_at: 'timestamptz',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+};
+
 export async function insertInvitations(
   conn: Conn,
   rows: readonly { row: InvitationRow; codeHash: string }[],
 ): Promise<void> {
-  for (let k = 0; k < rows.length; k += 500) {
-    await conn
-      .insertInto('invitations')
-      .values(
-        rows.slice(k, k + 500).map(({ row: i, codeHash }) => ({
-          id: i.id,
-          type: i.type,
-          website_id: i.websiteId,
-          redemption_count: i.redemptionCount,
-          code_hash: codeHash,
-          code_version: i.codeVersion,
-          last_sent_at: i.lastSentAt,
-          created_at: i.createdAt,
-          ...editable(i),
-        })),
-      )
-      .execute();
-  }
+  await insertMany(
+    conn,
+    'invitations',
+    INVITATION_COLUMNS,
+    rows.map(({ row: i, codeHash }) => ({
+      id: i.id,
+      type: i.type,
+      website_id: i.websiteId,
+      redemption_count: i.redemptionCount,
+      code_hash: codeHash,
+      code_version: i.codeVersion,
+      last_sent_at: i.lastSentAt,
+      created_at: i.createdAt,
+      ...editable(i),
+    })),
+  );
 }
 
 /** (invitation, contact) and (invitation, web role) pairs of new invitations, in batches. */
@@ -116,18 +136,13 @@ export async function insertInvitationLinks(
   invited: readonly { invitation_id: string; contact_id: string }[],
   roles: readonly { invitation_id: string; web_role_id: string }[],
 ): Promise<void> {
-  for (let k = 0; k < invited.length; k += 1000) {
-    await conn
-      .insertInto('invitation_invited_contacts')
-      .values(invited.slice(k, k + 1000))
-      .execute();
-  }
-  for (let k = 0; k < roles.length; k += 1000) {
-    await conn
-      .insertInto('invitation_web_roles')
-      .values(roles.slice(k, k + 1000))
-      .execute();
-  }
+  await insertMany(
+    conn,
+    'invitation_invited_contacts',
+    { invitation_id: 'text', contact_id: 'text' },
+    invited,
+  );
+  await insertMany(conn, 'invitation_web_roles', { invitation_id: 'text', web_role_id: 'text' }, roles);
 }
 
 export async function findInvitationsByIds(conn: Conn, ids: readonly string[]): Promise<InvitationRow[]> {
