@@ -1,5 +1,6 @@
 import { PostgresAdapter, sql } from 'kysely';
 import type { Conn } from './database.ts';
+import type { Database } from './schema.ts';
 
 /**
  * Inserts many rows of one table. SQLite: multi-row VALUES in batches (statements are local calls).
@@ -11,7 +12,7 @@ import type { Conn } from './database.ts';
  */
 export async function insertMany(
   conn: Conn,
-  table: string,
+  table: keyof Database,
   columns: Record<string, string>,
   rows: readonly Record<string, unknown>[],
 ): Promise<void> {
@@ -29,12 +30,11 @@ export async function insertMany(
     }
     return;
   }
-  const cols = sql.join(names.map((n) => sql.ref(n)));
-  const perStatement = Math.max(1, Math.floor(30_000 / names.length));
-  for (let i = 0; i < rows.length; i += perStatement) {
-    const values = rows
-      .slice(i, i + perStatement)
-      .map((r) => sql`(${sql.join(names.map((n) => r[n] ?? null))})`);
-    await sql`insert into ${sql.table(table)} (${cols}) values ${sql.join(values)}`.execute(conn);
+  // SQLite: Kysely's multi-row VALUES, 500 rows a statement (measured faster than larger ones).
+  for (let i = 0; i < rows.length; i += 500) {
+    await conn
+      .insertInto(table)
+      .values(rows.slice(i, i + 500) as never)
+      .execute();
   }
 }
