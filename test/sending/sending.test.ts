@@ -3,6 +3,8 @@ import { after, before, it } from 'node:test';
 import { redeemInvitation } from '../../src/modules/invitations/redemption.service.ts';
 import { eventually } from '../support/eventually.ts';
 import {
+  emailWhen,
+  inviteAndSend,
   type Json,
   makeContact,
   makeInvitation,
@@ -50,15 +52,7 @@ onBothDatabases('sending invitations through SMTP', (dialect) => {
       email2: `second.${rand()}@example.test`,
       email3: `third.${rand()}@example.test`,
     });
-    const created = ok<Json>(
-      await h.api('POST', '/api/v1/invitations', {
-        type: 'single',
-        websiteId: website.id,
-        invitedContactIds: [contact.id],
-        send: true,
-      }),
-      201,
-    );
+    const created = await inviteAndSend(h, website.id, contact.id);
     assert.equal(created.send.status, 'queued');
     await eventually(() => to(contact.email).length === 1, 15_000, 'the message');
     const m = to(contact.email)[0] as (typeof sink.messages)[number];
@@ -74,10 +68,7 @@ onBothDatabases('sending invitations through SMTP', (dialect) => {
     );
     assert.equal(m.headers.get('subject'), "You're invited to Partners & Co");
     // The sink has the message a moment before the worker records it as sent.
-    const email = await eventually(async () => {
-      const [first] = await emailsOf(created.id);
-      return first?.status === 'sent' ? first : undefined;
-    });
+    const email = await emailWhen(h, created.id, 'sent');
     assert.equal(m.headers.get('message-id'), email.messageId);
     assert.ok(!('html' in email) && !('text' in email), 'lists carry no bodies');
     assert.match(m.html, /Hello &lt;b&gt;Ada&lt;\/b&gt;,/);
@@ -178,19 +169,8 @@ onBothDatabases('sending invitations through SMTP', (dialect) => {
     const website = await makeWebsite(h);
     const contact = await makeContact(h);
     sink.failNext(1, 451, '4.3.0 Temporary local problem, try again');
-    const inv = ok<Json>(
-      await h.api('POST', '/api/v1/invitations', {
-        type: 'single',
-        websiteId: website.id,
-        invitedContactIds: [contact.id],
-        send: true,
-      }),
-      201,
-    );
-    const email = await eventually(async () => {
-      const [first] = await emailsOf(inv.id);
-      return first?.status === 'sent' ? first : undefined;
-    });
+    const inv = await inviteAndSend(h, website.id, contact.id);
+    const email = await emailWhen(h, inv.id, 'sent');
     assert.equal(email.attempts, 2);
     assert.equal(to(contact.email).length, 1);
   });
@@ -199,19 +179,8 @@ onBothDatabases('sending invitations through SMTP', (dialect) => {
     const website = await makeWebsite(h);
     const contact = await makeContact(h);
     sink.failNext(1, 550, '5.1.1 Mailbox does not exist');
-    const inv = ok<Json>(
-      await h.api('POST', '/api/v1/invitations', {
-        type: 'single',
-        websiteId: website.id,
-        invitedContactIds: [contact.id],
-        send: true,
-      }),
-      201,
-    );
-    const email = await eventually(async () => {
-      const [first] = await emailsOf(inv.id);
-      return first?.status === 'failed' ? first : undefined;
-    });
+    const inv = await inviteAndSend(h, website.id, contact.id);
+    const email = await emailWhen(h, inv.id, 'failed');
     assert.match(email.lastError, /5\.1\.1 Mailbox does not exist/);
     await new Promise((r) => setTimeout(r, 600));
     assert.equal(to(contact.email).length, 0);
@@ -436,15 +405,7 @@ onBothDatabases('sending invitations through SMTP', (dialect) => {
     const port = sink.port;
     await sink.stop();
     try {
-      const inv = ok<Json>(
-        await h.api('POST', '/api/v1/invitations', {
-          type: 'single',
-          websiteId: website.id,
-          invitedContactIds: [contact.id],
-          send: true,
-        }),
-        201,
-      );
+      const inv = await inviteAndSend(h, website.id, contact.id);
       await new Promise((r) => setTimeout(r, 700));
       const [email] = (await emailsOf(inv.id)) as [Json];
       assert.ok(['pending', 'sending'].includes(email.status), email.status);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { outboxFileName } from '../../src/mail/outbox.ts';
 import { eventually } from '../support/eventually.ts';
-import { type Json, makeContact, makeWebsite, ok } from '../support/factories.ts';
+import { emailWhen, inviteAndSend, type Json, makeContact, makeWebsite, ok } from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
 import { parseMessage, SmtpSink } from '../support/smtp-sink.ts';
 
@@ -20,19 +20,8 @@ onBothDatabases('the outbox (no SMTP_URL)', (dialect) => {
     assert.deepEqual(status, { transport: 'outbox', paused: false, reason: null, since: null });
     const website = await makeWebsite(h);
     const contact = await makeContact(h);
-    const inv = ok<Json>(
-      await h.api('POST', '/api/v1/invitations', {
-        type: 'single',
-        websiteId: website.id,
-        invitedContactIds: [contact.id],
-        send: true,
-      }),
-      201,
-    );
-    const email = await eventually(async () => {
-      const [e] = ok<Json>(await h.api('GET', `/api/v1/emails?invitationId=${inv.id}`)).items;
-      return e?.status === 'sent' ? e : undefined;
-    });
+    const inv = await inviteAndSend(h, website.id, contact.id);
+    const email = await emailWhen(h, inv.id, 'sent');
     const dir = path.join(h.deps.config.dataDir, 'outbox');
     const file = path.join(dir, `${outboxFileName(email.messageId)}.eml`);
     assert.ok(readdirSync(dir).includes(path.basename(file)));
@@ -61,15 +50,7 @@ onBothDatabases('SMTP credentials refused', (dialect) => {
   it('pauses sending and says why; the email stays queued, not failed', async () => {
     const website = await makeWebsite(h);
     const contact = await makeContact(h);
-    const inv = ok<Json>(
-      await h.api('POST', '/api/v1/invitations', {
-        type: 'single',
-        websiteId: website.id,
-        invitedContactIds: [contact.id],
-        send: true,
-      }),
-      201,
-    );
+    const inv = await inviteAndSend(h, website.id, contact.id);
     const status = await eventually(async () => {
       const s = ok<Json>(await h.api('GET', '/api/v1/mail/status'));
       return s.paused ? s : undefined;

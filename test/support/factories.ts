@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { json } from '../../src/db/values.ts';
 import { newId } from '../../src/ids.ts';
+import { eventually } from './eventually.ts';
 import type { Harness } from './harness.ts';
 
 /** Records made through the API with random data, so tests never depend on each other. */
@@ -119,4 +120,29 @@ export async function makeSignedInContactsBulk(h: Harness, n: number): Promise<s
   });
   await h.deps.db.insertInto('contacts').values(rows).execute();
   return rows.map((r) => r.id);
+}
+
+/** A Single invitation for the contact, created and sent in one call (`send: true`). */
+export async function inviteAndSend(h: Harness, websiteId: string, contactId: string): Promise<Json> {
+  return ok(
+    await h.api('POST', '/api/v1/invitations', {
+      type: 'single',
+      websiteId,
+      invitedContactIds: [contactId],
+      send: true,
+    }),
+    201,
+  );
+}
+
+/** The invitation's first Email once it has reached `status` (delivery is asynchronous). */
+export async function emailWhen(h: Harness, invitationId: string, status: string): Promise<Json> {
+  return eventually(
+    async () => {
+      const [first] = ok<Json>(await h.api('GET', `/api/v1/emails?invitationId=${invitationId}`)).items;
+      return first?.status === status ? (first as Json) : undefined;
+    },
+    15_000,
+    `an Email ${status}`,
+  );
 }
