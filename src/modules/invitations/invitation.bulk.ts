@@ -1,14 +1,12 @@
 import type { Actor, Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
 import type { ErrorCode } from '../../errors.ts';
-import { newId } from '../../ids.ts';
 import { findContactRows } from '../contacts/contact.service.ts';
 import { recordAuditMany } from '../events/audit.service.ts';
-import { codeHash, deriveCode } from './invitation.code.ts';
 import type { InvitationRow } from './invitation.repository.ts';
 import * as repo from './invitation.repository.ts';
 import { defaultName, resolveExpiry } from './invitation.rules.ts';
-import { checkReferences, ownerOf, websiteOfBody } from './invitation.service.ts';
+import { checkReferences, newInvitation, ownerOf, websiteOfBody } from './invitation.service.ts';
 import { queueInvitationEmails } from './send.service.ts';
 
 /**
@@ -80,8 +78,7 @@ export async function bulkInviteIn(
       });
       continue;
     }
-    const row: InvitationRow = {
-      id: newId(),
+    const created = newInvitation(deps.keys, at, {
       name: defaultName('single', contact),
       type: 'single',
       websiteId: website.id,
@@ -91,15 +88,9 @@ export async function bulkInviteIn(
       assignToAccountId: input.assignToAccountId ?? null,
       redemptionWorkflowId: input.redemptionWorkflowId ?? null,
       maxRedemptions: 1,
-      redemptionCount: 0,
-      state: 'active',
-      statusReason: 'new',
-      codeVersion: 1,
-      lastSentAt: null,
-      createdAt: at,
-      updatedAt: at,
-    };
-    rows.push({ row, codeHash: codeHash(deps.keys, deriveCode(deps.keys, row.id, 1)) as string });
+    });
+    const { row } = created;
+    rows.push(created);
     invited.push({ invitation_id: row.id, contact_id: contactId });
     items.push({ contactId, status: 'created', invitationId: row.id });
   }

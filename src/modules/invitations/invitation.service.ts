@@ -3,6 +3,7 @@ import type { Conn } from '../../db/database.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, invalid, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
+import type { Keys } from '../../keys.ts';
 import { requireAccount, requireContact, requireContacts } from '../contacts/contact.service.ts';
 import { recordAudit } from '../events/audit.service.ts';
 import { requireEnabledUser } from '../users/user.service.ts';
@@ -95,6 +96,37 @@ function withCode(
   return { ...invitation, code, redemptionUrl: redemptionUrl(website.baseUrl, code) };
 }
 
+/** A new invitation's row and code hash: active, new, code version 1, never sent or redeemed. */
+export function newInvitation(
+  keys: Keys,
+  at: string,
+  fields: Pick<
+    InvitationRow,
+    | 'name'
+    | 'type'
+    | 'websiteId'
+    | 'ownerId'
+    | 'inviterContactId'
+    | 'expiresAt'
+    | 'assignToAccountId'
+    | 'redemptionWorkflowId'
+    | 'maxRedemptions'
+  >,
+): { row: InvitationRow; codeHash: string } {
+  const row: InvitationRow = {
+    id: newId(),
+    ...fields,
+    redemptionCount: 0,
+    state: 'active',
+    statusReason: 'new',
+    codeVersion: 1,
+    lastSentAt: null,
+    createdAt: at,
+    updatedAt: at,
+  };
+  return { row, codeHash: codeHash(keys, deriveCode(keys, row.id, row.codeVersion)) as string };
+}
+
 /** The website named in a body: VALIDATION_FAILED at /websiteId when it does not exist. */
 export async function websiteOfBody(deps: Deps, trx: Conn, websiteId: string): Promise<Website> {
   return getWebsite(deps, websiteId, trx).catch((err) => {
@@ -130,9 +162,7 @@ export async function createInvitation(
   const { invited } = await checkReferences(trx, website.id, { ...input, ownerId });
   const expiresAt = resolveExpiry(input.expiresAt, website.settings, now);
   const webRoleIds = [...new Set(input.webRoleIds ?? [])].sort();
-  const at = now.toISOString();
-  const row: InvitationRow = {
-    id: newId(),
+  const created = newInvitation(deps.keys, now.toISOString(), {
     name: input.name ?? defaultName(input.type, invited[0]),
     type: input.type,
     websiteId: website.id,
@@ -142,16 +172,9 @@ export async function createInvitation(
     assignToAccountId: input.assignToAccountId ?? null,
     redemptionWorkflowId: input.redemptionWorkflowId ?? null,
     maxRedemptions,
-    redemptionCount: 0,
-    state: 'active',
-    statusReason: 'new',
-    codeVersion: 1,
-    lastSentAt: null,
-    createdAt: at,
-    updatedAt: at,
-  };
-  const code = deriveCode(deps.keys, row.id, row.codeVersion);
-  await repo.insertInvitations(trx, [{ row, codeHash: codeHash(deps.keys, code) as string }]);
+  });
+  const { row } = created;
+  await repo.insertInvitations(trx, [created]);
   await repo.replaceInvitedContacts(trx, row.id, invitedContactIds);
   await repo.replaceWebRoles(trx, row.id, webRoleIds);
   await recordAudit(
