@@ -15,15 +15,12 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/database.ts';
-import { migrateToLatest } from '../src/db/migrate.ts';
 import { newId } from '../src/ids.ts';
 import { jobHandlers } from '../src/jobs/registry.ts';
 import { Worker } from '../src/jobs/worker.ts';
-import { deriveKeys } from '../src/keys.ts';
-import { composerFor } from '../src/mail/composer.ts';
-import { SMTP_POOL_SIZE, smtpMailer } from '../src/mail/smtp.ts';
+import { SMTP_POOL_SIZE } from '../src/mail/smtp.ts';
 import { ensureBootstrapApiKey } from '../src/modules/users/user.service.ts';
+import { startRuntime } from '../src/runtime.ts';
 
 const N = Number(process.env.BENCH_EMAILS ?? 10_000);
 const KEY = 'admit_bench_key_0123456789abcdefghijklmnop';
@@ -76,21 +73,11 @@ async function admit(): Promise<number> {
       ? { ADMIT_COMPOSE_THREADS: process.env.ADMIT_COMPOSE_THREADS }
       : {}),
   });
-  const handle = openDatabase(config.databaseUrl);
-  await migrateToLatest(handle.db);
-  const mailer = smtpMailer(smtpUrl as string);
-  const composer = composerFor(config.composeThreads);
+  // Assembled exactly as `admit serve` does it (runtime.ts): migrations, SMTP mailer, composer.
+  const runtime = await startRuntime(config);
+  const { deps, handle } = runtime;
   let worker: Worker | undefined;
-  const deps = {
-    db: handle.db,
-    dialect: handle.dialect,
-    config,
-    keys: deriveKeys(config.secret),
-    now: () => new Date(),
-    mailer,
-    composer,
-    notifyJobs: () => worker?.nudge(),
-  };
+  runtime.onJobs(() => worker?.nudge());
   await ensureBootstrapApiKey(deps, KEY);
   const at = new Date().toISOString();
   const contactIds: string[] = [];
@@ -171,9 +158,7 @@ async function admit(): Promise<number> {
   for (const w of workers) w.kill('SIGTERM');
   await worker.stop();
   await app.close();
-  await composer.close();
-  await mailer.close();
-  await handle.close();
+  await runtime.close();
   rmSync(dataDir, { recursive: true, force: true });
   return seconds;
 }

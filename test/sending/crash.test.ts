@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
@@ -10,20 +9,12 @@ import { SMTP_POOL_SIZE } from '../../src/mail/smtp.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { eventually } from '../support/eventually.ts';
 import { onBothDatabases, TEST_API_KEY } from '../support/harness.ts';
+import { freePort } from '../support/ports.ts';
 import { SmtpSink } from '../support/smtp-sink.ts';
 
 const run = promisify(execFile);
 const MAIN = path.resolve('src/main.ts');
 const COUNT = 2000;
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 onBothDatabases('kill -9 in the middle of sending', (dialect) => {
   let db: TestDatabase;

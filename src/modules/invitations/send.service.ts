@@ -49,7 +49,7 @@ export async function queueInvitationEmails(
   actor: Actor,
   ids: readonly string[],
 ): Promise<SendItem[]> {
-  const { workflow } = await activeSendWorkflow(trx);
+  const workflow = await activeSendWorkflow(trx);
   const now = deps.now();
   const at = now.toISOString();
   const unique = [...new Set(ids)];

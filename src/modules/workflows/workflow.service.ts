@@ -2,7 +2,7 @@ import type { Actor, Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, invalid, notFound } from '../../errors.ts';
-import { type CompiledTemplate, compiledFor, compileTemplate } from '../../mail/liquid.ts';
+import { compileTemplate } from '../../mail/liquid.ts';
 import { recordAudit } from '../events/audit.service.ts';
 import type { EmailTemplate, Workflow } from './workflow.repository.ts';
 import * as repo from './workflow.repository.ts';
@@ -20,10 +20,8 @@ export async function requireWorkflow(conn: Conn, id: string, path: string): Pro
   if (!(await repo.workflowExists(conn, id))) throw invalid(path, `No workflow with id ${id}.`);
 }
 
-/** The send workflow, active, with its compiled template; 409 WORKFLOW_INACTIVE otherwise. */
-export async function activeSendWorkflow(
-  conn: Conn,
-): Promise<{ workflow: Workflow; template: EmailTemplate; compiled: CompiledTemplate }> {
+/** The send workflow, which must be active (409 WORKFLOW_INACTIVE otherwise). */
+export async function activeSendWorkflow(conn: Conn): Promise<Workflow> {
   const workflow = await repo.findWorkflowByKey(conn, SEND_INVITATION);
   if (!workflow)
     throw new AppError('INTERNAL', 'The Send Invitation workflow is missing; run admit migrate.');
@@ -33,9 +31,7 @@ export async function activeSendWorkflow(
       'The Send Invitation workflow is deactivated; activate it to send invitations.',
     );
   }
-  const template = workflow.templateId ? await repo.findTemplate(conn, workflow.templateId) : undefined;
-  if (!template) throw new AppError('INTERNAL', 'The Send Invitation workflow has no email template.');
-  return { workflow, template, compiled: compiledFor(`${template.id}:${template.updatedAt}`, template) };
+  return workflow;
 }
 
 /** The send workflow's current template, compiled, whether or not the workflow is active (delivery). */
