@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { PostgresAdapter, type Selectable, sql } from 'kysely';
 import { insertMany } from '../../db/bulk.ts';
 import type { Conn } from '../../db/database.ts';
 import type { EmailsTable } from '../../db/schema.ts';
@@ -148,6 +148,40 @@ export async function recordAttempt(
     })
     .where('id', '=', id)
     .execute();
+}
+
+export interface SentRecord {
+  id: string;
+  attempts: number;
+  subject: string;
+  html: string;
+  text: string;
+  sentAt: string;
+}
+
+/**
+ * Many accepted messages recorded `sent` in one statement. PostgreSQL: an UPDATE joined to unnest
+ * arrays (one round trip whatever the count); SQLite: the same UPDATE per row, in one transaction.
+ */
+export async function recordSentMany(conn: Conn, rows: readonly SentRecord[]): Promise<void> {
+  if (rows.length === 0) return;
+  if (conn.getExecutor().adapter instanceof PostgresAdapter) {
+    const col = <K extends keyof SentRecord>(k: K) => rows.map((r) => r[k]);
+    await sql`update emails set status = 'sent', attempts = v.attempts, subject = v.subject, html = v.html,
+      text = v.text, last_error = null, sent_at = v.sent_at, updated_at = v.sent_at
+      from unnest(${col('id')}::varchar[], ${col('attempts')}::int[], ${col('subject')}::varchar[],
+        ${col('html')}::text[], ${col('text')}::text[], ${col('sentAt')}::timestamptz[])
+        as v(id, attempts, subject, html, text, sent_at)
+      where emails.id = v.id`.execute(conn);
+    return;
+  }
+  const write = async (trx: Conn) => {
+    for (const r of rows) {
+      await recordAttempt(trx, r.id, { status: 'sent', lastError: null, now: r.sentAt, ...r });
+    }
+  };
+  if (conn.isTransaction) await write(conn);
+  else await conn.transaction().execute(write);
 }
 
 /** Emails by id, whatever their status, without their bodies. */

@@ -1,6 +1,6 @@
 import type { Actor, Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
-import type { ErrorCode } from '../../errors.ts';
+import { AppError, type ErrorCode } from '../../errors.ts';
 import { findContactRows } from '../contacts/contact.service.ts';
 import { recordAuditMany } from '../events/audit.service.ts';
 import type { InvitationRow } from './invitation.repository.ts';
@@ -11,9 +11,12 @@ import { queueInvitationEmails } from './send.service.ts';
 
 /**
  * "Invite these contacts" (SPEC 4, the Portal Connector's send-on-save): one Single invitation per
- * contact, created and optionally sent in one transaction. The shared references are checked once;
- * a contact that does not exist is reported in its item and does not stop the others. Rows are
- * written in batches, so ten thousand contacts cost a few dozen statements, not tens of thousands.
+ * contact, created and optionally sent in one call. Contacts are taken in batches of BULK_BATCH, each
+ * one transaction (all of its invitations, links, audit events, Emails and jobs, or none), so the
+ * worker sends the first batch while the next is written. A contact that does not exist is reported
+ * in its item and does not stop the others; a batch that fails reports its contacts and the rest as
+ * rejected, and what came before stays. Rows are written with multi-row statements, so ten thousand
+ * contacts cost a few dozen statements, not tens of thousands.
  */
 export interface BulkInput {
   websiteId: string;
@@ -42,9 +45,42 @@ export interface BulkResult {
   items: BulkItem[];
 }
 
+/** Contacts per transaction: the worker starts sending the first batch while the next is written. */
+export const BULK_BATCH = 1_000;
+
 export async function bulkInvite(deps: Deps, actor: Actor, input: BulkInput): Promise<BulkResult> {
-  const result = await deps.db.transaction().execute((trx) => bulkInviteIn(trx, deps, actor, input));
-  if (input.send) deps.notifyJobs();
+  const contactIds = [...new Set(input.contactIds)];
+  const result: BulkResult = { created: 0, queued: 0, rejected: 0, items: [] };
+  for (let k = 0; k === 0 || k < contactIds.length; k += BULK_BATCH) {
+    const batch = contactIds.slice(k, k + BULK_BATCH);
+    let part: BulkResult;
+    try {
+      part = await deps.db
+        .transaction()
+        .execute((trx) => bulkInviteIn(trx, deps, actor, { ...input, contactIds: batch }));
+    } catch (err) {
+      // Nothing written yet: the error is the answer. Later: the batches before stay, and the
+      // rest is reported, so the caller knows exactly which contacts to try again.
+      if (k === 0) throw err;
+      const code: ErrorCode = err instanceof AppError ? err.code : 'INTERNAL';
+      const why = err instanceof AppError ? err.message : 'the database refused the batch';
+      for (const contactId of contactIds.slice(k)) {
+        result.items.push({
+          contactId,
+          status: 'rejected',
+          code,
+          detail: `Not created (${why}); the contacts before it were invited. Try this one again.`,
+        });
+        result.rejected += 1;
+      }
+      break;
+    }
+    result.created += part.created;
+    result.queued += part.queued;
+    result.rejected += part.rejected;
+    for (const item of part.items) result.items.push(item);
+    if (input.send) deps.notifyJobs();
+  }
   return result;
 }
 
