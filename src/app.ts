@@ -10,6 +10,7 @@ import { loggerOptions, loggerTo } from './http/logging.ts';
 import { registerProblemHandlers } from './http/problem.ts';
 import { Problem } from './http/schemas.ts';
 import { validatorCompiler } from './http/validation.ts';
+import { portal } from './modules/portal/portal.plugin.ts';
 
 export interface AppOptions {
   /** Where log lines go (tests capture them); default stdout. */
@@ -56,5 +57,6 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(async (api) => apiV1(api.withTypeProvider<TypeBoxTypeProvider>(), deps), {
     prefix: '/api/v1',
   });
+  await app.register(async (site) => portal(site, deps));
   return app;
 }

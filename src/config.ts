@@ -29,6 +29,8 @@ export interface Config {
   readonly workerConcurrency: number;
   /** Worker threads that render and build messages (0: on the main thread). */
   readonly composeThreads: number;
+  /** Portal attempts a minute per action: from one IP, and from everyone. */
+  readonly rateLimits: { readonly perIp: number; readonly global: number };
 }
 
 export class ConfigError extends Error {
@@ -119,6 +121,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const composeThreads =
     rawThreads === '0' ? 0 : positiveInt('ADMIT_COMPOSE_THREADS', rawThreads, defaultThreads, problems);
 
+  const rateLimits = Object.freeze({
+    perIp: positiveInt('ADMIT_RATE_LIMIT_PER_IP', value('ADMIT_RATE_LIMIT_PER_IP'), 20, problems, 1_000_000),
+    global: positiveInt(
+      'ADMIT_RATE_LIMIT_GLOBAL',
+      value('ADMIT_RATE_LIMIT_GLOBAL'),
+      1200,
+      problems,
+      1_000_000,
+    ),
+  });
+
   const givenSecret = value('ADMIT_SECRET');
   if (givenSecret !== undefined && givenSecret.length < MIN_SECRET_LENGTH) {
     problems.push(
@@ -147,14 +160,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLeaseSeconds,
     workerConcurrency,
     composeThreads,
+    rateLimits,
   });
 }
 
-function positiveInt(name: string, raw: string | undefined, fallback: number, problems: string[]): number {
+function positiveInt(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  problems: string[],
+  max = 3600,
+): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (Number.isInteger(n) && n >= 1 && n <= 3600) return n;
-  problems.push(`${name}="${raw}" must be a whole number from 1 to 3600 (default ${fallback})`);
+  if (Number.isInteger(n) && n >= 1 && n <= max) return n;
+  problems.push(`${name}="${raw}" must be a whole number from 1 to ${max} (default ${fallback})`);
   return fallback;
 }
 

@@ -12,6 +12,7 @@ export const errorCatalogue = {
   CONFLICT: { status: 409, title: 'Conflict' },
   SLUG_TAKEN: { status: 409, title: 'The slug is already used by another website' },
   WEB_ROLE_NAME_TAKEN: { status: 409, title: 'The website already has a web role with this name' },
+  WEB_PAGE_PATH_TAKEN: { status: 409, title: 'The website already has a web page at this path' },
   USERNAME_TAKEN: { status: 409, title: 'The username is already taken' },
   EMAIL_TAKEN: { status: 409, title: 'The email already belongs to a user' },
   IN_USE: { status: 409, title: 'The record is still referenced' },

@@ -11,6 +11,10 @@ export interface Keys {
   readonly invitationCodeLookup: Buffer;
   /** Keys the stored hash of an API key. */
   readonly apiKey: Buffer;
+  /** Signs one-time contact tokens (password reset, email confirmation) over their id. */
+  readonly contactToken: Buffer;
+  /** The HMAC key of the CSRF tokens' secret. */
+  readonly csrf: Buffer;
 }
 
 export function deriveKeys(secret: string): Keys {
@@ -19,6 +23,8 @@ export function deriveKeys(secret: string): Keys {
     invitationCode: derive('invitation-code'),
     invitationCodeLookup: derive('invitation-code-lookup'),
     apiKey: derive('api-key'),
+    contactToken: derive('contact-token'),
+    csrf: derive('csrf'),
   });
 }
 

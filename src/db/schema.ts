@@ -217,6 +217,50 @@ export interface JobsTable {
   updated_at: Instant;
 }
 
+/** A browser session; `id` is the SHA-256 of the cookie's token. */
+export interface SessionsTable {
+  id: string;
+  website_id: string | null;
+  contact_id: string | null;
+  data: Json;
+  created_at: Instant;
+  last_seen_at: Instant;
+  expires_at: Instant;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: ColumnType<number | string, number, number>;
+  count: number;
+}
+
+export interface ContactTokensTable {
+  id: string;
+  contact_id: string;
+  website_id: string;
+  purpose: 'reset-password' | 'confirm-email';
+  email: string | null;
+  expires_at: Instant;
+  used_at: NullableInstant;
+  created_at: Instant;
+}
+
+export interface WebPagesTable {
+  id: string;
+  website_id: string;
+  path: string;
+  title: string;
+  content: string;
+  public: Bool;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface WebPageRolesTable {
+  web_page_id: string;
+  web_role_id: string;
+}
+
 export interface Database {
   websites: WebsitesTable;
   web_roles: WebRolesTable;
@@ -237,4 +281,9 @@ export interface Database {
   email_templates: EmailTemplatesTable;
   emails: EmailsTable;
   mail_state: MailStateTable;
+  sessions: SessionsTable;
+  rate_limits: RateLimitsTable;
+  contact_tokens: ContactTokensTable;
+  web_pages: WebPagesTable;
+  web_page_roles: WebPageRolesTable;
 }

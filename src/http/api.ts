@@ -12,6 +12,7 @@ import { contactRoutes } from '../modules/contacts/contact.routes.ts';
 import { emailRoutes } from '../modules/emails/email.routes.ts';
 import { auditRoutes } from '../modules/events/audit.routes.ts';
 import { invitationRoutes } from '../modules/invitations/invitation.routes.ts';
+import { webPageRoutes } from '../modules/websites/web-page.routes.ts';
 import { websiteRoutes } from '../modules/websites/website.routes.ts';
 import { workflowRoutes } from '../modules/workflows/workflow.routes.ts';
 import { requireApiUser } from './auth.ts';
@@ -29,6 +30,7 @@ export type ApiApp = FastifyInstance<
 export async function apiV1(app: ApiApp, deps: Deps): Promise<void> {
   requireApiUser(app, deps);
   await websiteRoutes(app, deps);
+  await webPageRoutes(app, deps);
   await accountRoutes(app, deps);
   await contactRoutes(app, deps);
   await invitationRoutes(app, deps);

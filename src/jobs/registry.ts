@@ -1,5 +1,6 @@
 import { deliverInvitationEmails } from '../modules/invitations/invitation.delivery.ts';
 import { DELIVER_JOB } from '../modules/invitations/send.service.ts';
+import { CONTACT_EMAIL_JOB, deliverContactEmail } from '../modules/portal/portal.mail.ts';
 import type { HandlerRegistry } from './worker.ts';
 
 /**
@@ -17,5 +18,6 @@ export function jobHandlers(
         retryCapMs: options.emailRetryCapMs ?? 3_600_000,
       }),
     ],
+    [CONTACT_EMAIL_JOB, deliverContactEmail],
   ]);
 }

@@ -6,7 +6,14 @@ import { AppError } from '../errors.ts';
  * `<script>` stays text); subjects and text parts are not HTML. Unknown filters are errors
  * (strictFilters); unknown variables render empty. Parsed templates are cached by version.
  */
-const options = { strictFilters: true, strictVariables: false, ownPropertyOnly: true, cache: false } as const;
+// `templates: {}`: no file system; a template cannot include files from the server.
+const options = {
+  strictFilters: true,
+  strictVariables: false,
+  ownPropertyOnly: true,
+  cache: false,
+  templates: {},
+} as const;
 const htmlEngine = new Liquid({ ...options, outputEscape: 'escape' });
 const textEngine = new Liquid(options);
 
@@ -67,3 +74,17 @@ export function render(t: CompiledTemplate, vars: Record<string, unknown>): Rend
     text: textEngine.renderSync(t.text, vars),
   };
 }
+
+/** Checks that `source` parses as HTML Liquid; VALIDATION_FAILED at `path` otherwise. */
+export function checkHtmlLiquid(source: string, path: string): void {
+  try {
+    htmlEngine.parse(source);
+  } catch (err) {
+    const message = `The content is not valid Liquid: ${(err as Error).message}`;
+    throw new AppError('VALIDATION_FAILED', message, [{ path, message }]);
+  }
+}
+
+/** Renders admin-authored HTML Liquid (web pages) with output escaped. */
+export const renderHtmlLiquid = (source: string, vars: Record<string, unknown>): Promise<string> =>
+  htmlEngine.parseAndRender(source, vars);

@@ -99,3 +99,9 @@ export const nodemailerMessage = (m: OutgoingMessage) => ({
 
 /** The address alone, for the SMTP envelope: `a@b.test` from `"Name" <a@b.test>`. */
 export const bareAddress = (from: string): string => /<([^<>\s]+)>\s*$/.exec(from)?.[1] ?? from.trim();
+
+/** Our Message-ID for an Email record: `<id@domain-of-MAIL_FROM>`. */
+export function messageIdFor(emailId: string, mailFrom: string, publicUrl: string): string {
+  const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(mailFrom)?.[1] ?? new URL(publicUrl).hostname;
+  return `<${emailId}@${domain}>`;
+}

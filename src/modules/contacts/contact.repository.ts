@@ -70,6 +70,15 @@ export async function setPasswordHash(conn: Conn, id: string, passwordHash: stri
   await conn.updateTable('contacts').set({ password_hash: passwordHash }).where('id', '=', id).execute();
 }
 
+export async function findPasswordHash(conn: Conn, id: string): Promise<string | null> {
+  const r = await conn.selectFrom('contacts').select('password_hash').where('id', '=', id).executeTakeFirst();
+  return r?.password_hash ?? null;
+}
+
+export async function setLastSignIn(conn: Conn, id: string, at: string): Promise<void> {
+  await conn.updateTable('contacts').set({ last_sign_in_at: at }).where('id', '=', id).execute();
+}
+
 export async function setParentAccount(conn: Conn, id: string, accountId: string, at: string): Promise<void> {
   await conn
     .updateTable('contacts')

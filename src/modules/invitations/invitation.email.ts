@@ -72,12 +72,6 @@ export function senderOf(
   return mailFrom;
 }
 
-/** Our Message-ID for an Email record: `<id@domain-of-MAIL_FROM>`. */
-export function messageIdFor(emailId: string, mailFrom: string, publicUrl: string): string {
-  const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(mailFrom)?.[1] ?? new URL(publicUrl).hostname;
-  return `<${emailId}@${domain}>`;
-}
-
 /**
  * The stored copy of a sent message keeps everything but the code: the code (grouped, compact and
  * URL-encoded) becomes its first group followed by bullets. The database never holds a redeemable

@@ -3,6 +3,7 @@ import type { Conn } from '../../db/database.ts';
 import { AppError, type ErrorCode } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { enqueue } from '../../jobs/enqueue.ts';
+import { messageIdFor } from '../../mail/mailer.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
 import { findContactRows } from '../contacts/contact.service.ts';
 import type { Email } from '../emails/email.repository.ts';
@@ -10,7 +11,7 @@ import { insertEmails } from '../emails/email.service.ts';
 import { recordAuditMany } from '../events/audit.service.ts';
 import { findUsersByIds } from '../users/user.service.ts';
 import { activeSendWorkflow } from '../workflows/workflow.service.ts';
-import { messageIdFor, senderOf } from './invitation.email.ts';
+import { senderOf } from './invitation.email.ts';
 import * as repo from './invitation.repository.ts';
 import { deriveStatus } from './invitation.rules.ts';
 import {

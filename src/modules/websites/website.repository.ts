@@ -85,6 +85,11 @@ export async function findWebsite(conn: Conn, id: string): Promise<WebsiteRow | 
   return r && toWebsite(r);
 }
 
+export async function findWebsiteBySlug(conn: Conn, slug: string): Promise<WebsiteRow | undefined> {
+  const r = await conn.selectFrom('websites').selectAll().where('slug', '=', slug).executeTakeFirst();
+  return r && toWebsite(r);
+}
+
 export async function findWebsites(conn: Conn, q: { before?: string; limit: number }): Promise<WebsiteRow[]> {
   let query = conn.selectFrom('websites').selectAll().orderBy('id', 'desc').limit(q.limit);
   if (q.before) query = query.where('id', '<', q.before);

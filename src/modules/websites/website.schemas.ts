@@ -84,3 +84,40 @@ export const CreateWebRole = Type.Object(
   { additionalProperties: false },
 );
 export const UpdateWebRole = Type.Partial(CreateWebRole, { additionalProperties: false, minProperties: 1 });
+
+const PagePath = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: '^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?(?:/[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?)*$',
+  description: 'Served at {baseUrl}/p/{path}: lower-case letters, digits, dots, dashes, underscores, slashes',
+});
+
+export const WebPage = Type.Object({
+  id: Id,
+  websiteId: Id,
+  path: Type.String(),
+  title: Type.String(),
+  content: Type.String(),
+  public: Type.Boolean(),
+  webRoleIds: Type.Array(Id),
+  createdAt: Instant,
+  updatedAt: Instant,
+});
+
+export const CreateWebPage = Type.Object(
+  {
+    path: PagePath,
+    title: Name(),
+    content: Type.String({ maxLength: 200_000, description: 'Liquid; HTML output is escaped' }),
+    public: Type.Optional(Type.Boolean({ description: 'Anyone may read it, signed in or not' })),
+    webRoleIds: Type.Optional(
+      Type.Array(Id, {
+        maxItems: 200,
+        uniqueItems: true,
+        description: 'Only contacts with one of these roles may read it (empty: any signed-in contact)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export const UpdateWebPage = Type.Partial(CreateWebPage, { additionalProperties: false, minProperties: 1 });

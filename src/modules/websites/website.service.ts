@@ -98,6 +98,12 @@ export async function getWebsite(deps: Deps, id: string, conn: Conn = deps.db): 
   return present(deps, w);
 }
 
+/** The website of a portal URL, or undefined. */
+export async function findWebsiteBySlug(deps: Deps, slug: string): Promise<Website | undefined> {
+  const w = await repo.findWebsiteBySlug(deps.db, slug);
+  return w && present(deps, w);
+}
+
 export async function listWebsites(
   deps: Deps,
   q: { limit: number; cursor?: string },

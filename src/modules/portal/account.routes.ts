@@ -1,0 +1,261 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Deps } from '../../context.ts';
+import { AppError } from '../../errors.ts';
+import { checkRateLimit } from '../../http/rate-limit.ts';
+import { endSession } from '../../http/session.ts';
+import { getAccount } from '../contacts/account.service.ts';
+import { getContact } from '../contacts/contact.service.ts';
+import { findWebRolesByIds } from '../websites/website.service.ts';
+import {
+  type FormError,
+  field,
+  message,
+  pendingRef,
+  render,
+  returnQuery,
+  safeReturnUrl,
+  signInSession,
+} from './portal.context.ts';
+import {
+  confirmEmailToken,
+  forgotPassword,
+  isTokenValid,
+  resetPassword,
+  saveProfile,
+  signIn,
+  tokenEmail,
+} from './portal.service.ts';
+import { clientOf } from './redeem.routes.ts';
+import { afterSignIn } from './redirects.ts';
+
+/** Sign in and out, forgotten passwords, email confirmation and the profile (SPEC 5). */
+export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  const returnOf = (req: FastifyRequest) => safeReturnUrl((req.query as Record<string, unknown>).returnurl);
+  const localLogin = (req: FastifyRequest) => {
+    if (!req.portal.website.settings.localLoginEnabled) throw new AppError('NOT_FOUND', 'no local login');
+  };
+
+  const signInPage = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    vars: { errors?: FormError[]; login?: string } = {},
+    status = 200,
+  ) =>
+    render(
+      req,
+      reply,
+      'signin',
+      {
+        title: 'Sign in',
+        byEmail: req.portal.website.settings.localLoginByEmail,
+        pending: pendingRef(req.portal.session) !== null,
+        form: { login: vars.login ?? '' },
+        errors: vars.errors,
+        returnQuery: returnQuery(returnOf(req)),
+      },
+      status,
+    );
+
+  app.get('/signin', async (req, reply) => {
+    localLogin(req);
+    const { contact, base } = req.portal;
+    if (contact) {
+      if (pendingRef(req.portal.session))
+        return reply.redirect(`${base}/redeem/confirm${returnQuery(returnOf(req))}`, 303);
+      return reply.redirect(`${base}/`, 303);
+    }
+    return signInPage(req, reply);
+  });
+
+  app.post('/signin', async (req, reply) => {
+    localLogin(req);
+    await checkRateLimit(deps, 'signin', req.ip);
+    const { website, base, session } = req.portal;
+    const login = field(req.body, 'login');
+    const result = await signIn(deps, website, login, field(req.body, 'password', true));
+    if ('errors' in result) return signInPage(req, reply, { errors: result.errors, login }, 401);
+    const pending = pendingRef(session);
+    // A pending invitation survives the sign-in (rotation keeps the data), then asks to be confirmed.
+    await signInSession(deps, req, reply, result.contact, pending ? { pending } : {});
+    const rq = returnQuery(returnOf(req));
+    if (pending) return reply.redirect(`${base}/redeem/confirm${rq}`, 303);
+    return reply.redirect(afterSignIn(website, base, result.contact, returnOf(req)), 303);
+  });
+
+  app.post('/signout', async (req, reply) => {
+    await endSession(deps, reply, req.portal.session);
+    return reply.redirect(`${req.portal.base}/`, 303);
+  });
+
+  app.get('/forgot-password', async (req, reply) => {
+    localLogin(req);
+    return render(req, reply, 'forgot', { title: 'Forgot your password?', form: {} });
+  });
+
+  app.post('/forgot-password', async (req, reply) => {
+    localLogin(req);
+    await checkRateLimit(deps, 'forgot', req.ip);
+    const email = field(req.body, 'email');
+    const result = await forgotPassword(deps, req.portal.website, email);
+    if ('errors' in result)
+      return render(
+        req,
+        reply,
+        'forgot',
+        { title: 'Forgot your password?', errors: result.errors, form: { email } },
+        422,
+      );
+    return message(req, reply, 200, 'Check your email', [
+      `If an account uses ${email}, we have sent it a link to choose a new password. The link works for an hour.`,
+    ]);
+  });
+
+  const tokenOf = (req: FastifyRequest, from: unknown) => {
+    const t = (from as Record<string, unknown> | undefined)?.token;
+    return typeof t === 'string' ? t.slice(0, 200) : '';
+  };
+  const expiredLink = (req: FastifyRequest, reply: FastifyReply, what: string, href: string, label: string) =>
+    message(
+      req,
+      reply,
+      410,
+      'This link no longer works',
+      [`The ${what} link has expired or has already been used.`],
+      {
+        href: `${req.portal.base}${href}`,
+        label,
+      },
+    );
+
+  app.get('/reset-password', async (req, reply) => {
+    localLogin(req);
+    const token = tokenOf(req, req.query);
+    if (!(await isTokenValid(deps, req.portal.website, token, 'reset-password')))
+      return expiredLink(req, reply, 'password reset', '/forgot-password', 'Ask for a new link');
+    return render(req, reply, 'reset', { title: 'Choose a new password', token });
+  });
+
+  app.post('/reset-password', async (req, reply) => {
+    localLogin(req);
+    await checkRateLimit(deps, 'reset', req.ip);
+    const token = tokenOf(req, req.body);
+    const result = await resetPassword(
+      deps,
+      req.portal.website,
+      token,
+      {
+        password: field(req.body, 'password', true),
+        confirmPassword: field(req.body, 'confirmPassword', true),
+      },
+      clientOf(req),
+    );
+    if ('invalid' in result)
+      return expiredLink(req, reply, 'password reset', '/forgot-password', 'Ask for a new link');
+    if ('errors' in result)
+      return render(
+        req,
+        reply,
+        'reset',
+        { title: 'Choose a new password', token, errors: result.errors },
+        422,
+      );
+    if (req.portal.session) await endSession(deps, reply, req.portal.session);
+    req.portal.contact = null;
+    return message(req, reply, 200, 'Your password has been changed', ['Sign in with your new password.'], {
+      href: `${req.portal.base}/signin`,
+      label: 'Sign in',
+    });
+  });
+
+  app.get('/confirm-email', async (req, reply) => {
+    const token = tokenOf(req, req.query);
+    const email = await tokenEmail(deps, req.portal.website, token);
+    if (!email) return expiredLink(req, reply, 'confirmation', '/profile', 'Go to your profile');
+    return render(req, reply, 'confirm-email', { title: 'Confirm your email', token, email });
+  });
+
+  app.post('/confirm-email', async (req, reply) => {
+    await checkRateLimit(deps, 'reset', req.ip);
+    const token = tokenOf(req, req.body);
+    if (!(await confirmEmailToken(deps, req.portal.website, token)))
+      return expiredLink(req, reply, 'confirmation', '/profile', 'Go to your profile');
+    return message(req, reply, 200, 'Your email is confirmed', ['Thank you.'], {
+      href: `${req.portal.base}/`,
+      label: 'Continue',
+    });
+  });
+
+  const profilePage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    vars: { errors?: FormError[]; form?: Record<string, string>; notice?: string } = {},
+    status = 200,
+  ) => {
+    const { contact: row, website } = req.portal;
+    if (!row) throw new AppError('UNAUTHENTICATED', 'sign in');
+    const contact = await getContact(deps, row.id);
+    const roles = (await findWebRolesByIds(deps.db, contact.webRoleIds))
+      .filter((r) => r.websiteId === website.id)
+      .map((r) => r.name)
+      .sort();
+    const account = contact.parentAccountId ? (await getAccount(deps, contact.parentAccountId)).name : null;
+    return render(
+      req,
+      reply,
+      'profile',
+      {
+        title: 'Your profile',
+        roles,
+        account,
+        notice: vars.notice,
+        errors: vars.errors,
+        form: vars.form ?? {
+          firstName: contact.firstName,
+          lastName: contact.lastName,
+          email: contact.email ?? '',
+        },
+      },
+      status,
+    );
+  };
+
+  const signedIn = (req: FastifyRequest, reply: FastifyReply) =>
+    req.portal.contact
+      ? null
+      : reply.redirect(`${req.portal.base}/signin?returnurl=${encodeURIComponent('/profile')}`, 303);
+
+  app.get('/profile', async (req, reply) => signedIn(req, reply) ?? profilePage(req, reply));
+
+  app.post('/profile', async (req, reply) => {
+    const redirect = signedIn(req, reply);
+    if (redirect) return redirect;
+    await checkRateLimit(deps, 'profile', req.ip);
+    const form = {
+      firstName: field(req.body, 'firstName'),
+      lastName: field(req.body, 'lastName'),
+      email: field(req.body, 'email'),
+    };
+    const { website, contact } = req.portal;
+    let result: Awaited<ReturnType<typeof saveProfile>>;
+    try {
+      result = await saveProfile(deps, website, contact as NonNullable<typeof contact>, form, clientOf(req));
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'ACCOUNT_EXISTS')
+        return profilePage(
+          req,
+          reply,
+          { errors: [{ field: 'email', message: 'Another account already uses this email.' }], form },
+          409,
+        );
+      throw err;
+    }
+    if ('errors' in result) return profilePage(req, reply, { errors: result.errors, form }, 422);
+    req.portal.contact = result.contact;
+    return profilePage(req, reply, {
+      notice:
+        result.emailChanged && website.settings.emailConfirmationEnabled
+          ? `Saved. We sent a link to ${result.contact.email}: open it to confirm your new email.`
+          : 'Saved.',
+    });
+  });
+}

@@ -1,0 +1,248 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Deps } from '../../context.ts';
+import { AppError, INVALID_CODE_MESSAGE } from '../../errors.ts';
+import { checkRateLimit } from '../../http/rate-limit.ts';
+import { type CodeRef, describePending, findRedeemableCode } from '../invitations/invitation.lookup.ts';
+import {
+  dataOf,
+  field,
+  keepInSession,
+  message,
+  pendingRef,
+  render,
+  returnQuery,
+  safeReturnUrl,
+  signInSession,
+} from './portal.context.ts';
+import { type Client, redeemSignedIn, register } from './portal.service.ts';
+import { afterSignIn } from './redirects.ts';
+
+/**
+ * Landing, Redeem Invitation, registration and the signed-in confirmation (SPEC 5).
+ *
+ * A GET never redeems, creates or links anything: the landing only remembers which invitation the
+ * code names (its id and code version, not the code) in the session and redirects to the same page
+ * without the code, so the code leaves the address bar, the history and any Referer.
+ */
+export const clientOf = (req: FastifyRequest): Client => ({
+  ip: req.ip,
+  userAgent: req.headers['user-agent'] ?? null,
+});
+
+export async function redeemRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  const settings = (req: FastifyRequest) => req.portal.website.settings;
+  const returnOf = (req: FastifyRequest) => safeReturnUrl((req.query as Record<string, unknown>).returnurl);
+  /** 404 unless registration is on (SPEC 6: off means the redeem and register pages do not exist). */
+  const registrationPage = (req: FastifyRequest) => {
+    if (!settings(req).registrationEnabled) throw new AppError('NOT_FOUND', 'registration is off');
+  };
+  const invitationsOn = (req: FastifyRequest) =>
+    settings(req).registrationEnabled && settings(req).invitationEnabled;
+
+  /** The landing: ?invitation=CODE is remembered and removed from the address. */
+  const landing = async (req: FastifyRequest, reply: FastifyReply) => {
+    registrationPage(req);
+    const q = req.query as Record<string, unknown>;
+    const path = req.url.split('?')[0] as string;
+    if (typeof q.invitation !== 'string') return null;
+    if (invitationsOn(req)) {
+      await checkRateLimit(deps, 'code', req.ip);
+      const ref = await findRedeemableCode(deps, req.portal.website.id, q.invitation);
+      await keepInSession(deps, req, reply, { pending: ref ?? { invalid: true } });
+    }
+    return reply.redirect(`${path}${returnQuery(returnOf(req))}`, 303);
+  };
+
+  const registerPage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    vars: { errors?: { field?: string; message: string }[]; form?: Record<string, string> } = {},
+    status = 200,
+  ) => {
+    const { website, session, contact, base } = req.portal;
+    const returnUrl = returnOf(req);
+    const pendingData = dataOf(session).pending;
+    if (pendingData && 'invalid' in pendingData) return invalidCode(req, reply);
+    const ref = pendingRef(session);
+    const pending = ref && invitationsOn(req) ? await describePending(deps, website.id, ref) : null;
+    if (ref && !pending) return invalidCode(req, reply);
+    if (pending && contact) return reply.redirect(`${base}/redeem/confirm${returnQuery(returnUrl)}`, 303);
+    if (!pending) {
+      const s = website.settings;
+      if (!(s.openRegistrationEnabled && s.localLoginEnabled)) {
+        if (invitationsOn(req)) return reply.redirect(`${base}/redeem${returnQuery(returnUrl)}`, 303);
+        throw new AppError('NOT_FOUND', 'no registration');
+      }
+    }
+    if (!website.settings.localLoginEnabled) throw new AppError('NOT_FOUND', 'no local login');
+    return render(
+      req,
+      reply,
+      'register',
+      {
+        title: pending ? `Accept your invitation to ${website.name}` : `Create your ${website.name} account`,
+        invitation: pending,
+        byEmail: website.settings.localLoginByEmail,
+        form: { email: pending?.invitedEmail ?? '', ...vars.form },
+        errors: vars.errors,
+        returnQuery: returnQuery(returnUrl),
+      },
+      status,
+    );
+  };
+
+  const invalidCode = (req: FastifyRequest, reply: FastifyReply, status = 422) =>
+    render(
+      req,
+      reply,
+      'redeem',
+      {
+        title: 'Redeem invitation',
+        errors: [{ field: 'code', message: INVALID_CODE_MESSAGE }],
+        form: {},
+        returnQuery: returnQuery(returnOf(req)),
+      },
+      status,
+    );
+
+  for (const path of ['/register', '/redeem']) {
+    app.get(path, async (req, reply) => {
+      const landed = await landing(req, reply);
+      if (landed) return landed;
+      if (path === '/register') return registerPage(req, reply);
+      if (!invitationsOn(req)) throw new AppError('NOT_FOUND', 'invitations are off');
+      return render(req, reply, 'redeem', {
+        title: 'Redeem invitation',
+        form: {},
+        returnQuery: returnQuery(returnOf(req)),
+      });
+    });
+  }
+
+  app.post('/redeem', async (req, reply) => {
+    if (!invitationsOn(req)) throw new AppError('NOT_FOUND', 'invitations are off');
+    await checkRateLimit(deps, 'redeem', req.ip);
+    const { base, website, contact } = req.portal;
+    const code = field(req.body, 'code');
+    const existing = field(req.body, 'existing') === 'on';
+    const rq = returnQuery(returnOf(req));
+    if (code === '') {
+      return render(
+        req,
+        reply,
+        'redeem',
+        {
+          title: 'Redeem invitation',
+          errors: [{ field: 'code', message: 'Enter the invitation code from your email.' }],
+          form: { existing },
+          returnQuery: rq,
+        },
+        422,
+      );
+    }
+    const ref = await findRedeemableCode(deps, website.id, code);
+    if (!ref) {
+      return render(
+        req,
+        reply,
+        'redeem',
+        {
+          title: 'Redeem invitation',
+          errors: [{ field: 'code', message: INVALID_CODE_MESSAGE }],
+          form: { code, existing },
+          returnQuery: rq,
+        },
+        422,
+      );
+    }
+    await keepInSession(deps, req, reply, { pending: ref });
+    if (contact) return reply.redirect(`${base}/redeem/confirm${rq}`, 303);
+    return reply.redirect(`${base}/${existing ? 'signin' : 'register'}${rq}`, 303);
+  });
+
+  app.post('/register', async (req, reply) => {
+    registrationPage(req);
+    await checkRateLimit(deps, 'register', req.ip);
+    const { website, session, base } = req.portal;
+    const ref = invitationsOn(req) ? pendingRef(session) : null;
+    const form = {
+      email: field(req.body, 'email'),
+      username: field(req.body, 'username'),
+      password: field(req.body, 'password', true),
+      confirmPassword: field(req.body, 'confirmPassword', true),
+    };
+    if (!ref && !(website.settings.openRegistrationEnabled && website.settings.localLoginEnabled))
+      return invalidCode(req, reply);
+    if (!website.settings.localLoginEnabled) throw new AppError('NOT_FOUND', 'no local login');
+    let result: Awaited<ReturnType<typeof register>>;
+    try {
+      result = await register(deps, website, form, ref, clientOf(req));
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'ACCOUNT_EXISTS') return accountExists(req, reply);
+      if (err instanceof AppError && err.code === 'INVITATION_NOT_REDEEMABLE') {
+        await keepInSession(deps, req, reply, { pending: { invalid: true } });
+        return invalidCode(req, reply);
+      }
+      throw err;
+    }
+    if ('errors' in result) {
+      return registerPage(
+        req,
+        reply,
+        { errors: result.errors, form: { email: form.email, username: form.username } },
+        422,
+      );
+    }
+    await signInSession(deps, req, reply, result.contact, {});
+    return reply.redirect(afterSignIn(website, base, result.contact, returnOf(req)), 303);
+  });
+
+  const accountExists = (req: FastifyRequest, reply: FastifyReply) => {
+    const { website, base } = req.portal;
+    if (website.existingUserPath) return reply.redirect(`${base}${website.existingUserPath}`, 303);
+    return message(
+      req,
+      reply,
+      409,
+      'You already have an account',
+      [
+        'An account already uses this email or username. Sign in with it, and you can then redeem the invitation.',
+      ],
+      { href: `${base}/signin${returnQuery(returnOf(req))}`, label: 'Sign in' },
+    );
+  };
+
+  const confirmable = async (req: FastifyRequest): Promise<CodeRef | null> => {
+    const ref = pendingRef(req.portal.session);
+    if (!ref || !invitationsOn(req)) return null;
+    return (await describePending(deps, req.portal.website.id, ref)) ? ref : null;
+  };
+
+  app.get('/redeem/confirm', async (req, reply) => {
+    const { contact, base } = req.portal;
+    const rq = returnQuery(returnOf(req));
+    if (!contact) return reply.redirect(`${base}/signin${rq}`, 303);
+    if (!(await confirmable(req))) return invalidCode(req, reply);
+    return render(req, reply, 'confirm-redeem', { title: 'Redeem invitation', returnQuery: rq });
+  });
+
+  app.post('/redeem/confirm', async (req, reply) => {
+    const { contact, base, website } = req.portal;
+    const rq = returnQuery(returnOf(req));
+    if (!contact) return reply.redirect(`${base}/signin${rq}`, 303);
+    await checkRateLimit(deps, 'redeem', req.ip);
+    const ref = await confirmable(req);
+    try {
+      if (!ref) throw new AppError('INVITATION_NOT_REDEEMABLE', INVALID_CODE_MESSAGE);
+      await redeemSignedIn(deps, website, contact, ref, clientOf(req));
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'INVITATION_NOT_REDEEMABLE') {
+        await keepInSession(deps, req, reply, { pending: { invalid: true } });
+        return invalidCode(req, reply);
+      }
+      throw err;
+    }
+    await signInSession(deps, req, reply, contact, {});
+    return reply.redirect(afterSignIn(website, base, contact, returnOf(req)), 303);
+  });
+}
