@@ -47,7 +47,7 @@ export class PortalClient {
   async post(
     url: string,
     form: Record<string, string>,
-    options: { follow?: boolean; csrf?: string | null } = {},
+    options: { follow?: boolean; csrf?: string | null; headers?: Record<string, string> } = {},
   ) {
     const csrf = options.csrf === undefined ? this.csrf() : options.csrf;
     const body = new URLSearchParams({ ...form, ...(csrf === null ? {} : { _csrf: csrf }) }).toString();
@@ -56,7 +56,11 @@ export class PortalClient {
         method: 'POST',
         url,
         remoteAddress: this.ip,
-        headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          cookie: this.cookieHeader(),
+          'content-type': 'application/x-www-form-urlencoded',
+          ...options.headers,
+        },
         payload: body,
       }),
     );

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { buildApp } from '../../src/app.ts';
+import { makeWebsite } from '../support/factories.ts';
+import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
+import { PortalClient, textOf } from '../support/portal-client.ts';
+
+onBothDatabases('portal rate limits', (dialect) => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness(dialect, {
+      env: { ADMIT_RATE_LIMIT_PER_IP: '3', ADMIT_RATE_LIMIT_GLOBAL: '5', TRUST_PROXY: 'true' },
+    });
+  });
+  after(() => h.close());
+
+  const attempt = async (b: PortalClient, slug: string, headers: Record<string, string> = {}) => {
+    await b.get(`/portal/${slug}/redeem`, { headers });
+    return b.post(`/portal/${slug}/redeem`, { code: 'ZZZZ-ZZZZ' }, { headers });
+  };
+
+  it('per IP and for everyone; they trip, say when to come back, and recover after the window', async () => {
+    const website = await makeWebsite(h);
+    h.advance(60_000 - (h.deps.now().getTime() % 60_000) + 1000); // the start of a fresh window
+    try {
+      const one = new PortalClient(h, '203.0.113.1');
+      for (let i = 0; i < 3; i++) assert.equal((await attempt(one, website.slug)).statusCode, 422);
+      const tripped = await attempt(one, website.slug);
+      assert.equal(tripped.statusCode, 429);
+      assert.match(textOf(tripped.body), /Too many attempts/);
+      const retry = Number(tripped.headers['retry-after']);
+      assert.ok(retry > 0 && retry <= 60, `Retry-After ${retry}`);
+
+      const two = new PortalClient(h, '203.0.113.2');
+      assert.equal((await attempt(two, website.slug)).statusCode, 422, 'another IP has its own budget');
+      assert.equal(
+        (await attempt(two, website.slug)).statusCode,
+        429,
+        'until everyone’s budget (5) is spent',
+      );
+      assert.equal((await attempt(new PortalClient(h, '203.0.113.3'), website.slug)).statusCode, 429);
+
+      // Another process on the same database counts the same attempts.
+      const other = await buildApp(h.deps);
+      try {
+        const elsewhere = new PortalClient({ ...h, app: other }, '203.0.113.4');
+        assert.equal((await attempt(elsewhere, website.slug)).statusCode, 429);
+      } finally {
+        await other.close();
+      }
+
+      h.advance(60_000);
+      assert.equal((await attempt(one, website.slug)).statusCode, 422, 'recovered in the next window');
+    } finally {
+      h.advance(-(h.deps.now().getTime() - Date.now()));
+    }
+  });
+
+  it('honours TRUST_PROXY: the client address comes from X-Forwarded-For', async () => {
+    const website = await makeWebsite(h);
+    h.advance(60_000 - (h.deps.now().getTime() % 60_000) + 1000);
+    try {
+      const proxy = new PortalClient(h, '10.1.1.1');
+      const from = (ip: string) => ({ 'x-forwarded-for': ip });
+      for (let i = 0; i < 3; i++)
+        assert.equal((await attempt(proxy, website.slug, from('198.18.0.1'))).statusCode, 422);
+      assert.equal((await attempt(proxy, website.slug, from('198.18.0.1'))).statusCode, 429);
+      assert.equal(
+        (await attempt(proxy, website.slug, from('198.18.0.2'))).statusCode,
+        422,
+        'another client behind the same proxy',
+      );
+    } finally {
+      h.advance(-(h.deps.now().getTime() - Date.now()));
+    }
+  });
+});

@@ -1,0 +1,88 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { hashPassword } from '../../src/modules/contacts/password.ts';
+import { eventually } from './eventually.ts';
+import { type Json, makeContact, rand } from './factories.ts';
+import type { Harness } from './harness.ts';
+import type { PortalClient } from './portal-client.ts';
+
+export const PASSWORD = 'correct horse battery staple';
+
+/** A contact who can sign in with `username` and PASSWORD (the password set as registration would). */
+export async function makeMember(h: Harness, body: Json = {}): Promise<Json & { username: string }> {
+  const username = `member_${rand()}`;
+  const contact = await makeContact(h, { username, loginEnabled: true, ...body });
+  await h.deps.db
+    .updateTable('contacts')
+    .set({ password_hash: await hashPassword(PASSWORD), email_confirmed: 1 })
+    .where('id', '=', contact.id)
+    .execute();
+  return { ...contact, username: contact.username ?? username };
+}
+
+/** Lands on the invitation link as the email has it, then follows to the page it shows. */
+export async function land(b: PortalClient, slug: string, code: string, returnurl = '%2F') {
+  const res = await b.get(
+    `/portal/${slug}/register?returnurl=${returnurl}&invitation=${encodeURIComponent(code)}`,
+  );
+  return b.follow(res);
+}
+
+export async function signInAs(b: PortalClient, slug: string, login: string, password = PASSWORD) {
+  await b.get(`/portal/${slug}/signin`);
+  return b.post(`/portal/${slug}/signin`, { login, password });
+}
+
+export const registration = (email: string, username = `user_${rand()}`, password = PASSWORD) => ({
+  email,
+  username,
+  password,
+  confirmPassword: password,
+});
+
+/** Decodes a quoted-printable body part (soft line breaks and =XX escapes). */
+const unQuotedPrintable = (s: string) =>
+  s
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+
+/** The first link to `{page}?token=` in a message the outbox holds for `to` (waits for delivery). */
+export async function outboxLink(h: Harness, to: string, page: string): Promise<string> {
+  const dir = path.join(h.deps.config.dataDir, 'outbox');
+  return eventually(
+    () => {
+      let files: string[] = [];
+      try {
+        files = readdirSync(dir);
+      } catch {
+        return undefined;
+      }
+      for (const f of files) {
+        const raw = unQuotedPrintable(readFileSync(path.join(dir, f), 'utf8'));
+        if (!raw.includes(`To: ${to}`)) continue;
+        const m = new RegExp(`https?://[^\\s"<>]+/${page}\\?token=[0-9a-f.-]+`).exec(raw);
+        if (m) return m[0];
+      }
+      return undefined;
+    },
+    15_000,
+    `a ${page} email to ${to}`,
+  );
+}
+
+/** The portal path of an absolute link in an email (the portal is served at PUBLIC_URL). */
+export const pathOf = (link: string) => {
+  const u = new URL(link);
+  return `${u.pathname}${u.search}`;
+};
+
+export async function countRows(
+  h: Harness,
+  table: 'contacts' | 'invite_redemptions' | 'sessions' | 'contact_web_roles',
+) {
+  const r = await h.deps.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
