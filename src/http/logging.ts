@@ -19,6 +19,11 @@ export function loggerOptions(level: string) {
     },
     serializers: {
       req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+      // Framework errors quote the URL in their message (e.g. "Reply was already sent … in /…?invitation=…").
+      err: (err: Error) => {
+        const e = pino.stdSerializers.err(err);
+        return { ...e, message: redactUrl(e.message), stack: redactUrl(e.stack ?? '') };
+      },
     },
   };
 }

@@ -41,6 +41,9 @@ onBothDatabases('portal landing and redeem form', (dialect) => {
     const other = new PortalClient(h);
     const r2 = await other.get(`/portal/${website.slug}/redeem?invitation=${invitation.code}`);
     assert.equal(r2.headers.location, `/portal/${website.slug}/redeem`);
+    const logs = h.logs();
+    assert.ok(!logs.includes(invitation.code), 'the code is not logged');
+    assert.ok(!/"level":(40|50)/.test(logs), 'no warnings (such as a reply sent twice)');
   });
 
   it('mail scanners (GET and HEAD, five times) change nothing and get no signed-in session', async () => {

@@ -102,7 +102,7 @@ export async function render(
   const { website, base, contact } = req.portal;
   const errors = vars.errors ?? [];
   const fieldErrors = Object.fromEntries(errors.filter((e) => e.field).map((e) => [e.field, e.message]));
-  const html = await renderView(view, {
+  const html = renderView(view, {
     ...vars,
     errors,
     fieldErrors,

@@ -23,6 +23,10 @@ const FORM_BODY_LIMIT = 16 * 1024;
  * friendly error pages, and the request's website, session and contact.
  */
 export async function portal(app: FastifyInstance, deps: Deps): Promise<void> {
+  // Pages, not API: kept out of the OpenAPI document.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
   const secure = sessionCookie(deps.config).secure;
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT });

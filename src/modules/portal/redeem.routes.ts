@@ -39,18 +39,23 @@ export async function redeemRoutes(app: FastifyInstance, deps: Deps): Promise<vo
   const invitationsOn = (req: FastifyRequest) =>
     settings(req).registrationEnabled && settings(req).invitationEnabled;
 
-  /** The landing: ?invitation=CODE is remembered and removed from the address. */
-  const landing = async (req: FastifyRequest, reply: FastifyReply) => {
+  /**
+   * The landing: ?invitation=CODE is remembered and removed from the address. True when it
+   * redirected. (It does not return the reply: a reply is thenable, and awaiting it would wait for
+   * the response to finish.)
+   */
+  const landing = async (req: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
     registrationPage(req);
     const q = req.query as Record<string, unknown>;
     const path = req.url.split('?')[0] as string;
-    if (typeof q.invitation !== 'string') return null;
+    if (typeof q.invitation !== 'string') return false;
     if (invitationsOn(req)) {
       await checkRateLimit(deps, 'code', req.ip);
       const ref = await findRedeemableCode(deps, req.portal.website.id, q.invitation);
       await keepInSession(deps, req, reply, { pending: ref ?? { invalid: true } });
     }
-    return reply.redirect(`${path}${returnQuery(returnOf(req))}`, 303);
+    reply.redirect(`${path}${returnQuery(returnOf(req))}`, 303);
+    return true;
   };
 
   const registerPage = async (
@@ -107,8 +112,7 @@ export async function redeemRoutes(app: FastifyInstance, deps: Deps): Promise<vo
 
   for (const path of ['/register', '/redeem']) {
     app.get(path, async (req, reply) => {
-      const landed = await landing(req, reply);
-      if (landed) return landed;
+      if (await landing(req, reply)) return reply;
       if (path === '/register') return registerPage(req, reply);
       if (!invitationsOn(req)) throw new AppError('NOT_FOUND', 'invitations are off');
       return render(req, reply, 'redeem', {

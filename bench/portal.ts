@@ -1,0 +1,246 @@
+/**
+ * The portal benchmark (SPEC 11, the portal issue), run by `npm run bench`:
+ *   node dist/bench/portal.js <sqlite|postgres-url>
+ * Starts `admit serve` (compiled, as `npm start` runs it) in a child process, prepares invitations
+ * through the API, then drives it over HTTP from this process:
+ *   A. registrations through Single codes (landing GET, form GET, POST), 8 at a time;
+ *   B. signed-in redemption: 50 signed-in contacts at once, each posting a Group code and then
+ *      confirming (the POST that redeems), p50/p99 of that POST;
+ *   C. B again while 8 registrations run at the same time;
+ *   D. the landing GET with a valid code (autocannon, 50 connections, 10 s).
+ * Prints one JSON line with the numbers.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+const [database] = process.argv.slice(2);
+const KEY = 'admit_bench_key_0123456789abcdefghijklmnop';
+const PASSWORD = 'correct horse battery staple';
+const REDEEMERS = 50;
+const GROUP_CODES = 20;
+const REGISTRANTS = Number(process.env.BENCH_REGISTRANTS ?? 240);
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'admit-portal-bench-'));
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const server = spawn(
+  process.execPath,
+  [
+    ...(process.env.BENCH_PROFILE_DIR
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+      : []),
+    path.resolve(path.dirname(new URL(import.meta.url).pathname), '../src/main.js'),
+    'serve',
+  ],
+  {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: base,
+      DATA_DIR: dataDir,
+      DATABASE_URL:
+        database === 'sqlite' || !database ? `sqlite:${path.join(dataDir, 'admit.db')}` : database,
+      ADMIT_SECRET: 'bench-secret-0123456789abcdefghijklmnopqrstu',
+      ADMIT_BOOTSTRAP_API_KEY: KEY,
+      ADMIT_RATE_LIMIT_PER_IP: '1000000',
+      ADMIT_RATE_LIMIT_GLOBAL: '1000000',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
+await new Promise<void>((resolve) =>
+  server.stdout?.on('data', (d: Buffer) => d.toString().includes('is running') && resolve()),
+);
+
+type Json = Record<string, any>;
+async function api(method: string, p: string, body?: unknown): Promise<Json> {
+  const r = await fetch(`${base}/api/v1${p}`, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (r.status >= 400) throw new Error(`${method} ${p}: ${r.status} ${await r.text()}`);
+  return r.status === 204 ? {} : ((await r.json()) as Json);
+}
+
+/** A browser: cookies and the CSRF token of the last page. */
+class Browser {
+  cookies = new Map<string, string>();
+  csrf = '';
+  async request(method: 'GET' | 'POST', p: string, form?: Record<string, string>) {
+    const started = performance.now();
+    const r = await fetch(`${base}${p}`, {
+      method,
+      redirect: 'manual',
+      headers: {
+        cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      body: form ? new URLSearchParams({ ...form, _csrf: this.csrf }).toString() : undefined,
+    });
+    const ms = performance.now() - started;
+    for (const c of r.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const i = (pair as string).indexOf('=');
+      this.cookies.set((pair as string).slice(0, i), (pair as string).slice(i + 1));
+    }
+    const body = await r.text();
+    const token = /name="_csrf" value="([^"]+)"/.exec(body)?.[1];
+    if (token) this.csrf = token;
+    return { status: r.status, location: r.headers.get('location'), ms };
+  }
+}
+
+const website = await api('POST', '/websites', { name: 'Bench portal', slug: 'bench' });
+const role = await api('POST', `/websites/${website.id}/web-roles`, { name: 'Member' });
+const slug = website.slug as string;
+
+// Single invitations for the registrants, with their codes.
+const contactIds: string[] = [];
+for (let i = 0; i < REGISTRANTS; i++) {
+  const c = await api('POST', '/contacts', {
+    firstName: 'Reg',
+    lastName: String(i),
+    email: `reg${i}@example.test`,
+  });
+  contactIds.push(c.id);
+}
+const bulk = await api('POST', '/invitations/bulk', {
+  websiteId: website.id,
+  contactIds,
+  webRoleIds: [role.id],
+});
+const singles: { code: string; email: string }[] = [];
+for (const [i, item] of (bulk.items as Json[]).entries()) {
+  singles.push({
+    code: (await api('GET', `/invitations/${item.invitationId}/code`)).code,
+    email: `reg${i}@example.test`,
+  });
+}
+const groups: string[] = [];
+for (let g = 0; g < GROUP_CODES * 2; g++) {
+  const inv = await api('POST', '/invitations', {
+    type: 'group',
+    websiteId: website.id,
+    maxRedemptions: 100_000,
+    webRoleIds: [role.id],
+  });
+  groups.push(inv.code);
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Number((s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? 0).toFixed(1));
+};
+
+let next = 0;
+const registered: Browser[] = [];
+async function registerOne(): Promise<boolean> {
+  const index = next++;
+  const s = singles[index];
+  if (!s) return false;
+  const b = new Browser();
+  const landed = await b.request('GET', `/portal/${slug}/register?returnurl=%2F&invitation=${s.code}`);
+  await b.request('GET', landed.location as string);
+  const done = await b.request('POST', `/portal/${slug}/register`, {
+    email: s.email,
+    username: `reg_${index}`,
+    password: PASSWORD,
+    confirmPassword: PASSWORD,
+  });
+  if (done.status !== 303) throw new Error(`registration answered ${done.status}`);
+  registered.push(b);
+  return true;
+}
+
+// A. Registrations, 8 at a time.
+const aCount = REGISTRANTS - 140;
+const aStart = performance.now();
+await Promise.all(
+  Array.from({ length: 8 }, async () => {
+    while (next < aCount) await registerOne();
+  }),
+);
+const registrationsPerSecond = Number((aCount / ((performance.now() - aStart) / 1000)).toFixed(1));
+
+// B and C. Signed-in redemption by 50 contacts at once.
+const redeemers = registered.slice(0, REDEEMERS);
+await Promise.all(redeemers.map((b) => b.request('GET', `/portal/${slug}/`)));
+async function redeemRound(codes: string[]) {
+  const confirm: number[] = [];
+  const post: number[] = [];
+  await Promise.all(
+    redeemers.map(async (b) => {
+      for (const code of codes) {
+        const r1 = await b.request('POST', `/portal/${slug}/redeem`, { code });
+        const r2 = await b.request('POST', `/portal/${slug}/redeem/confirm`, {});
+        if (r1.status !== 303 || r2.status !== 303)
+          throw new Error(`redeem answered ${r1.status}, ${r2.status}`);
+        post.push(r1.ms);
+        confirm.push(r2.ms);
+      }
+    }),
+  );
+  return {
+    redemptions: confirm.length,
+    confirmP50: percentile(confirm, 50),
+    confirmP99: percentile(confirm, 99),
+    codePostP99: percentile(post, 99),
+  };
+}
+const b1 = await redeemRound(groups.slice(0, GROUP_CODES));
+
+let registering = true;
+let registeredDuring = 0;
+const background = Promise.all(
+  Array.from({ length: 8 }, async () => {
+    while (registering && (await registerOne())) registeredDuring++;
+  }),
+);
+const cStart = performance.now();
+const c1 = await redeemRound(groups.slice(GROUP_CODES));
+const cSeconds = (performance.now() - cStart) / 1000;
+registering = false;
+await background;
+
+// D. The landing GET with a valid code.
+const landing = await autocannon({
+  url: `${base}/portal/${slug}/register?returnurl=%2F&invitation=${groups[0]}`,
+  connections: 50,
+  duration: 10,
+});
+
+server.kill('SIGTERM');
+await new Promise((r) => server.on('exit', r));
+rmSync(dataDir, { recursive: true, force: true });
+process.stdout.write(
+  `${JSON.stringify({
+    database: database === 'sqlite' || !database ? 'sqlite' : 'postgres',
+    registrationsPerSecond,
+    redemption: b1,
+    redemptionWhileRegistering: {
+      ...c1,
+      registrationsPerSecond: Number((registeredDuring / cSeconds).toFixed(1)),
+    },
+    landingGet: {
+      requestsPerSecond: Math.round(landing.requests.average),
+      p99: landing.latency.p99,
+      non3xx: landing.non2xx - landing['3xx'],
+    },
+  })}\n`,
+);
