@@ -12,6 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -78,31 +79,49 @@ async function api(method: string, p: string, body?: unknown): Promise<Json> {
   return r.status === 204 ? {} : ((await r.json()) as Json);
 }
 
-/** A browser: cookies and the CSRF token of the last page. */
+/** A browser: cookies and the CSRF token of the last page (node:http with keep-alive: a light client). */
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 class Browser {
   cookies = new Map<string, string>();
   csrf = '';
-  async request(method: 'GET' | 'POST', p: string, form?: Record<string, string>) {
+  request(method: 'GET' | 'POST', p: string, form?: Record<string, string>) {
     const started = performance.now();
-    const r = await fetch(`${base}${p}`, {
-      method,
-      redirect: 'manual',
-      headers: {
-        cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
-        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-      },
-      body: form ? new URLSearchParams({ ...form, _csrf: this.csrf }).toString() : undefined,
+    const body = form ? new URLSearchParams({ ...form, _csrf: this.csrf }).toString() : undefined;
+    return new Promise<{ status: number; location: string | null; ms: number }>((resolve, reject) => {
+      const req = http.request(
+        `${base}${p}`,
+        {
+          method,
+          agent,
+          headers: {
+            cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+            ...(body
+              ? {
+                  'content-type': 'application/x-www-form-urlencoded',
+                  'content-length': Buffer.byteLength(body),
+                }
+              : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const ms = performance.now() - started;
+            for (const c of res.headers['set-cookie'] ?? []) {
+              const [pair] = c.split(';');
+              const i = (pair as string).indexOf('=');
+              this.cookies.set((pair as string).slice(0, i), (pair as string).slice(i + 1));
+            }
+            const token = /name="_csrf" value="([^"]+)"/.exec(Buffer.concat(chunks).toString())?.[1];
+            if (token) this.csrf = token;
+            resolve({ status: res.statusCode ?? 0, location: res.headers.location ?? null, ms });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
     });
-    const ms = performance.now() - started;
-    for (const c of r.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const i = (pair as string).indexOf('=');
-      this.cookies.set((pair as string).slice(0, i), (pair as string).slice(i + 1));
-    }
-    const body = await r.text();
-    const token = /name="_csrf" value="([^"]+)"/.exec(body)?.[1];
-    if (token) this.csrf = token;
-    return { status: r.status, location: r.headers.get('location'), ms };
   }
 }
 

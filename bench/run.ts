@@ -15,6 +15,8 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 
 const run = promisify(execFile);
+// biome-ignore lint/suspicious/noExplicitAny: JSON lines from the scenario processes
+type Json = Record<string, any>;
 const SINK = '/usr/sbin/smtp-sink';
 const here = path.dirname(new URL(import.meta.url).pathname);
 
@@ -81,6 +83,32 @@ try {
   sink.kill();
 }
 
+// The portal: registration, signed-in redemption, the landing GET (bench/portal.ts), per database.
+const portal: Record<string, unknown>[] = [];
+async function portalScenario(database: string) {
+  process.stderr.write(`portal on ${database.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}…\n`);
+  const { stdout } = await run(process.execPath, [path.join(here, 'portal.js'), database], {
+    maxBuffer: 10_000_000,
+  });
+  portal.push(JSON.parse(stdout.trim().split('\n').pop() as string));
+}
+await portalScenario('sqlite');
+const portalAdmin = process.env.ADMIT_BENCH_POSTGRES_URL ?? process.env.ADMIT_TEST_POSTGRES_URL;
+if (portalAdmin) {
+  const db = `admit_portal_${randomBytes(4).toString('hex')}`;
+  const client = new pg.Client({ connectionString: portalAdmin });
+  await client.connect();
+  await client.query(`create database ${db}`);
+  const url = new URL(portalAdmin);
+  url.pathname = `/${db}`;
+  try {
+    await portalScenario(url.toString());
+  } finally {
+    await client.query(`drop database if exists ${db} with (force)`);
+    await client.end();
+  }
+}
+
 const base = results[0].perSecond as number;
 const rows = results.map((r) => ({ ...r, ratio: Number((r.perSecond / base).toFixed(2)) }));
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
@@ -95,7 +123,17 @@ for (const r of rows) {
     : `${r.peakRssMb}`;
   console.log(`| ${r.name} | ${r.seconds} | ${r.perSecond} | ${r.ratio} | ${rss} |`);
 }
+console.log('\nPortal (50 signed-in clients redeeming; 8 registering; landing GET with 50 connections)\n');
+console.log(
+  '| database | registrations/s | redemption p50 / p99 ms | same, with 8 registering | landing GET req/s (p99 ms) |',
+);
+console.log('|---|---:|---:|---:|---:|');
+for (const p of portal as Json[]) {
+  console.log(
+    `| ${p.database} | ${p.registrationsPerSecond} | ${p.redemption.confirmP50} / ${p.redemption.confirmP99} | ${p.redemptionWhileRegistering.confirmP50} / ${p.redemptionWhileRegistering.confirmP99} | ${p.landingGet.requestsPerSecond} (${p.landingGet.p99}) |`,
+  );
+}
 writeFileSync(
   path.join(here, 'results.json'),
-  `${JSON.stringify({ machine, date: new Date().toISOString(), results: rows }, null, 2)}\n`,
+  `${JSON.stringify({ machine, date: new Date().toISOString(), results: rows, portal }, null, 2)}\n`,
 );

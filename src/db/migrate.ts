@@ -3,12 +3,14 @@ import type { Db } from './database.ts';
 import * as initial from './migrations/2026-11-22T0400_initial.ts';
 import * as sending from './migrations/2026-11-22T0500_sending.ts';
 import * as portal from './migrations/2026-11-22T0600_portal.ts';
+import * as sessionIdleIndex from './migrations/2026-11-22T0700_session_idle_index.ts';
 
 /** Every migration, in order. Names are timestamps; a migration, once landed, never changes. */
 const migrations: Record<string, Migration> = {
   '2026-11-22T0400_initial': initial,
   '2026-11-22T0500_sending': sending,
   '2026-11-22T0600_portal': portal,
+  '2026-11-22T0700_session_idle_index': sessionIdleIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -17,6 +17,8 @@ import * as store from './session.store.ts';
  */
 export const IDLE_MS = 30 * 60_000;
 export const ABSOLUTE_MS = 12 * 3_600_000;
+/** One new session in this many also removes the ended ones. */
+const SWEEP_CHANCE = 0.002;
 /** last_seen_at is written at most this often (a read-only page view is not a write each time). */
 const TOUCH_EVERY_MS = 60_000;
 
@@ -83,7 +85,7 @@ export async function saveSession(
     };
     await store.insertSession(deps.db, session);
     setCookie(deps, reply, token, session.expiresAt);
-    if (Math.random() < 0.01) await sweep(deps);
+    if (Math.random() < SWEEP_CHANCE) await sweep(deps);
     return session;
   }
   const session: Session = { ...current, ...next, lastSeenAt: at };

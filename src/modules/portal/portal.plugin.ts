@@ -14,6 +14,14 @@ import { message, type PortalContext } from './portal.context.ts';
 import { CONTENT_SECURITY_POLICY } from './portal.views.ts';
 import { redeemRoutes } from './redeem.routes.ts';
 
+const SECURITY_HEADERS = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'cache-control': 'no-store',
+};
+
 /** Form bodies larger than this are refused (413 page). */
 const FORM_BODY_LIMIT = 16 * 1024;
 
@@ -37,13 +45,9 @@ export async function portal(app: FastifyInstance, deps: Deps): Promise<void> {
   });
   app.decorateRequest('portal', null as unknown as PortalContext);
 
-  app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('cache-control', 'no-store');
-    return payload;
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    reply.headers(SECURITY_HEADERS);
+    done(null, payload);
   });
 
   app.setErrorHandler(async (err: FastifyError, req, reply) => {

@@ -50,8 +50,9 @@ export async function redeemRoutes(app: FastifyInstance, deps: Deps): Promise<vo
     const path = req.url.split('?')[0] as string;
     if (typeof q.invitation !== 'string') return false;
     if (invitationsOn(req)) {
-      await checkRateLimit(deps, 'code', req.ip);
       const ref = await findRedeemableCode(deps, req.portal.website.id, q.invitation);
+      // Codes that fail count against the limits (guessing); a valid code is no guess.
+      if (!ref) await checkRateLimit(deps, 'code', req.ip);
       await keepInSession(deps, req, reply, { pending: ref ?? { invalid: true } });
     }
     reply.redirect(`${path}${returnQuery(returnOf(req))}`, 303);
@@ -235,7 +236,8 @@ export async function redeemRoutes(app: FastifyInstance, deps: Deps): Promise<vo
     const rq = returnQuery(returnOf(req));
     if (!contact) return reply.redirect(`${base}/signin${rq}`, 303);
     await checkRateLimit(deps, 'redeem', req.ip);
-    const ref = await confirmable(req);
+    // No separate check first: redeemInvitation decides everything in its transaction.
+    const ref = invitationsOn(req) ? pendingRef(req.portal.session) : null;
     try {
       if (!ref) throw new AppError('INVITATION_NOT_REDEEMABLE', INVALID_CODE_MESSAGE);
       await redeemSignedIn(deps, website, contact, ref, clientOf(req));
