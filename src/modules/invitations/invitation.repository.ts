@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, type Selectable, sql } from 'kysely';
+import { type ExpressionBuilder, PostgresAdapter, type Selectable, sql } from 'kysely';
 import { insertMany } from '../../db/bulk.ts';
 import type { Conn } from '../../db/database.ts';
 import type { Database, InvitationsTable, InviteRedemptionsTable } from '../../db/schema.ts';
@@ -202,15 +202,19 @@ export async function findInvitation(conn: Conn, id: string): Promise<Invitation
   return r && toRow(r);
 }
 
+/**
+ * The invitation a code hash names. With `lock` (inside a transaction), its row is locked until the
+ * transaction ends (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers),
+ * so everything the transaction reads afterwards agrees with the invitation as it is now.
+ */
 export async function findInvitationByCodeHash(
   conn: Conn,
   codeHash: string,
+  options: { lock?: boolean } = {},
 ): Promise<InvitationRow | undefined> {
-  const r = await conn
-    .selectFrom('invitations')
-    .selectAll()
-    .where('code_hash', '=', codeHash)
-    .executeTakeFirst();
+  let q = conn.selectFrom('invitations').selectAll().where('code_hash', '=', codeHash);
+  if (options.lock && conn.getExecutor().adapter instanceof PostgresAdapter) q = q.forUpdate();
+  const r = await q.executeTakeFirst();
   return r && toRow(r);
 }
 
