@@ -5,8 +5,9 @@
  * through the API, then drives it over HTTP from this process:
  *   A. registrations through Single codes (landing GET, form GET, POST), 8 at a time;
  *   B. signed-in redemption: 50 signed-in contacts at once, each posting a Group code and then
- *      confirming (the POST that redeems), p50/p99 of that POST;
- *   C. B again while 8 registrations run at the same time;
+ *      confirming (the POST that redeems), p50/p99 of that POST: first as fast as the server
+ *      answers (saturated), then at a steady 200 redemptions/s (each client one every 250 ms);
+ *   C. the steady load again while 8 registrations run at the same time (as fast as they can);
  *   D. the landing GET with a valid code (autocannon, 50 connections, 10 s).
  * Prints one JSON line with the numbers.
  */
@@ -68,6 +69,7 @@ await new Promise<void>((resolve) =>
   server.stdout?.on('data', (d: Buffer) => d.toString().includes('is running') && resolve()),
 );
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON from the API
 type Json = Record<string, any>;
 async function api(method: string, p: string, body?: unknown): Promise<Json> {
   const r = await fetch(`${base}/api/v1${p}`, {
@@ -200,18 +202,27 @@ const registrationsPerSecond = Number((aCount / ((performance.now() - aStart) / 
 // B and C. Signed-in redemption by 50 contacts at once.
 const redeemers = registered.slice(0, REDEEMERS);
 await Promise.all(redeemers.map((b) => b.request('GET', `/portal/${slug}/`)));
-async function redeemRound(codes: string[]) {
+/**
+ * Each of the 50 clients redeems `codes` one after another: as fast as the server answers
+ * (`everyMs` 0: the server saturated, latency = queueing), or starting one every `everyMs`
+ * (a steady load below saturation).
+ */
+async function redeemRound(codes: string[], everyMs = 0) {
   const confirm: number[] = [];
   const post: number[] = [];
   await Promise.all(
-    redeemers.map(async (b) => {
+    redeemers.map(async (b, i) => {
+      if (everyMs) await new Promise((r) => setTimeout(r, (everyMs * i) / redeemers.length));
       for (const code of codes) {
+        const started = performance.now();
         const r1 = await b.request('POST', `/portal/${slug}/redeem`, { code });
         const r2 = await b.request('POST', `/portal/${slug}/redeem/confirm`, {});
         if (r1.status !== 303 || r2.status !== 303)
           throw new Error(`redeem answered ${r1.status}, ${r2.status}`);
         post.push(r1.ms);
         confirm.push(r2.ms);
+        const rest = everyMs - (performance.now() - started);
+        if (rest > 0) await new Promise((r) => setTimeout(r, rest));
       }
     }),
   );
@@ -222,7 +233,9 @@ async function redeemRound(codes: string[]) {
     codePostP99: percentile(post, 99),
   };
 }
-const b1 = await redeemRound(groups.slice(0, GROUP_CODES));
+const STEADY_MS = 250; // 50 clients, one redemption each every 250 ms: 200 redemptions/s
+const b1 = await redeemRound(groups.slice(0, GROUP_CODES / 2));
+const steady = await redeemRound(groups.slice(GROUP_CODES / 2, GROUP_CODES), STEADY_MS);
 
 let registering = true;
 let registeredDuring = 0;
@@ -232,7 +245,7 @@ const background = Promise.all(
   }),
 );
 const cStart = performance.now();
-const c1 = await redeemRound(groups.slice(GROUP_CODES));
+const c1 = await redeemRound(groups.slice(GROUP_CODES, GROUP_CODES * 2), STEADY_MS);
 const cSeconds = (performance.now() - cStart) / 1000;
 registering = false;
 await background;
@@ -251,7 +264,8 @@ process.stdout.write(
   `${JSON.stringify({
     database: database === 'sqlite' || !database ? 'sqlite' : 'postgres',
     registrationsPerSecond,
-    redemption: b1,
+    redemptionSaturated: b1,
+    redemption: { ...steady, perSecond: (REDEEMERS * 1000) / STEADY_MS },
     redemptionWhileRegistering: {
       ...c1,
       registrationsPerSecond: Number((registeredDuring / cSeconds).toFixed(1)),

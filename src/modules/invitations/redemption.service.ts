@@ -87,10 +87,14 @@ const accountExists = () =>
 async function redeemIn(trx: Conn, deps: Deps, hash: string, input: RedeemInput): Promise<RedeemResult> {
   const now = deps.now();
   const at = now.toISOString();
-  // Locked: concurrent redemptions of one invitation take turns, and each sees the one before it
-  // (on PostgreSQL a registrant could otherwise see the invited contact already registered by a
-  // concurrent winner while still seeing the invitation unredeemed, and be told ACCOUNT_EXISTS).
-  const invitation = await repo.findInvitationByCodeHash(trx, hash, { lock: true });
+  // A registrant locks the invitation first: concurrent registrations on one invitation take turns,
+  // and each sees the one before it (on PostgreSQL a registrant could otherwise see the invited
+  // contact already registered by a concurrent winner while still seeing the invitation unredeemed,
+  // and be told ACCOUNT_EXISTS). Signed-in contacts need no such lock (they read no other contact),
+  // so they hold the invitation's row only from the slot update to the commit.
+  const invitation = await repo.findInvitationByCodeHash(trx, hash, {
+    lock: input.redeemer.kind === 'register',
+  });
   if (!invitation || invitation.websiteId !== input.websiteId || !isRedeemable(invitation, now))
     throw notRedeemable();
   const website = await getWebsite(deps, invitation.websiteId, trx);

@@ -110,7 +110,7 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
     ]);
   });
 
-  const tokenOf = (req: FastifyRequest, from: unknown) => {
+  const tokenOf = (from: unknown) => {
     const t = (from as Record<string, unknown> | undefined)?.token;
     return typeof t === 'string' ? t.slice(0, 200) : '';
   };
@@ -129,7 +129,7 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
 
   app.get('/reset-password', async (req, reply) => {
     localLogin(req);
-    const token = tokenOf(req, req.query);
+    const token = tokenOf(req.query);
     if (!(await isTokenValid(deps, req.portal.website, token, 'reset-password')))
       return expiredLink(req, reply, 'password reset', '/forgot-password', 'Ask for a new link');
     return render(req, reply, 'reset', { title: 'Choose a new password', token });
@@ -138,7 +138,7 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
   app.post('/reset-password', async (req, reply) => {
     localLogin(req);
     await checkRateLimit(deps, 'reset', req.ip);
-    const token = tokenOf(req, req.body);
+    const token = tokenOf(req.body);
     const result = await resetPassword(
       deps,
       req.portal.website,
@@ -168,7 +168,7 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
   });
 
   app.get('/confirm-email', async (req, reply) => {
-    const token = tokenOf(req, req.query);
+    const token = tokenOf(req.query);
     const email = await tokenEmail(deps, req.portal.website, token);
     if (!email) return expiredLink(req, reply, 'confirmation', '/profile', 'Go to your profile');
     return render(req, reply, 'confirm-email', { title: 'Confirm your email', token, email });
@@ -176,7 +176,7 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
 
   app.post('/confirm-email', async (req, reply) => {
     await checkRateLimit(deps, 'reset', req.ip);
-    const token = tokenOf(req, req.body);
+    const token = tokenOf(req.body);
     if (!(await confirmEmailToken(deps, req.portal.website, token)))
       return expiredLink(req, reply, 'confirmation', '/profile', 'Go to your profile');
     return message(req, reply, 200, 'Your email is confirmed', ['Thank you.'], {

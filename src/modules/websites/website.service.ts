@@ -98,10 +98,29 @@ export async function getWebsite(deps: Deps, id: string, conn: Conn = deps.db): 
   return present(deps, w);
 }
 
+/**
+ * Every portal request names its website by slug, so lookups are kept for WEBSITE_CACHE_MS per
+ * process (and database handle). A change made through this process clears them at once; other
+ * processes see it within that second.
+ */
+const WEBSITE_CACHE_MS = 1000;
+const slugCaches = new WeakMap<object, Map<string, { until: number; website: Website }>>();
+
 /** The website of a portal URL, or undefined. */
 export async function findWebsiteBySlug(deps: Deps, slug: string): Promise<Website | undefined> {
+  let cache = slugCaches.get(deps.db);
+  if (!cache) {
+    cache = new Map();
+    slugCaches.set(deps.db, cache);
+  }
+  const hit = cache.get(slug);
+  if (hit && hit.until > Date.now()) return hit.website;
   const w = await repo.findWebsiteBySlug(deps.db, slug);
-  return w && present(deps, w);
+  if (!w) return undefined;
+  const website = present(deps, w);
+  if (cache.size > 1000) cache.clear();
+  cache.set(slug, { until: Date.now() + WEBSITE_CACHE_MS, website });
+  return website;
 }
 
 export async function listWebsites(
@@ -144,6 +163,7 @@ export async function updateWebsite(
       }),
     patch.slug ?? '',
   );
+  slugCaches.get(deps.db)?.clear();
   return present(deps, updated);
 }
 
