@@ -12,7 +12,7 @@ import {
   saveContactRow,
 } from '../contacts/contact.service.ts';
 import { recordAudit } from '../events/audit.service.ts';
-import { getWebsite } from '../websites/website.service.ts';
+import { getWebsiteSettings } from '../websites/website.service.ts';
 import type { WebsiteSettings } from '../websites/website.settings.ts';
 import { codeHash } from './invitation.code.ts';
 import type { InvitationRow } from './invitation.repository.ts';
@@ -71,9 +71,13 @@ const MAX_USER_AGENT = 512;
 export async function redeemInvitation(deps: Deps, input: RedeemInput): Promise<RedeemResult> {
   const hash = codeHash(deps.keys, input.code);
   if (hash === null) throw notRedeemable();
+  // The website's settings, read before the transaction (from a cache of at most a second): on
+  // SQLite the one connection belongs to the transaction once it begins.
+  const settings = await getWebsiteSettings(deps, input.websiteId).catch(() => null);
+  if (!settings) throw notRedeemable();
   // Two registrants racing for one username: the unique index decides, the loser is told to sign in.
   return uniqueOr(
-    () => deps.db.transaction().execute((trx) => redeemIn(trx, deps, hash, input)),
+    () => deps.db.transaction().execute((trx) => redeemIn(trx, deps, hash, input, settings)),
     accountExists,
   );
 }
@@ -84,7 +88,13 @@ const accountExists = () =>
     'An account already exists for this email or username. Sign in to redeem the invitation.',
   );
 
-async function redeemIn(trx: Conn, deps: Deps, hash: string, input: RedeemInput): Promise<RedeemResult> {
+async function redeemIn(
+  trx: Conn,
+  deps: Deps,
+  hash: string,
+  input: RedeemInput,
+  settings: WebsiteSettings,
+): Promise<RedeemResult> {
   const now = deps.now();
   const at = now.toISOString();
   // A registrant locks the invitation first: concurrent registrations on one invitation take turns,
@@ -97,13 +107,12 @@ async function redeemIn(trx: Conn, deps: Deps, hash: string, input: RedeemInput)
   });
   if (!invitation || invitation.websiteId !== input.websiteId || !isRedeemable(invitation, now))
     throw notRedeemable();
-  const website = await getWebsite(deps, invitation.websiteId, trx);
   const relations = (await repo.findRelations(trx, [invitation.id])).get(invitation.id) as repo.Relations;
 
   const { contact, created, method, username } =
     input.redeemer.kind === 'contact'
-      ? await signedInContact(trx, invitation, relations, website.settings, input.redeemer)
-      : await registrant(trx, invitation, relations, website.settings, input.redeemer, at);
+      ? await signedInContact(trx, invitation, relations, settings, input.redeemer)
+      : await registrant(trx, invitation, relations, settings, input.redeemer, at);
   if (relations.redeemedContactIds.includes(contact.id)) throw notRedeemable();
 
   if (input.redeemer.kind === 'register') {

@@ -106,21 +106,35 @@ export async function getWebsite(deps: Deps, id: string, conn: Conn = deps.db): 
 const WEBSITE_CACHE_MS = 1000;
 const slugCaches = new WeakMap<object, Map<string, { until: number; website: Website }>>();
 
-/** The website of a portal URL, or undefined. */
-export async function findWebsiteBySlug(deps: Deps, slug: string): Promise<Website | undefined> {
+async function cachedWebsite(
+  deps: Deps,
+  key: string,
+  load: () => Promise<repo.WebsiteRow | undefined>,
+): Promise<Website | undefined> {
   let cache = slugCaches.get(deps.db);
   if (!cache) {
     cache = new Map();
     slugCaches.set(deps.db, cache);
   }
-  const hit = cache.get(slug);
+  const hit = cache.get(key);
   if (hit && hit.until > Date.now()) return hit.website;
-  const w = await repo.findWebsiteBySlug(deps.db, slug);
+  const w = await load();
   if (!w) return undefined;
   const website = present(deps, w);
   if (cache.size > 1000) cache.clear();
-  cache.set(slug, { until: Date.now() + WEBSITE_CACHE_MS, website });
+  cache.set(key, { until: Date.now() + WEBSITE_CACHE_MS, website });
   return website;
+}
+
+/** The website of a portal URL, or undefined. */
+export const findWebsiteBySlug = (deps: Deps, slug: string): Promise<Website | undefined> =>
+  cachedWebsite(deps, `slug:${slug}`, () => repo.findWebsiteBySlug(deps.db, slug));
+
+/** A website's settings as of at most WEBSITE_CACHE_MS ago (the redemption's hot path). */
+export async function getWebsiteSettings(deps: Deps, id: string): Promise<Website['settings']> {
+  const w = await cachedWebsite(deps, `id:${id}`, () => repo.findWebsite(deps.db, id));
+  if (!w) throw notFound('website', id);
+  return w.settings;
 }
 
 export async function listWebsites(
