@@ -70,6 +70,12 @@ onBothDatabases('health, readiness and API documentation', (dialect) => {
       'get /api/v1/email-templates/{id}',
       'put /api/v1/email-templates/{id}',
       'post /api/v1/email-templates/{id}/preview',
+      'get /api/v1/users',
+      'post /api/v1/users',
+      'patch /api/v1/users/{id}',
+      'get /api/v1/api-keys',
+      'post /api/v1/api-keys',
+      'delete /api/v1/api-keys/{id}',
     ];
     const actual = Object.entries(doc.paths as Record<string, Json>).flatMap(([path, ops]) =>
       Object.keys(ops).map((m) => `${m} ${path}`),

@@ -122,3 +122,46 @@ export async function findFirstAdmin(conn: Conn): Promise<User | undefined> {
     .executeTakeFirst();
   return r && toUser(r);
 }
+
+export async function findUsers(conn: Conn, q: { before?: string; limit: number }): Promise<User[]> {
+  let query = conn.selectFrom('users').selectAll().orderBy('id', 'desc').limit(q.limit);
+  if (q.before) query = query.where('id', '<', q.before);
+  return (await query.execute()).map(toUser);
+}
+
+export async function updateUser(conn: Conn, u: User): Promise<void> {
+  await conn
+    .updateTable('users')
+    .set({ name: u.name, role: u.role, disabled: bool(u.disabled), updated_at: u.updatedAt })
+    .where('id', '=', u.id)
+    .execute();
+}
+
+export async function countEnabledAdmins(conn: Conn): Promise<number> {
+  const r = await conn
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('role', '=', 'admin')
+    .where('disabled', '=', bool(false))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+export async function findApiKeys(
+  conn: Conn,
+  q: { userId?: string; before?: string; limit: number },
+): Promise<ApiKey[]> {
+  let query = conn.selectFrom('api_keys').selectAll().orderBy('id', 'desc').limit(q.limit);
+  if (q.userId) query = query.where('user_id', '=', q.userId);
+  if (q.before) query = query.where('id', '<', q.before);
+  return (await query.execute()).map(toApiKey);
+}
+
+export async function findApiKey(conn: Conn, id: string): Promise<ApiKey | undefined> {
+  const r = await conn.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  return r && toApiKey(r);
+}
+
+export async function deleteApiKey(conn: Conn, id: string): Promise<void> {
+  await conn.deleteFrom('api_keys').where('id', '=', id).execute();
+}

@@ -14,6 +14,7 @@ export type { ApiKey, User };
 const TOUCH_INTERVAL_MS = 60_000;
 const KEY_PREFIX_LENGTH = 12;
 
+/** SPEC 9 POST /users (and `admit users create`): a back-office user. */
 export async function createUser(
   deps: Deps,
   actor: Actor,
