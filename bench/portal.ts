@@ -14,10 +14,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { freePort } from './ports.ts';
 
 const [database] = process.argv.slice(2);
 const KEY = 'admit_bench_key_0123456789abcdefghijklmnop';
@@ -25,15 +25,6 @@ const PASSWORD = 'correct horse battery staple';
 const REDEEMERS = 50;
 const GROUP_CODES = 20;
 const REGISTRANTS = Number(process.env.BENCH_REGISTRANTS ?? 240);
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'admit-portal-bench-'));
 const port = await freePort();

@@ -8,26 +8,17 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
 // biome-ignore lint/suspicious/noExplicitAny: JSON lines from the scenario processes
 type Json = Record<string, any>;
 const SINK = '/usr/sbin/smtp-sink';
 const here = path.dirname(new URL(import.meta.url).pathname);
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 if (!existsSync(SINK)) {
   process.stderr.write(`${SINK} is missing: apt-get install postfix (it provides smtp-sink)\n`);
@@ -48,6 +39,24 @@ async function scenario(name: string, args: string[], env: NodeJS.ProcessEnv = {
   return { name, ...JSON.parse(stdout.trim().split('\n').pop() as string) };
 }
 
+const postgresAdmin = process.env.ADMIT_BENCH_POSTGRES_URL ?? process.env.ADMIT_TEST_POSTGRES_URL;
+
+/** Runs `work` against a fresh PostgreSQL database made on the admin connection, dropped after. */
+async function withPostgresDatabase(admin: string, work: (url: string) => Promise<void>) {
+  const db = `admit_bench_${randomBytes(4).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`create database ${db}`);
+  const url = new URL(admin);
+  url.pathname = `/${db}`;
+  try {
+    await work(url.toString());
+  } finally {
+    await client.query(`drop database if exists ${db} with (force)`);
+    await client.end();
+  }
+}
+
 const results = [];
 try {
   results.push(await scenario('bare nodemailer', ['nodemailer', smtpUrl]));
@@ -62,20 +71,10 @@ try {
       BENCH_WORKERS: '1',
     }),
   );
-  const admin = process.env.ADMIT_BENCH_POSTGRES_URL ?? process.env.ADMIT_TEST_POSTGRES_URL;
-  if (admin) {
-    const db = `admit_bench_${randomBytes(4).toString('hex')}`;
-    const client = new pg.Client({ connectionString: admin });
-    await client.connect();
-    await client.query(`create database ${db}`);
-    const url = new URL(admin);
-    url.pathname = `/${db}`;
-    try {
-      results.push(await scenario('Admit, PostgreSQL', ['admit', smtpUrl, url.toString()]));
-    } finally {
-      await client.query(`drop database if exists ${db} with (force)`);
-      await client.end();
-    }
+  if (postgresAdmin) {
+    await withPostgresDatabase(postgresAdmin, async (url) => {
+      results.push(await scenario('Admit, PostgreSQL', ['admit', smtpUrl, url]));
+    });
   } else {
     process.stderr.write('PostgreSQL skipped: set ADMIT_BENCH_POSTGRES_URL to an admin connection URL\n');
   }
@@ -93,21 +92,7 @@ async function portalScenario(database: string) {
   portal.push(JSON.parse(stdout.trim().split('\n').pop() as string));
 }
 await portalScenario('sqlite');
-const portalAdmin = process.env.ADMIT_BENCH_POSTGRES_URL ?? process.env.ADMIT_TEST_POSTGRES_URL;
-if (portalAdmin) {
-  const db = `admit_portal_${randomBytes(4).toString('hex')}`;
-  const client = new pg.Client({ connectionString: portalAdmin });
-  await client.connect();
-  await client.query(`create database ${db}`);
-  const url = new URL(portalAdmin);
-  url.pathname = `/${db}`;
-  try {
-    await portalScenario(url.toString());
-  } finally {
-    await client.query(`drop database if exists ${db} with (force)`);
-    await client.end();
-  }
-}
+if (postgresAdmin) await withPostgresDatabase(postgresAdmin, portalScenario);
 
 const base = results[0].perSecond as number;
 const rows = results.map((r) => ({ ...r, ratio: Number((r.perSecond / base).toFixed(2)) }));
