@@ -16,6 +16,7 @@ import {
   ensureBootstrapApiKey,
   findUserByEmail,
 } from './modules/users/user.service.ts';
+import { ensureFirstAdmin } from './modules/users/user.sign-in.ts';
 import { outboxDir, startRuntime } from './runtime.ts';
 
 const USAGE = `Usage: admit <command> [options]
@@ -103,6 +104,7 @@ async function serve(config: Config, http: boolean): Promise<number> {
     );
   }
   if (config.bootstrapApiKey) await ensureBootstrapApiKey(deps, config.bootstrapApiKey);
+  const firstAdmin = http ? await ensureFirstAdmin(deps) : null;
   const worker = new Worker(deps, jobHandlers(), {
     concurrency: config.workerConcurrency,
     leaseMs: config.jobLeaseSeconds * 1000,
@@ -135,6 +137,13 @@ async function serve(config: Config, http: boolean): Promise<number> {
     await app.listen({ port: config.port, host: config.host });
     out(`\nAdmit is running at ${config.publicUrl}  (database: ${handle.dialect})`);
     out(`  API docs:      ${config.publicUrl}/api/docs`);
+    if (firstAdmin) {
+      out(`  First sign-in: ${firstAdmin.email}`);
+      if (firstAdmin.oneTimePassword)
+        out(
+          `                 one-time password ${firstAdmin.oneTimePassword} (you choose a new one at the first sign-in)`,
+        );
+    }
     if (!config.bootstrapApiKey) {
       out('  First steps:   npm run admit -- users create --email you@example.com --name "Your Name"');
       out('                 npm run admit -- api-keys create --user you@example.com');

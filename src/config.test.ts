@@ -44,6 +44,29 @@ describe('configuration', () => {
     }
   });
 
+  it('takes the first administrator from ADMIT_BOOTSTRAP_ADMIN_*, both or neither', () => {
+    const c = loadConfig({
+      DATA_DIR: tmp(),
+      ADMIT_BOOTSTRAP_ADMIN_EMAIL: 'root@example.test',
+      ADMIT_BOOTSTRAP_ADMIN_PASSWORD: 'a strong first password',
+    });
+    assert.deepEqual(c.bootstrapAdmin, { email: 'root@example.test', password: 'a strong first password' });
+    assert.equal(loadConfig({ DATA_DIR: tmp() }).bootstrapAdmin, null);
+    assert.throws(
+      () => loadConfig({ DATA_DIR: tmp(), ADMIT_BOOTSTRAP_ADMIN_EMAIL: 'root@example.test' }),
+      (err: ConfigError) => err.problems.some((p) => p.includes('ADMIT_BOOTSTRAP_ADMIN_PASSWORD')),
+    );
+    assert.throws(
+      () =>
+        loadConfig({
+          DATA_DIR: tmp(),
+          ADMIT_BOOTSTRAP_ADMIN_EMAIL: 'root',
+          ADMIT_BOOTSTRAP_ADMIN_PASSWORD: 'short',
+        }),
+      (err: ConfigError) => err.problems.length === 2,
+    );
+  });
+
   it('normalises PUBLIC_URL and keeps a given secret out of the data directory', () => {
     const c = loadConfig({
       PUBLIC_URL: 'https://portal.example.com/',

@@ -29,6 +29,8 @@ export interface Config {
   readonly workerConcurrency: number;
   /** Worker threads that render and build messages (0: on the main thread). */
   readonly composeThreads: number;
+  /** The first administrator of an empty database (else one is generated and its password printed). */
+  readonly bootstrapAdmin: { readonly email: string; readonly password: string } | null;
   /** Portal attempts a minute per action: from one IP, and from everyone. */
   readonly rateLimits: { readonly perIp: number; readonly global: number };
 }
@@ -132,6 +134,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
   });
 
+  const adminEmail = value('ADMIT_BOOTSTRAP_ADMIN_EMAIL');
+  const adminPassword = env.ADMIT_BOOTSTRAP_ADMIN_PASSWORD;
+  if ((adminEmail === undefined) !== (adminPassword === undefined || adminPassword === '')) {
+    problems.push('Set both ADMIT_BOOTSTRAP_ADMIN_EMAIL and ADMIT_BOOTSTRAP_ADMIN_PASSWORD, or neither');
+  }
+  if (adminEmail !== undefined && !/^[^\s@]+@[^\s@]+$/.test(adminEmail)) {
+    problems.push(`ADMIT_BOOTSTRAP_ADMIN_EMAIL="${adminEmail}" is not an email address`);
+  }
+  if (adminPassword && (adminPassword.length < 8 || adminPassword.length > 256)) {
+    problems.push('ADMIT_BOOTSTRAP_ADMIN_PASSWORD must be 8 to 256 characters');
+  }
+  const bootstrapAdmin =
+    adminEmail !== undefined && adminPassword
+      ? Object.freeze({ email: adminEmail, password: adminPassword })
+      : null;
+
   const givenSecret = value('ADMIT_SECRET');
   if (givenSecret !== undefined && givenSecret.length < MIN_SECRET_LENGTH) {
     problems.push(
@@ -161,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency,
     composeThreads,
     rateLimits,
+    bootstrapAdmin,
   });
 }
 

@@ -8,6 +8,8 @@ export const errorCatalogue = {
   INVALID_CURSOR: { status: 400, title: 'The cursor is not valid' },
   UNAUTHENTICATED: { status: 401, title: 'Authentication is required' },
   FORBIDDEN: { status: 403, title: 'Not allowed' },
+  CSRF_FAILED: { status: 403, title: 'The CSRF token is missing or wrong' },
+  PASSWORD_CHANGE_REQUIRED: { status: 403, title: 'Choose a new password first' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   CONFLICT: { status: 409, title: 'Conflict' },
   SLUG_TAKEN: { status: 409, title: 'The slug is already used by another website' },

@@ -80,6 +80,7 @@ export interface UsersTable {
   role: 'admin' | 'operator';
   disabled: Bool;
   password_hash: string | null;
+  must_change_password: ColumnType<number | boolean, number | undefined, number>;
   created_at: Instant;
   updated_at: Instant;
 }
@@ -222,6 +223,7 @@ export interface SessionsTable {
   id: string;
   website_id: string | null;
   contact_id: string | null;
+  user_id: string | null;
   data: Json;
   created_at: Instant;
   last_seen_at: Instant;

@@ -8,7 +8,15 @@ import { AppError } from '../errors.ts';
  * one upsert a check, counting the IP's key and the action's global key together. The client IP
  * honours TRUST_PROXY (Fastify's request.ip).
  */
-export type RateLimitedAction = 'code' | 'redeem' | 'register' | 'signin' | 'forgot' | 'reset' | 'profile';
+export type RateLimitedAction =
+  | 'code'
+  | 'redeem'
+  | 'register'
+  | 'signin'
+  | 'forgot'
+  | 'reset'
+  | 'profile'
+  | 'admin-signin';
 
 const WINDOW_MS = 60_000;
 

@@ -6,6 +6,8 @@ export interface SessionRow {
   id: string;
   websiteId: string | null;
   contactId: string | null;
+  /** A back-office user's session (the admin console); portal sessions have a contact instead. */
+  userId: string | null;
   data: Record<string, unknown>;
   createdAt: string;
   lastSeenAt: string;
@@ -19,6 +21,7 @@ export async function findSession(conn: Conn, id: string): Promise<SessionRow | 
     id: r.id,
     websiteId: r.website_id,
     contactId: r.contact_id,
+    userId: r.user_id,
     data: parsed<Record<string, unknown>>(r.data),
     createdAt: instant(r.created_at),
     lastSeenAt: instant(r.last_seen_at),
@@ -33,6 +36,7 @@ export async function insertSession(conn: Conn, s: SessionRow): Promise<void> {
       id: s.id,
       website_id: s.websiteId,
       contact_id: s.contactId,
+      user_id: s.userId,
       data: json(s.data),
       created_at: s.createdAt,
       last_seen_at: s.lastSeenAt,
@@ -49,6 +53,7 @@ export async function updateSession(conn: Conn, s: SessionRow, newId?: string): 
       ...(newId ? { id: newId } : {}),
       website_id: s.websiteId,
       contact_id: s.contactId,
+      user_id: s.userId,
       data: json(s.data),
       last_seen_at: s.lastSeenAt,
       expires_at: s.expiresAt,

@@ -24,16 +24,25 @@ const TOUCH_EVERY_MS = 60_000;
 
 export interface Session extends store.SessionRow {}
 
-export const sessionCookie = (config: Config) =>
-  config.publicUrl.startsWith('https:')
-    ? { name: '__Host-admit_session', secure: true }
-    : { name: 'admit_session', secure: false };
+/** Portal sessions (contacts) and admin console sessions (users) use different cookies. */
+export type SessionKind = 'portal' | 'admin';
+
+export const sessionCookie = (config: Config, kind: SessionKind = 'portal') => {
+  const base = kind === 'portal' ? 'admit_session' : 'admit_admin';
+  return config.publicUrl.startsWith('https:')
+    ? { name: `__Host-${base}`, secure: true }
+    : { name: base, secure: false };
+};
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** The request's live session, or null (no cookie, unknown, idle too long, or past its end). */
-export async function loadSession(deps: Deps, req: FastifyRequest): Promise<Session | null> {
-  const token = req.cookies[sessionCookie(deps.config).name];
+export async function loadSession(
+  deps: Deps,
+  req: FastifyRequest,
+  kind: SessionKind = 'portal',
+): Promise<Session | null> {
+  const token = req.cookies[sessionCookie(deps.config, kind).name];
   if (!token || token.length > 64) return null;
   const id = hashOf(token);
   const row = await store.findSession(deps.db, id);
@@ -50,8 +59,14 @@ export async function loadSession(deps: Deps, req: FastifyRequest): Promise<Sess
   return row;
 }
 
-function setCookie(deps: Deps, reply: FastifyReply, token: string, expiresAt: string): void {
-  const { name, secure } = sessionCookie(deps.config);
+function setCookie(
+  deps: Deps,
+  reply: FastifyReply,
+  kind: SessionKind,
+  token: string,
+  expiresAt: string,
+): void {
+  const { name, secure } = sessionCookie(deps.config, kind);
   reply.setCookie(name, token, {
     path: '/',
     httpOnly: true,
@@ -69,22 +84,24 @@ export async function saveSession(
   deps: Deps,
   reply: FastifyReply,
   current: Session | null,
-  next: Pick<Session, 'websiteId' | 'contactId' | 'data'>,
-  options: { rotate?: boolean } = {},
+  next: Pick<Session, 'websiteId' | 'contactId' | 'data'> & { userId?: string | null },
+  options: { rotate?: boolean; kind?: SessionKind } = {},
 ): Promise<Session> {
+  const kind = options.kind ?? 'portal';
   const now = deps.now();
   const at = now.toISOString();
   if (!current) {
     const token = randomBytes(32).toString('base64url');
     const session: Session = {
       id: hashOf(token),
+      userId: null,
       ...next,
       createdAt: at,
       lastSeenAt: at,
       expiresAt: new Date(now.getTime() + ABSOLUTE_MS).toISOString(),
     };
     await store.insertSession(deps.db, session);
-    setCookie(deps, reply, token, session.expiresAt);
+    setCookie(deps, reply, kind, token, session.expiresAt);
     if (Math.random() < SWEEP_CHANCE) await sweep(deps);
     return session;
   }
@@ -92,16 +109,21 @@ export async function saveSession(
   if (options.rotate) {
     const token = randomBytes(32).toString('base64url');
     await store.updateSession(deps.db, session, hashOf(token));
-    setCookie(deps, reply, token, session.expiresAt);
+    setCookie(deps, reply, kind, token, session.expiresAt);
     return { ...session, id: hashOf(token) };
   }
   await store.updateSession(deps.db, session);
   return session;
 }
 
-export async function endSession(deps: Deps, reply: FastifyReply, current: Session | null): Promise<void> {
+export async function endSession(
+  deps: Deps,
+  reply: FastifyReply,
+  current: Session | null,
+  kind: SessionKind = 'portal',
+): Promise<void> {
   if (current) await store.deleteSession(deps.db, current.id);
-  const { name, secure } = sessionCookie(deps.config);
+  const { name, secure } = sessionCookie(deps.config, kind);
   reply.clearCookie(name, { path: '/', httpOnly: true, sameSite: 'lax', secure });
 }
 

@@ -76,6 +76,10 @@ onBothDatabases('health, readiness and API documentation', (dialect) => {
       'get /api/v1/api-keys',
       'post /api/v1/api-keys',
       'delete /api/v1/api-keys/{id}',
+      'post /api/v1/session',
+      'get /api/v1/session',
+      'delete /api/v1/session',
+      'post /api/v1/session/password',
     ];
     const actual = Object.entries(doc.paths as Record<string, Json>).flatMap(([path, ops]) =>
       Object.keys(ops).map((m) => `${m} ${path}`),

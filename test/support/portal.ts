@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { hashPassword } from '../../src/modules/contacts/password.ts';
+import { hashPassword } from '../../src/passwords.ts';
 import { eventually } from './eventually.ts';
 import { type Json, makeContact, rand } from './factories.ts';
 import type { Harness } from './harness.ts';

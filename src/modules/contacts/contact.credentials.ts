@@ -2,11 +2,11 @@ import type { Actor, Deps } from '../../context.ts';
 import { type Conn, uniqueOr } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
+import { verifyPassword } from '../../passwords.ts';
 import { recordAudit } from '../events/audit.service.ts';
 import type { WebsiteSettings } from '../websites/website.settings.ts';
 import type { ContactRow } from './contact.repository.ts';
 import * as repo from './contact.repository.ts';
-import { verifyPassword } from './password.ts';
 
 /**
  * A contact's portal credentials: sign-in, open registration, profile changes, password and email

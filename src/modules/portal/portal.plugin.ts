@@ -1,4 +1,3 @@
-import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance } from 'fastify';
@@ -36,7 +35,6 @@ export async function portal(app: FastifyInstance, deps: Deps): Promise<void> {
     route.schema = { ...route.schema, hide: true };
   });
   const secure = sessionCookie(deps.config).secure;
-  await app.register(cookie);
   await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT });
   await app.register(csrf, {
     cookieKey: secure ? '__Host-admit_csrf' : 'admit_csrf',

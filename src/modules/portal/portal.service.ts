@@ -1,5 +1,6 @@
 import type { Deps } from '../../context.ts';
 import { signOutEverywhere } from '../../http/session.ts';
+import { hashPassword, passwordProblem } from '../../passwords.ts';
 import {
   authenticate,
   confirmEmail,
@@ -9,7 +10,6 @@ import {
 } from '../contacts/contact.credentials.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
 import { findContactRow, findContactsByEmail } from '../contacts/contact.service.ts';
-import { hashPassword, passwordProblem } from '../contacts/password.ts';
 import { recordAudit } from '../events/audit.service.ts';
 import { type CodeRef, codeOfRef } from '../invitations/invitation.lookup.ts';
 import { redeemInvitation } from '../invitations/redemption.service.ts';

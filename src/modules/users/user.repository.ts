@@ -165,3 +165,39 @@ export async function findApiKey(conn: Conn, id: string): Promise<ApiKey | undef
 export async function deleteApiKey(conn: Conn, id: string): Promise<void> {
   await conn.deleteFrom('api_keys').where('id', '=', id).execute();
 }
+
+/** A user's password hash and whether it must be changed (sign-in only; never in a response). */
+export async function findCredentials(
+  conn: Conn,
+  id: string,
+): Promise<{ passwordHash: string | null; mustChangePassword: boolean } | undefined> {
+  const r = await conn
+    .selectFrom('users')
+    .select(['password_hash', 'must_change_password'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return r && { passwordHash: r.password_hash, mustChangePassword: flag(r.must_change_password) };
+}
+
+export async function setPassword(
+  conn: Conn,
+  id: string,
+  hash: string,
+  mustChange: boolean,
+  at: string,
+): Promise<void> {
+  await conn
+    .updateTable('users')
+    .set({ password_hash: hash, must_change_password: bool(mustChange), updated_at: at })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function countUsersWithPassword(conn: Conn): Promise<number> {
+  const r = await conn
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('password_hash', 'is not', null)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}

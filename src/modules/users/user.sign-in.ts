@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import type { Actor, Deps } from '../../context.ts';
+import { AppError } from '../../errors.ts';
+import { hashPassword, passwordProblem, verifyPassword } from '../../passwords.ts';
+import { recordAudit } from '../events/audit.service.ts';
+import type { User } from './user.repository.ts';
+import * as repo from './user.repository.ts';
+import { createUser } from './user.service.ts';
+
+/**
+ * Back-office sign-in (the admin console, SPEC 8): users sign in with an email and a password
+ * (argon2id, the same policy as contacts'). On the first start with no user who can sign in, an
+ * administrator is made: from ADMIT_BOOTSTRAP_ADMIN_*, or with a generated one-time password that
+ * must be changed at the first sign-in.
+ */
+const system: Actor = { type: 'system', id: null, ip: null };
+export const FIRST_ADMIN_EMAIL = 'admin@localhost';
+
+/** Makes the first administrator if nobody can sign in yet; returns its one-time password if generated. */
+export async function ensureFirstAdmin(
+  deps: Deps,
+): Promise<{ email: string; oneTimePassword: string | null } | null> {
+  if ((await repo.countUsersWithPassword(deps.db)) > 0) return null;
+  const given = deps.config.bootstrapAdmin;
+  const email = given?.email ?? FIRST_ADMIN_EMAIL;
+  const password = given?.password ?? randomBytes(12).toString('base64url');
+  const user =
+    (await repo.findUserByEmail(deps.db, email)) ??
+    (await createUser(deps, system, { name: 'Administrator', email, role: 'admin' }));
+  await repo.setPassword(
+    deps.db,
+    user.id,
+    await hashPassword(password),
+    given === null,
+    deps.now().toISOString(),
+  );
+  return { email, oneTimePassword: given === null ? password : null };
+}
+
+/** The enabled user with this email and password, or null (the time spent does not tell which). */
+export async function authenticateUser(
+  deps: Deps,
+  email: string,
+  password: string,
+): Promise<{ user: User; mustChangePassword: boolean } | null> {
+  const user = await repo.findUserByEmail(deps.db, email.trim());
+  const credentials = user ? await repo.findCredentials(deps.db, user.id) : undefined;
+  const ok = await verifyPassword(credentials?.passwordHash ?? null, password);
+  if (!ok || !user || user.disabled || !credentials) return null;
+  return { user, mustChangePassword: credentials.mustChangePassword };
+}
+
+/** Changes the user's own password: the current one must be right, the new one pass the policy. */
+export async function changeOwnPassword(
+  deps: Deps,
+  user: User,
+  input: { currentPassword: string; newPassword: string },
+  ip: string | null,
+): Promise<void> {
+  const credentials = await repo.findCredentials(deps.db, user.id);
+  if (!(await verifyPassword(credentials?.passwordHash ?? null, input.currentPassword))) {
+    throw new AppError('VALIDATION_FAILED', 'The current password is not right.', [
+      { path: '/currentPassword', message: 'is not right' },
+    ]);
+  }
+  const problem = passwordProblem(input.newPassword);
+  if (problem) throw new AppError('VALIDATION_FAILED', problem, [{ path: '/newPassword', message: problem }]);
+  if (input.newPassword === input.currentPassword) {
+    throw new AppError('VALIDATION_FAILED', 'Choose a password different from the current one.', [
+      { path: '/newPassword', message: 'is the current password' },
+    ]);
+  }
+  const hash = await hashPassword(input.newPassword);
+  await deps.db.transaction().execute(async (trx) => {
+    await repo.setPassword(trx, user.id, hash, false, deps.now().toISOString());
+    await recordAudit(
+      trx,
+      deps,
+      { type: 'user', id: user.id, ip },
+      'user.password_changed',
+      { type: 'user', id: user.id },
+      {},
+    );
+  });
+}
+
+export const mustChangePassword = async (deps: Deps, userId: string): Promise<boolean> =>
+  (await repo.findCredentials(deps.db, userId))?.mustChangePassword ?? false;
