@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Deps } from './context.ts';
+import { adminConsole } from './http/admin-console.ts';
 import { apiV1 } from './http/api.ts';
 import { healthRoutes } from './http/health.ts';
 import { loggerOptions, loggerTo } from './http/logging.ts';
@@ -61,5 +62,6 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     prefix: '/api/v1',
   });
   await app.register(async (site) => portal(site, deps));
+  await app.register(adminConsole);
   return app;
 }

@@ -74,7 +74,7 @@ export async function findValidToken(
 }
 
 /** Marks the token used; false if another request used it first (so it works once). */
-export async function useToken(trx: Conn, id: string, at: string): Promise<boolean> {
+export async function spendToken(trx: Conn, id: string, at: string): Promise<boolean> {
   const r = await trx
     .updateTable('contact_tokens')
     .set({ used_at: at })

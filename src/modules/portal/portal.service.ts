@@ -14,7 +14,7 @@ import { recordAudit } from '../events/audit.service.ts';
 import { type CodeRef, codeOfRef } from '../invitations/invitation.lookup.ts';
 import { redeemInvitation } from '../invitations/redemption.service.ts';
 import type { Website } from '../websites/website.service.ts';
-import { findValidToken, issueToken, type TokenPurpose, useToken } from './contact-token.ts';
+import { findValidToken, issueToken, spendToken, type TokenPurpose } from './contact-token.ts';
 import type { FormError } from './portal.context.ts';
 import { queueContactEmail } from './portal.mail.ts';
 
@@ -240,7 +240,7 @@ export async function resetPassword(
   const passwordHash = await hashPassword(form.password);
   const contactId = await deps.db.transaction().execute(async (trx) => {
     const t = await findValidToken(trx, deps, token, 'reset-password', website.id);
-    if (!t || !(await useToken(trx, t.id, deps.now().toISOString()))) return null;
+    if (!t || !(await spendToken(trx, t.id, deps.now().toISOString()))) return null;
     await setPassword(trx, t.contactId, passwordHash);
     await signOutEverywhere(trx, t.contactId);
     await recordAudit(
@@ -261,7 +261,7 @@ export async function confirmEmailToken(deps: Deps, website: Website, token: str
   return deps.db.transaction().execute(async (trx) => {
     const t = await findValidToken(trx, deps, token, 'confirm-email', website.id);
     const at = deps.now().toISOString();
-    if (!t?.email || !(await useToken(trx, t.id, at))) return false;
+    if (!t?.email || !(await spendToken(trx, t.id, at))) return false;
     return confirmEmail(trx, t.contactId, t.email, at);
   });
 }

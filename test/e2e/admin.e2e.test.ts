@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { ensureFirstAdmin } from '../../src/modules/users/user.sign-in.ts';
+import { eventually } from '../support/eventually.ts';
+import { makeWebsite } from '../support/factories.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
+import { freePort } from '../support/ports.ts';
+import { chromiumSkip, launchChromium, step } from './browser.ts';
+
+/** The admin console in Chromium: first sign-in, a contact, an invitation, sending it. */
+describe('admin console in Chromium', { skip: chromiumSkip }, () => {
+  let h: Harness;
+  let browser: Browser;
+  let origin: string;
+
+  before(async () => {
+    if (!existsSync('dist/admin/index.html')) {
+      execFileSync(
+        process.execPath,
+        ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/admin/vite.config.ts'],
+        {
+          stdio: 'inherit',
+        },
+      );
+    }
+    const port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    h = await startHarness('sqlite', { worker: true, env: { PUBLIC_URL: origin } });
+    await h.app.listen({ port, host: '127.0.0.1' });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  /** A screenshot at desktop and at phone size, and axe-core on the page. */
+  async function screens(page: Page, name: string) {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await step(page, `admin-${name}-1280`);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await step(page, `admin-${name}-390`);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+
+  it('first sign-in with the one-time password, then a contact, an invitation for it, and sending it', async () => {
+    const first = await ensureFirstAdmin(h.deps);
+    assert.ok(first?.oneTimePassword);
+    const website = await makeWebsite(h, { name: 'Contoso Partners' });
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+
+    await page.goto(`${origin}/admin`);
+    await page.getByRole('heading', { name: 'Sign in to Admit' }).waitFor();
+    await screens(page, '1-sign-in');
+    await page.getByLabel('Email').fill(first.email);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('The email or password is not right.').waitFor();
+    await page.getByLabel('Password').fill(first.oneTimePassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    await screens(page, '2-new-password');
+    await page.getByLabel('Current password').fill(first.oneTimePassword);
+    await page.getByLabel('New password', { exact: true }).fill('the console passphrase 1');
+    await page.getByLabel('Confirm new password').fill('the console passphrase 1');
+    await page.getByRole('button', { name: 'Save password' }).click();
+
+    await page.getByRole('heading', { name: 'Contacts' }).waitFor();
+    await page.getByLabel('First name').fill('Ada');
+    await page.getByLabel('Last name').fill('Lovelace');
+    await page.getByLabel('Email', { exact: true }).fill('not an email');
+    await page.getByRole('button', { name: 'Create contact' }).click();
+    await page.getByText('Enter an email address like name@example.com.').waitFor();
+    await page.getByLabel('Email', { exact: true }).fill('ada.console@example.test');
+    await page.getByRole('button', { name: 'Create contact' }).click();
+    await page.getByText('Created Ada Lovelace.').waitFor();
+    await page.getByLabel('Search contacts').fill('ada.console');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('cell', { name: 'ada.console@example.test' }).waitFor();
+    await screens(page, '3-contacts');
+    await page.getByLabel('Invite Ada Lovelace to a website').selectOption({ label: website.name });
+    await page.getByText('Created an invitation for Ada Lovelace.').waitFor();
+
+    await page.getByRole('link', { name: 'Invitations' }).click();
+    await page.getByRole('heading', { name: 'Invitations' }).waitFor();
+    await page.getByRole('checkbox', { name: 'Select Ada Lovelace' }).check();
+    await screens(page, '4-invitations');
+    await page.getByRole('button', { name: 'Send Invitation' }).click();
+    await page.getByRole('heading', { name: 'Send 1 invitation?' }).waitFor();
+    await step(page, 'admin-5-send-dialog-1280');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByText('1 of 1 invitations queued for sending.').waitFor();
+
+    await eventually(
+      async () => {
+        await page.getByRole('tab', { name: 'Sent' }).click();
+        return (await page.getByRole('cell', { name: 'Ada Lovelace' }).count()) > 0;
+      },
+      15_000,
+      'the invitation in the Sent view',
+    );
+    await screens(page, '6-sent');
+    await context.close();
+  });
+});

@@ -1,0 +1,61 @@
+import { useCallback, useEffect, useState } from 'react';
+import { api, type Json, setCsrf } from './api.ts';
+import { Contacts } from './Contacts.tsx';
+import { Invitations } from './Invitations.tsx';
+import { ChangePassword, SignIn } from './SignIn.tsx';
+
+type Screen = 'contacts' | 'invitations';
+const screenOf = (): Screen => (location.hash === '#/invitations' ? 'invitations' : 'contacts');
+
+/** The admin console: sign-in, then the screens, chosen by the address's #fragment. */
+export function App() {
+  const [session, setSession] = useState<Json | null | undefined>(undefined);
+  const [screen, setScreen] = useState<Screen>(screenOf());
+
+  const refresh = useCallback(async () => {
+    try {
+      const s = await api('GET', '/session');
+      setCsrf(s.csrfToken);
+      setSession(s);
+    } catch {
+      setSession(null);
+    }
+  }, []);
+  useEffect(() => {
+    void refresh();
+    const onHash = () => setScreen(screenOf());
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, [refresh]);
+
+  if (session === undefined) return <p className="loading">Loading…</p>;
+  if (session === null) return <SignIn onSignedIn={refresh} />;
+  if (session.mustChangePassword) return <ChangePassword onChanged={refresh} />;
+
+  const signOut = async () => {
+    await api('DELETE', '/session');
+    setSession(null);
+  };
+  return (
+    <>
+      <header className="top">
+        <span className="brand">Admit</span>
+        <nav aria-label="Main">
+          <a href="#/contacts" aria-current={screen === 'contacts' ? 'page' : undefined}>
+            Contacts
+          </a>
+          <a href="#/invitations" aria-current={screen === 'invitations' ? 'page' : undefined}>
+            Invitations
+          </a>
+        </nav>
+        <span className="who">
+          {session.user.name}{' '}
+          <button type="button" className="link" onClick={signOut}>
+            Sign out
+          </button>
+        </span>
+      </header>
+      <main>{screen === 'contacts' ? <Contacts /> : <Invitations />}</main>
+    </>
+  );
+}

@@ -1,0 +1,37 @@
+/**
+ * The console's only way to the server: /api/v1 with the session cookie, and the session's CSRF
+ * token on every change. Errors carry the API's problem detail, shown as they are.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrf = '';
+export const setCsrf = (token: string | null) => {
+  csrf = token ?? '';
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON from the API
+export type Json = Record<string, any>;
+
+export async function api<T = Json>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    credentials: 'same-origin',
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(method === 'GET' ? {} : { 'x-csrf-token': csrf }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status === 204) return undefined as T;
+  const data = (await res.json().catch(() => ({}))) as Json;
+  if (!res.ok) throw new ApiError(res.status, data.code ?? 'ERROR', data.detail ?? res.statusText);
+  return data as T;
+}
