@@ -138,7 +138,7 @@ async function serve(config: Config, http: boolean): Promise<number> {
     out(`\nAdmit is running at ${config.publicUrl}  (database: ${handle.dialect})`);
     out(`  API docs:      ${config.publicUrl}/api/docs`);
     if (firstAdmin) {
-      out(`  First sign-in: ${firstAdmin.email}`);
+      out(`  Admin console: ${config.publicUrl}/admin  (sign in as ${firstAdmin.email})`);
       if (firstAdmin.oneTimePassword)
         out(
           `                 one-time password ${firstAdmin.oneTimePassword} (you choose a new one at the first sign-in)`,
