@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { Notices } from './Notices.tsx';
 
 /** Contacts: search and page on the server, create one, invite one to a website. */
 export function Contacts() {
@@ -62,12 +63,7 @@ export function Contacts() {
   return (
     <section>
       <h1>Contacts</h1>
-      {message && <p role="status">{message}</p>}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <Notices message={message} error={error} />
       <form
         className="row"
         onSubmit={(e) => {

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { Notices } from './Notices.tsx';
 
 const VIEWS = [
   ['new', 'New'],
@@ -63,12 +64,7 @@ export function Invitations() {
           </button>
         ))}
       </div>
-      {message && <p role="status">{message}</p>}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <Notices message={message} error={error} />
       <div className="row">
         <button type="button" disabled={selected.size === 0} onClick={() => dialog.current?.showModal()}>
           Send Invitation

@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { ApiError, api } from './api.ts';
+import { Notices } from './Notices.tsx';
 
 export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const [error, setError] = useState('');
@@ -20,11 +21,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
     <main className="narrow">
       <h1>Sign in to Admit</h1>
       <form onSubmit={submit} noValidate>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <Notices error={error} />
         <label htmlFor="email">Email</label>
         <input id="email" name="email" type="text" autoComplete="username" />
         <label htmlFor="password">Password</label>
@@ -56,11 +53,7 @@ export function ChangePassword({ onChanged }: { onChanged: () => void }) {
       <h1>Choose a new password</h1>
       <p>Your password was generated for the first sign-in. Choose your own to continue.</p>
       <form onSubmit={submit} noValidate>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <Notices error={error} />
         <label htmlFor="current">Current password</label>
         <input id="current" name="current" type="password" autoComplete="current-password" />
         <label htmlFor="next">New password</label>
