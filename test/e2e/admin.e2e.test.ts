@@ -105,6 +105,23 @@ describe('admin console in Chromium', { skip: chromiumSkip }, () => {
       'the invitation in the Sent view',
     );
     await screens(page, '6-sent');
+
+    await page.getByRole('link', { name: 'Ada Lovelace' }).click();
+    await page.getByRole('heading', { name: 'Ada Lovelace' }).waitFor();
+    await page.getByRole('cell', { name: 'ada.console@example.test' }).waitFor();
+    await page.getByRole('button', { name: 'Reveal code' }).click();
+    await page.getByText('Code revealed (recorded in the audit trail).').waitFor();
+    const revealed = (await page.locator('output.code').innerText()).trim();
+    assert.match(revealed, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){6}$/);
+    await page.getByRole('button', { name: 'Regenerate code' }).click();
+    await page.getByText('A new code replaces every earlier one.').waitFor();
+    const second = (await page.locator('output.code').innerText()).trim();
+    assert.notEqual(second, revealed, 'a new code');
+    await page
+      .getByText(/invitation\.code_revealed|invitation\.code_regenerated/)
+      .first()
+      .waitFor();
+    await screens(page, '7-invitation');
     await context.close();
   });
 });

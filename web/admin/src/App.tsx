@@ -1,11 +1,16 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, type Json, setCsrf } from './api.ts';
 import { Contacts } from './Contacts.tsx';
+import { InvitationPage } from './InvitationPage.tsx';
 import { Invitations } from './Invitations.tsx';
 import { ChangePassword, SignIn } from './SignIn.tsx';
 
-type Screen = 'contacts' | 'invitations';
-const screenOf = (): Screen => (location.hash === '#/invitations' ? 'invitations' : 'contacts');
+type Screen = 'contacts' | 'invitations' | `invitation:${string}`;
+const screenOf = (): Screen => {
+  const m = /^#\/invitations\/([0-9a-f-]{36})$/.exec(location.hash);
+  if (m) return `invitation:${m[1]}`;
+  return location.hash === '#/invitations' ? 'invitations' : 'contacts';
+};
 
 /** The admin console: sign-in, then the screens, chosen by the address's #fragment. */
 export function App() {
@@ -44,7 +49,7 @@ export function App() {
           <a href="#/contacts" aria-current={screen === 'contacts' ? 'page' : undefined}>
             Contacts
           </a>
-          <a href="#/invitations" aria-current={screen === 'invitations' ? 'page' : undefined}>
+          <a href="#/invitations" aria-current={screen.startsWith('invitation') ? 'page' : undefined}>
             Invitations
           </a>
         </nav>
@@ -55,7 +60,15 @@ export function App() {
           </button>
         </span>
       </header>
-      <main>{screen === 'contacts' ? <Contacts /> : <Invitations />}</main>
+      <main>
+        {screen === 'contacts' ? (
+          <Contacts />
+        ) : screen === 'invitations' ? (
+          <Invitations />
+        ) : (
+          <InvitationPage id={screen.slice('invitation:'.length)} />
+        )}
+      </main>
     </>
   );
 }

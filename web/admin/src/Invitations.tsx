@@ -93,7 +93,9 @@ export function Invitations() {
                   onChange={() => toggle(i.id)}
                 />
               </td>
-              <td>{i.name}</td>
+              <td>
+                <a href={`#/invitations/${i.id}`}>{i.name}</a>
+              </td>
               <td>{i.type}</td>
               <td>{i.status}</td>
               <td>{i.expiresAt ? new Date(i.expiresAt).toLocaleString() : 'never'}</td>

@@ -1,0 +1,159 @@
+import { useCallback, useEffect, useState } from 'react';
+import { ApiError, api, type Json } from './api.ts';
+import { Notices } from './Notices.tsx';
+
+const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
+
+/**
+ * One invitation: its facts, "Advanced" (reveal, copy and regenerate the code: each reveal is
+ * audited), and its timeline: emails with delivery status (retry a failed one), redemptions, audit.
+ */
+export function InvitationPage({ id }: { id: string }) {
+  const [invitation, setInvitation] = useState<Json | null>(null);
+  const [emails, setEmails] = useState<Json[]>([]);
+  const [redemptions, setRedemptions] = useState<Json[]>([]);
+  const [audit, setAudit] = useState<Json[]>([]);
+  const [code, setCode] = useState('');
+  const [message, setMessage] = useState('');
+  const [error, setError] = useState('');
+
+  const load = useCallback(async () => {
+    try {
+      const [i, e, r, a] = await Promise.all([
+        api('GET', `/invitations/${id}`),
+        api('GET', `/emails?invitationId=${id}&limit=100`),
+        api('GET', `/invitations/${id}/redemptions?limit=100`),
+        api('GET', `/audit-events?entityType=invitation&entityId=${id}&limit=100`),
+      ]);
+      setInvitation(i);
+      setEmails(e.items);
+      setRedemptions(r.items);
+      setAudit(a.items);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : 'Could not load the invitation.');
+    }
+  }, [id]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const act = async (work: () => Promise<void>, done: string) => {
+    try {
+      await work();
+      setError('');
+      setMessage(done);
+      await load();
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : 'That did not work.');
+    }
+  };
+  const reveal = () =>
+    act(
+      async () => setCode((await api('GET', `/invitations/${id}/code`)).code),
+      'Code revealed (recorded in the audit trail).',
+    );
+  const regenerate = () =>
+    act(
+      async () => setCode((await api('POST', `/invitations/${id}/regenerate-code`)).code),
+      'A new code replaces every earlier one.',
+    );
+  const copy = () => act(async () => navigator.clipboard.writeText(code), 'Code copied.');
+  const retry = (emailId: string) =>
+    act(async () => void (await api('POST', `/emails/${emailId}/retry`)), 'The email is queued again.');
+
+  if (!invitation) return <Notices error={error} />;
+  return (
+    <section>
+      <p>
+        <a href="#/invitations">← Invitations</a>
+      </p>
+      <h1>{invitation.name}</h1>
+      <Notices message={message} error={error} />
+      <dl className="facts">
+        <dt>Status</dt>
+        <dd>{invitation.status}</dd>
+        <dt>Type</dt>
+        <dd>{invitation.type}</dd>
+        <dt>Redemptions</dt>
+        <dd>
+          {invitation.redemptionCount} of {invitation.maxRedemptions}
+        </dd>
+        <dt>Expires</dt>
+        <dd>{invitation.expiresAt ? when(invitation.expiresAt) : 'never'}</dd>
+      </dl>
+      <h2>Advanced</h2>
+      <div className="row">
+        <button type="button" onClick={reveal}>
+          Reveal code
+        </button>
+        <button type="button" onClick={copy} disabled={!code}>
+          Copy code
+        </button>
+        <button type="button" onClick={regenerate}>
+          Regenerate code
+        </button>
+        {code && (
+          <output aria-label="Invitation code" className="code">
+            {code}
+          </output>
+        )}
+      </div>
+      <h2>Emails</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">To</th>
+            <th scope="col">Status</th>
+            <th scope="col">Sent</th>
+            <th scope="col">Error</th>
+            <th scope="col">Action</th>
+          </tr>
+        </thead>
+        <tbody>
+          {emails.map((e) => (
+            <tr key={e.id}>
+              <td>{e.to ?? 'no primary email'}</td>
+              <td>{e.status}</td>
+              <td>{when(e.sentAt)}</td>
+              <td>{e.lastError ?? ''}</td>
+              <td>
+                {e.status === 'failed' && (
+                  <button type="button" onClick={() => retry(e.id)}>
+                    Retry
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>Redemptions</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Contact</th>
+            <th scope="col">IP address</th>
+            <th scope="col">When</th>
+          </tr>
+        </thead>
+        <tbody>
+          {redemptions.map((r) => (
+            <tr key={r.id}>
+              <td>{r.username ?? r.contactId}</td>
+              <td>{r.ipAddress ?? ''}</td>
+              <td>{when(r.createdAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>Audit trail</h2>
+      <ul>
+        {audit.map((a) => (
+          <li key={a.id}>
+            {when(a.createdAt)}: {a.action}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
