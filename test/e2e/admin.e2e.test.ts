@@ -122,6 +122,49 @@ describe('admin console in Chromium', { skip: chromiumSkip }, () => {
       .first()
       .waitFor();
     await screens(page, '7-invitation');
+
+    // The template can be edited only while the Send Invitation workflow is deactivated.
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    await page.getByRole('heading', { name: 'Invitation email template' }).waitFor();
+    const subject = page.getByLabel('Subject');
+    await subject.fill('Welcome to {{ website.name }}, {{ contact.firstName }}');
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/deactivate the Send Invitation workflow first/)
+      .waitFor();
+    await page.getByRole('button', { name: 'Deactivate Send Invitation' }).click();
+    await page.getByText('Send Invitation deactivated.').waitFor();
+    await page.getByLabel('Subject').fill('Welcome to {{ website.name }}, {{ contact.firstName }}');
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.getByText('Template saved.').waitFor();
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByRole('heading', { name: 'Preview: Welcome to Contoso Partners, Ada' }).waitFor();
+    await page
+      .frameLocator('iframe[title="Email preview"]')
+      .getByText("You're invited to Contoso Partners")
+      .first()
+      .waitFor();
+    await screens(page, '8-workflows');
+    await page.getByRole('button', { name: 'Activate Send Invitation' }).click();
+    await page.getByText('Send Invitation activated.').waitFor();
+
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Users and API keys' }).waitFor();
+    await page.getByLabel('Key name').fill('ci robot');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByText('Key created: copy it now, it is not shown again.').waitFor();
+    const secret = (await page.locator('output.code').innerText()).trim();
+    assert.match(secret, /^admit_/);
+    await screens(page, '9-users');
+    const res = await fetch(`${origin}/api/v1/contacts`, { headers: { authorization: `Bearer ${secret}` } });
+    assert.equal(res.status, 200, 'the new key works');
+    await page.getByRole('button', { name: 'Delete ci robot' }).click();
+    await page.getByText('Deleted the key ci robot.').waitFor();
+    const after = await fetch(`${origin}/api/v1/contacts`, {
+      headers: { authorization: `Bearer ${secret}` },
+    });
+    assert.equal(after.status, 401, 'a deleted key stops working');
     await context.close();
   });
 });

@@ -4,12 +4,15 @@ import { Contacts } from './Contacts.tsx';
 import { InvitationPage } from './InvitationPage.tsx';
 import { Invitations } from './Invitations.tsx';
 import { ChangePassword, SignIn } from './SignIn.tsx';
+import { Users } from './Users.tsx';
+import { Workflows } from './Workflows.tsx';
 
-type Screen = 'contacts' | 'invitations' | `invitation:${string}`;
+type Screen = 'contacts' | 'invitations' | 'workflows' | 'users' | `invitation:${string}`;
 const screenOf = (): Screen => {
   const m = /^#\/invitations\/([0-9a-f-]{36})$/.exec(location.hash);
   if (m) return `invitation:${m[1]}`;
-  return location.hash === '#/invitations' ? 'invitations' : 'contacts';
+  const named = location.hash.slice(2);
+  return named === 'invitations' || named === 'workflows' || named === 'users' ? named : 'contacts';
 };
 
 /** The admin console: sign-in, then the screens, chosen by the address's #fragment. */
@@ -52,6 +55,14 @@ export function App() {
           <a href="#/invitations" aria-current={screen.startsWith('invitation') ? 'page' : undefined}>
             Invitations
           </a>
+          <a href="#/workflows" aria-current={screen === 'workflows' ? 'page' : undefined}>
+            Workflows
+          </a>
+          {session.user.role === 'admin' && (
+            <a href="#/users" aria-current={screen === 'users' ? 'page' : undefined}>
+              Users
+            </a>
+          )}
         </nav>
         <span className="who">
           {session.user.name}{' '}
@@ -65,6 +76,10 @@ export function App() {
           <Contacts />
         ) : screen === 'invitations' ? (
           <Invitations />
+        ) : screen === 'workflows' ? (
+          <Workflows />
+        ) : screen === 'users' ? (
+          <Users />
         ) : (
           <InvitationPage id={screen.slice('invitation:'.length)} />
         )}

@@ -58,7 +58,7 @@ export function Invitations() {
             type="button"
             role="tab"
             aria-selected={view === key}
-            onClick={() => setView(key)}
+            onClick={() => (key === view ? void load(view) : setView(key))}
           >
             {label}
           </button>

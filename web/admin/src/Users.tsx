@@ -1,0 +1,152 @@
+import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { ApiError, api, type Json } from './api.ts';
+import { Notices } from './Notices.tsx';
+
+/** Users and API keys (administrators): create users, create keys (the secret shown once), delete keys. */
+export function Users() {
+  const [users, setUsers] = useState<Json[]>([]);
+  const [keys, setKeys] = useState<Json[]>([]);
+  const [secret, setSecret] = useState('');
+  const [message, setMessage] = useState('');
+  const [error, setError] = useState('');
+
+  const load = useCallback(async () => {
+    try {
+      setUsers((await api('GET', '/users?limit=100')).items);
+      setKeys((await api('GET', '/api-keys?limit=100')).items);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : 'Could not load users.');
+    }
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const run = async (work: () => Promise<unknown>, done: string) => {
+    try {
+      await work();
+      setError('');
+      setMessage(done);
+      await load();
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : 'That did not work.');
+    }
+  };
+
+  const createUser = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const el = e.currentTarget;
+    const form = new FormData(el);
+    const body = {
+      name: String(form.get('name') ?? '').trim(),
+      email: String(form.get('email') ?? '').trim(),
+      role: String(form.get('role') ?? 'operator'),
+    };
+    if (!body.name || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(body.email))
+      return setError('Enter a name and an email address.');
+    void run(async () => {
+      await api('POST', '/users', body);
+      el.reset();
+    }, `Created ${body.name}.`);
+  };
+
+  const createKey = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    const name = String(form.get('keyName') ?? '').trim();
+    const userId = String(form.get('userId') ?? '');
+    if (!name) return setError('Name the key (where it is used).');
+    void run(
+      async () => setSecret((await api('POST', '/api-keys', { name, userId })).secret),
+      'Key created: copy it now, it is not shown again.',
+    );
+  };
+
+  return (
+    <section>
+      <h1>Users and API keys</h1>
+      <Notices message={message} error={error} />
+      {secret && (
+        <p>
+          New key: <output className="code">{secret}</output>
+        </p>
+      )}
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Email</th>
+            <th scope="col">Role</th>
+            <th scope="col">State</th>
+          </tr>
+        </thead>
+        <tbody>
+          {users.map((u) => (
+            <tr key={u.id}>
+              <td>{u.name}</td>
+              <td>{u.email}</td>
+              <td>{u.role}</td>
+              <td>{u.disabled ? 'disabled' : 'enabled'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>New user</h2>
+      <form onSubmit={createUser} noValidate>
+        <label htmlFor="uname">Name</label>
+        <input id="uname" name="name" />
+        <label htmlFor="uemail">Email</label>
+        <input id="uemail" name="email" type="email" />
+        <label htmlFor="role">Role</label>
+        <select id="role" name="role" defaultValue="operator">
+          <option value="operator">Operator</option>
+          <option value="admin">Administrator</option>
+        </select>
+        <button type="submit">Create user</button>
+      </form>
+      <h2>API keys</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Starts with</th>
+            <th scope="col">User</th>
+            <th scope="col">Last used</th>
+            <th scope="col">Action</th>
+          </tr>
+        </thead>
+        <tbody>
+          {keys.map((k) => (
+            <tr key={k.id}>
+              <td>{k.name}</td>
+              <td>{k.prefix}…</td>
+              <td>{users.find((u) => u.id === k.userId)?.email ?? k.userId}</td>
+              <td>{k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never'}</td>
+              <td>
+                <button
+                  type="button"
+                  onClick={() => run(() => api('DELETE', `/api-keys/${k.id}`), `Deleted the key ${k.name}.`)}
+                >
+                  Delete {k.name}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form onSubmit={createKey} noValidate>
+        <label htmlFor="keyName">Key name</label>
+        <input id="keyName" name="keyName" />
+        <label htmlFor="userId">For user</label>
+        <select id="userId" name="userId">
+          {users.map((u) => (
+            <option key={u.id} value={u.id}>
+              {u.email}
+            </option>
+          ))}
+        </select>
+        <button type="submit">Create key</button>
+      </form>
+    </section>
+  );
+}
