@@ -58,6 +58,7 @@ onBothDatabases('health, readiness and API documentation', (dialect) => {
       'post /api/v1/invitations/send',
       'post /api/v1/invitations/{id}/send',
       'get /api/v1/emails',
+      'get /api/v1/emails/{id}',
       'post /api/v1/emails/{id}/retry',
       'get /api/v1/mail/status',
       'post /api/v1/mail/resume',

@@ -123,6 +123,12 @@ describe('admin console in Chromium', { skip: chromiumSkip }, () => {
       .waitFor();
     await screens(page, '7-invitation');
 
+    await page.getByRole('link', { name: 'Outbox' }).click();
+    await page.getByRole('heading', { name: 'Outbox' }).waitFor();
+    await page.getByRole('button', { name: "You're invited to Contoso Partners" }).first().click();
+    await page.frameLocator('iframe[title="Message"]').getByText('Hello Ada,').waitFor();
+    await screens(page, '7b-outbox');
+
     // The template can be edited only while the Send Invitation workflow is deactivated.
     await page.getByRole('link', { name: 'Workflows' }).click();
     await page.getByRole('heading', { name: 'Invitation email template' }).waitFor();

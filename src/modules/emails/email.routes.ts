@@ -37,7 +37,27 @@ const MailStatus = Type.Object({
   since: Nullable(Instant),
 });
 
+const EmailWithBodies = Type.Intersect([
+  EmailSummary,
+  Type.Object({
+    html: Nullable(Type.String({ description: 'As sent, with the invitation code masked' })),
+    text: Nullable(Type.String({ description: 'As sent, with the invitation code masked' })),
+  }),
+]);
+
 export async function emailRoutes(app: ApiApp, deps: Deps): Promise<void> {
+  app.get(
+    '/emails/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One email as it was sent (its stored copy: the invitation code masked)',
+        params: IdParams,
+        response: { 200: EmailWithBodies, ...problems(404) },
+      },
+    },
+    async (req) => service.getEmail(deps, req.params.id),
+  );
   app.get(
     '/emails',
     {

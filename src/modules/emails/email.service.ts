@@ -28,6 +28,13 @@ export async function listEmails(
   return { items: page.items.map(summary), nextCursor: page.nextCursor };
 }
 
+/** One Email with its stored copy (subject, HTML, text), the invitation code masked in it. */
+export async function getEmail(deps: Deps, id: string): Promise<Email> {
+  const e = await repo.findEmail(deps.db, id);
+  if (!e) throw notFound('email', id);
+  return e;
+}
+
 /**
  * Sends a failed email again (same Message-ID, same code). `job` is the delivery job to enqueue,
  * supplied by the module that owns the email's kind.

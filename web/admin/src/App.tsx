@@ -3,16 +3,19 @@ import { api, type Json, setCsrf } from './api.ts';
 import { Contacts } from './Contacts.tsx';
 import { InvitationPage } from './InvitationPage.tsx';
 import { Invitations } from './Invitations.tsx';
+import { Outbox } from './Outbox.tsx';
 import { ChangePassword, SignIn } from './SignIn.tsx';
 import { Users } from './Users.tsx';
 import { Workflows } from './Workflows.tsx';
 
-type Screen = 'contacts' | 'invitations' | 'workflows' | 'users' | `invitation:${string}`;
+type Screen = 'contacts' | 'invitations' | 'workflows' | 'outbox' | 'users' | `invitation:${string}`;
 const screenOf = (): Screen => {
   const m = /^#\/invitations\/([0-9a-f-]{36})$/.exec(location.hash);
   if (m) return `invitation:${m[1]}`;
   const named = location.hash.slice(2);
-  return named === 'invitations' || named === 'workflows' || named === 'users' ? named : 'contacts';
+  return named === 'invitations' || named === 'workflows' || named === 'outbox' || named === 'users'
+    ? named
+    : 'contacts';
 };
 
 /** The admin console: sign-in, then the screens, chosen by the address's #fragment. */
@@ -58,6 +61,9 @@ export function App() {
           <a href="#/workflows" aria-current={screen === 'workflows' ? 'page' : undefined}>
             Workflows
           </a>
+          <a href="#/outbox" aria-current={screen === 'outbox' ? 'page' : undefined}>
+            Outbox
+          </a>
           {session.user.role === 'admin' && (
             <a href="#/users" aria-current={screen === 'users' ? 'page' : undefined}>
               Users
@@ -78,6 +84,8 @@ export function App() {
           <Invitations />
         ) : screen === 'workflows' ? (
           <Workflows />
+        ) : screen === 'outbox' ? (
+          <Outbox />
         ) : screen === 'users' ? (
           <Users />
         ) : (
