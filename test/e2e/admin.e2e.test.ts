@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ensureFirstAdmin } from '../../src/modules/users/user.sign-in.ts';
 import { eventually } from '../support/eventually.ts';
-import { makeWebsite } from '../support/factories.ts';
+import { type Json, makeAccount, makeWebRole, makeWebsite, ok } from '../support/factories.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { freePort } from '../support/ports.ts';
 import { chromiumSkip, launchChromium, step } from './browser.ts';
@@ -50,6 +50,8 @@ describe('admin console in Chromium', { skip: chromiumSkip }, () => {
     const first = await ensureFirstAdmin(h.deps);
     assert.ok(first?.oneTimePassword);
     const website = await makeWebsite(h, { name: 'Contoso Partners' });
+    const role = await makeWebRole(h, website.id, 'Partner');
+    const account = await makeAccount(h, 'Fabrikam');
     const context = await browser.newContext({ bypassCSP: true });
     const page = await context.newPage();
 
@@ -83,8 +85,20 @@ describe('admin console in Chromium', { skip: chromiumSkip }, () => {
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('cell', { name: 'ada.console@example.test' }).waitFor();
     await screens(page, '3-contacts');
-    await page.getByLabel('Invite Ada Lovelace to a website').selectOption({ label: website.name });
-    await page.getByText('Created an invitation for Ada Lovelace.').waitFor();
+    await page.getByRole('button', { name: 'Invite Ada Lovelace' }).click();
+    await page.getByRole('heading', { name: 'Create Invitation' }).waitFor();
+    await page.getByLabel('Website').selectOption({ label: website.name });
+    await page.getByLabel('Account').selectOption({ label: account.name });
+    await page.getByLabel(role.name).check();
+    await screens(page, '3b-create-invitation');
+    await page.getByRole('button', { name: 'Create Invitation', exact: true }).click();
+    await page.getByText('Created 1 invitations.').waitFor();
+    const made = ok<Json>(await h.api('GET', `/api/v1/invitations?websiteId=${website.id}`)).items[0];
+    assert.deepEqual(
+      [made.assignToAccountId, made.webRoleIds],
+      [account.id, [role.id]],
+      'When Redeemed was saved',
+    );
 
     await page.getByRole('link', { name: 'Invitations' }).click();
     await page.getByRole('heading', { name: 'Invitations' }).waitFor();

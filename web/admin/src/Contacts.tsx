@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { InvitationForm } from './InvitationForm.tsx';
 import { Notices } from './Notices.tsx';
 
 /** Contacts: search and page on the server, create one, invite one to a website. */
@@ -10,7 +11,8 @@ export function Contacts() {
     nextCursor: null,
   });
   const [cursors, setCursors] = useState<string[]>([]);
-  const [websites, setWebsites] = useState<Json[]>([]);
+  const [selected, setSelected] = useState<Json[]>([]);
+  const [inviting, setInviting] = useState<Json[] | null>(null);
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
 
@@ -24,7 +26,6 @@ export function Contacts() {
   }, []);
   useEffect(() => {
     void load('');
-    void api('GET', '/websites?limit=100').then((w) => setWebsites(w.items));
   }, [load]);
 
   const create = async (e: FormEvent<HTMLFormElement>) => {
@@ -50,14 +51,14 @@ export function Contacts() {
     }
   };
 
-  const invite = async (contact: Json, websiteId: string) => {
-    try {
-      await api('POST', '/invitations', { type: 'single', websiteId, invitedContactIds: [contact.id] });
-      setError('');
-      setMessage(`Created an invitation for ${contact.firstName} ${contact.lastName}.`);
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : 'Could not create the invitation.');
-    }
+  const isSelected = (c: Json) => selected.some((x) => x.id === c.id);
+  const toggle = (c: Json) =>
+    setSelected(isSelected(c) ? selected.filter((x) => x.id !== c.id) : [...selected, c]);
+  const invited = (summary: string) => {
+    setInviting(null);
+    setSelected([]);
+    setError('');
+    setMessage(summary);
   };
 
   return (
@@ -76,35 +77,41 @@ export function Contacts() {
         <input id="search" value={search} onChange={(e) => setSearch(e.target.value)} />
         <button type="submit">Search</button>
       </form>
+      <div className="row">
+        <button type="button" disabled={selected.length === 0} onClick={() => setInviting(selected)}>
+          Create Invitation for {selected.length} selected
+        </button>
+      </div>
+      {inviting && <InvitationForm contacts={inviting} onDone={invited} />}
       <table>
         <caption className="visually-hidden">Contacts</caption>
         <thead>
           <tr>
+            <th scope="col">Select</th>
             <th scope="col">Name</th>
             <th scope="col">Email</th>
-            <th scope="col">Create Invitation</th>
+            <th scope="col">Invitation</th>
           </tr>
         </thead>
         <tbody>
           {page.items.map((c) => (
             <tr key={c.id}>
               <td>
+                <input
+                  type="checkbox"
+                  aria-label={`Select ${c.firstName} ${c.lastName}`}
+                  checked={isSelected(c)}
+                  onChange={() => toggle(c)}
+                />
+              </td>
+              <td>
                 {c.firstName} {c.lastName}
               </td>
               <td>{c.email}</td>
               <td>
-                <select
-                  aria-label={`Invite ${c.firstName} ${c.lastName} to a website`}
-                  defaultValue=""
-                  onChange={(e) => e.target.value && void invite(c, e.target.value)}
-                >
-                  <option value="">Invite to…</option>
-                  {websites.map((w) => (
-                    <option key={w.id} value={w.id}>
-                      {w.name}
-                    </option>
-                  ))}
-                </select>
+                <button type="button" onClick={() => setInviting([c])}>
+                  Invite {c.firstName} {c.lastName}
+                </button>
               </td>
             </tr>
           ))}

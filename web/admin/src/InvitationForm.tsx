@@ -1,0 +1,138 @@
+import { type FormEvent, useEffect, useState } from 'react';
+import { ApiError, api, type Json } from './api.ts';
+import { Notices } from './Notices.tsx';
+
+/**
+ * "Create Invitation" for one contact or a selection: one Single invitation each (one call, per-item
+ * results) or one Group invitation for them all; "When Redeemed": the account, web roles and
+ * workflow the invitation gives; optionally sent at once.
+ */
+export function InvitationForm({
+  contacts,
+  onDone,
+}: {
+  contacts: Json[];
+  onDone: (summary: string) => void;
+}) {
+  const [websites, setWebsites] = useState<Json[]>([]);
+  const [websiteId, setWebsiteId] = useState('');
+  const [roles, setRoles] = useState<Json[]>([]);
+  const [accounts, setAccounts] = useState<Json[]>([]);
+  const [workflows, setWorkflows] = useState<Json[]>([]);
+  const [error, setError] = useState('');
+
+  useEffect(() => {
+    void api('GET', '/websites?limit=100').then((w) => {
+      setWebsites(w.items);
+      setWebsiteId(w.items[0]?.id ?? '');
+    });
+    void api('GET', '/accounts?limit=100').then((a) => setAccounts(a.items));
+    void api('GET', '/workflows').then((w) =>
+      setWorkflows(w.items.filter((x: Json) => x.key !== 'send-invitation')),
+    );
+  }, []);
+  useEffect(() => {
+    if (websiteId)
+      void api('GET', `/websites/${websiteId}/web-roles?limit=200`).then((r) => setRoles(r.items));
+  }, [websiteId]);
+
+  const submit = async (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    if (!websiteId) return setError('Choose a website.');
+    const common = {
+      websiteId,
+      webRoleIds: form.getAll('webRoleIds').map(String),
+      assignToAccountId: String(form.get('account') ?? '') || null,
+      redemptionWorkflowId: String(form.get('workflow') ?? '') || null,
+    };
+    const send = form.get('send') === 'on';
+    try {
+      if (form.get('type') === 'group') {
+        await api('POST', '/invitations', {
+          ...common,
+          type: 'group',
+          invitedContactIds: contacts.map((c) => c.id),
+          maxRedemptions: contacts.length,
+          send,
+        });
+        onDone(
+          `Created a Group invitation for ${contacts.length} contacts${send ? ' and queued its emails' : ''}.`,
+        );
+      } else {
+        const r = await api('POST', '/invitations/bulk', {
+          ...common,
+          contactIds: contacts.map((c) => c.id),
+          send,
+        });
+        onDone(
+          `Created ${r.created} invitations${send ? `, ${r.queued} queued for sending` : ''}${r.rejected ? `, ${r.rejected} refused` : ''}.`,
+        );
+      }
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : 'Could not create the invitation.');
+    }
+  };
+
+  const names = contacts.map((c) => `${c.firstName} ${c.lastName}`).join(', ');
+  return (
+    <form onSubmit={submit} noValidate aria-labelledby="invite-title" className="panel">
+      <h2 id="invite-title">Create Invitation</h2>
+      <p>For {contacts.length === 1 ? names : `${contacts.length} contacts: ${names}`}</p>
+      <Notices error={error} />
+      <label htmlFor="website">Website</label>
+      <select id="website" value={websiteId} onChange={(e) => setWebsiteId(e.target.value)}>
+        {websites.map((w) => (
+          <option key={w.id} value={w.id}>
+            {w.name}
+          </option>
+        ))}
+      </select>
+      {contacts.length > 1 && (
+        <fieldset>
+          <legend>Type</legend>
+          <label className="inline">
+            <input type="radio" name="type" value="single" defaultChecked /> One Single invitation each
+          </label>
+          <label className="inline">
+            <input type="radio" name="type" value="group" /> One Group invitation for all
+          </label>
+        </fieldset>
+      )}
+      <fieldset>
+        <legend>When Redeemed</legend>
+        <label htmlFor="account">Account</label>
+        <select id="account" name="account" defaultValue="">
+          <option value="">No account</option>
+          {accounts.map((a) => (
+            <option key={a.id} value={a.id}>
+              {a.name}
+            </option>
+          ))}
+        </select>
+        <p className="label">Web roles</p>
+        {roles.length === 0 && <p>This website has no web roles yet.</p>}
+        {roles.map((r) => (
+          <label key={r.id} className="inline">
+            <input type="checkbox" name="webRoleIds" value={r.id} /> {r.name}
+          </label>
+        ))}
+        <label htmlFor="workflow">Workflow</label>
+        <select id="workflow" name="workflow" defaultValue="">
+          <option value="">None</option>
+          {workflows.map((w) => (
+            <option key={w.id} value={w.id}>
+              {w.name}
+            </option>
+          ))}
+        </select>
+      </fieldset>
+      <label className="inline">
+        <input type="checkbox" name="send" /> Send the invitation email now
+      </label>
+      <div className="row">
+        <button type="submit">Create Invitation</button>
+      </div>
+    </form>
+  );
+}
