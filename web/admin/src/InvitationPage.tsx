@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
+import { useAction } from './useAction.ts';
 
 const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
 
@@ -14,39 +15,24 @@ export function InvitationPage({ id }: { id: string }) {
   const [redemptions, setRedemptions] = useState<Json[]>([]);
   const [audit, setAudit] = useState<Json[]>([]);
   const [code, setCode] = useState('');
-  const [message, setMessage] = useState('');
-  const [error, setError] = useState('');
 
   const load = useCallback(async () => {
-    try {
-      const [i, e, r, a] = await Promise.all([
-        api('GET', `/invitations/${id}`),
-        api('GET', `/emails?invitationId=${id}&limit=100`),
-        api('GET', `/invitations/${id}/redemptions?limit=100`),
-        api('GET', `/audit-events?entityType=invitation&entityId=${id}&limit=100`),
-      ]);
-      setInvitation(i);
-      setEmails(e.items);
-      setRedemptions(r.items);
-      setAudit(a.items);
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : 'Could not load the invitation.');
-    }
+    const [i, e, r, a] = await Promise.all([
+      api('GET', `/invitations/${id}`),
+      api('GET', `/emails?invitationId=${id}&limit=100`),
+      api('GET', `/invitations/${id}/redemptions?limit=100`),
+      api('GET', `/audit-events?entityType=invitation&entityId=${id}&limit=100`),
+    ]);
+    setInvitation(i);
+    setEmails(e.items);
+    setRedemptions(r.items);
+    setAudit(a.items);
   }, [id]);
+  const { message, error, setError, run: act } = useAction(load);
   useEffect(() => {
-    void load();
-  }, [load]);
+    load().catch((err) => setError(err instanceof ApiError ? err.message : 'Could not load the invitation.'));
+  }, [load, setError]);
 
-  const act = async (work: () => Promise<void>, done: string) => {
-    try {
-      await work();
-      setError('');
-      setMessage(done);
-      await load();
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : 'That did not work.');
-    }
-  };
   const reveal = () =>
     act(
       async () => setCode((await api('GET', `/invitations/${id}/code`)).code),

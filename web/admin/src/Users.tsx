@@ -1,37 +1,22 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
+import { useAction } from './useAction.ts';
 
 /** Users and API keys (administrators): create users, create keys (the secret shown once), delete keys. */
 export function Users() {
   const [users, setUsers] = useState<Json[]>([]);
   const [keys, setKeys] = useState<Json[]>([]);
   const [secret, setSecret] = useState('');
-  const [message, setMessage] = useState('');
-  const [error, setError] = useState('');
 
   const load = useCallback(async () => {
-    try {
-      setUsers((await api('GET', '/users?limit=100')).items);
-      setKeys((await api('GET', '/api-keys?limit=100')).items);
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : 'Could not load users.');
-    }
+    setUsers((await api('GET', '/users?limit=100')).items);
+    setKeys((await api('GET', '/api-keys?limit=100')).items);
   }, []);
+  const { message, error, setError, run } = useAction(load);
   useEffect(() => {
-    void load();
-  }, [load]);
-
-  const run = async (work: () => Promise<unknown>, done: string) => {
-    try {
-      await work();
-      setError('');
-      setMessage(done);
-      await load();
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : 'That did not work.');
-    }
-  };
+    load().catch((err) => setError(err instanceof ApiError ? err.message : 'Could not load users.'));
+  }, [load, setError]);
 
   const createUser = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();

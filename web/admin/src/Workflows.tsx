@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
+import { useAction } from './useAction.ts';
 
 /**
  * Workflows: activate and deactivate; the Send Invitation workflow's email template, edited only
@@ -11,8 +12,6 @@ export function Workflows() {
   const [workflows, setWorkflows] = useState<Json[]>([]);
   const [template, setTemplate] = useState<Json | null>(null);
   const [preview, setPreview] = useState<Json | null>(null);
-  const [message, setMessage] = useState('');
-  const [error, setError] = useState('');
 
   const load = useCallback(async () => {
     const w = (await api('GET', '/workflows')).items as Json[];
@@ -20,21 +19,10 @@ export function Workflows() {
     const send = w.find((x) => x.key === 'send-invitation');
     if (send?.templateId) setTemplate(await api('GET', `/email-templates/${send.templateId}`));
   }, []);
+  const { message, error, setError, run } = useAction(load);
   useEffect(() => {
     void load();
   }, [load]);
-
-  const run = async (work: () => Promise<unknown>, done: string) => {
-    try {
-      await work();
-      setError('');
-      setMessage(done);
-      await load();
-    } catch (err) {
-      setMessage('');
-      setError(err instanceof ApiError ? err.message : 'That did not work.');
-    }
-  };
 
   const save = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
