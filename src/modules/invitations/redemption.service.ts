@@ -73,8 +73,12 @@ export async function redeemInvitation(deps: Deps, input: RedeemInput): Promise<
   if (hash === null) throw notRedeemable();
   // The website's settings, read before the transaction (from a cache of at most a second): on
   // SQLite the one connection belongs to the transaction once it begins.
-  const settings = await getWebsiteSettings(deps, input.websiteId).catch(() => null);
-  if (!settings) throw notRedeemable();
+  // A website that does not exist is one more reason a code is not redeemable; any other failure
+  // (the database) stays what it is.
+  const settings = await getWebsiteSettings(deps, input.websiteId).catch((err: unknown) => {
+    if (err instanceof AppError && err.code === 'NOT_FOUND') throw notRedeemable();
+    throw err;
+  });
   // Two registrants racing for one username: the unique index decides, the loser is told to sign in.
   return uniqueOr(
     () => deps.db.transaction().execute((trx) => redeemIn(trx, deps, hash, input, settings)),

@@ -7,13 +7,14 @@ import { getAccount } from '../contacts/account.service.ts';
 import { getContact } from '../contacts/contact.service.ts';
 import { findWebRolesByIds } from '../websites/website.service.ts';
 import {
+  clientOf,
   type FormError,
   field,
   message,
   pendingRef,
   render,
+  returnOf,
   returnQuery,
-  safeReturnUrl,
   signInSession,
 } from './portal.context.ts';
 import {
@@ -25,12 +26,10 @@ import {
   signIn,
   tokenEmail,
 } from './portal.service.ts';
-import { clientOf } from './redeem.routes.ts';
 import { afterSignIn } from './redirects.ts';
 
 /** Sign in and out, forgotten passwords, email confirmation and the profile (SPEC 5). */
 export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
-  const returnOf = (req: FastifyRequest) => safeReturnUrl((req.query as Record<string, unknown>).returnurl);
   const localLogin = (req: FastifyRequest) => {
     if (!req.portal.website.settings.localLoginEnabled) throw new AppError('NOT_FOUND', 'no local login');
   };

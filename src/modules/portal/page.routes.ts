@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../context.ts';
+import { AppError } from '../../errors.ts';
 import { renderHtmlLiquid } from '../../mail/liquid.ts';
 import { getContact } from '../contacts/contact.service.ts';
 import { findWebPageByPath } from '../websites/web-page.service.ts';
@@ -19,12 +20,7 @@ export async function pageRoutes(app: FastifyInstance, deps: Deps): Promise<void
     const { website, contact, base } = req.portal;
     const path = (req.params as { '*': string })['*'].replace(/\/+$/, '');
     const page = path ? await findWebPageByPath(deps, website.id, path) : undefined;
-    if (!page) {
-      return message(req, reply, 404, 'Page not found', ['There is no page at this address.'], {
-        href: `${base}/`,
-        label: 'Go to the home page',
-      });
-    }
+    if (!page) throw new AppError('NOT_FOUND', `no web page at ${path}`);
     if (!page.public) {
       if (!contact)
         return reply.redirect(`${base}/signin?returnurl=${encodeURIComponent(`/p/${path}`)}`, 303);

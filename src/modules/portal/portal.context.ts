@@ -171,6 +171,16 @@ export function safeReturnUrl(raw: unknown): string | null {
   }
 }
 
+/** The request's `returnurl` query parameter, when it is safe (see safeReturnUrl). */
+export const returnOf = (req: FastifyRequest): string | null =>
+  safeReturnUrl((req.query as Record<string, unknown>).returnurl);
+
+/** Who is asking, for redemption records and audit events. */
+export const clientOf = (req: FastifyRequest) => ({
+  ip: req.ip,
+  userAgent: req.headers['user-agent'] ?? null,
+});
+
 /** `?returnurl=…` to carry a safe returnurl from page to page, or ''. */
 export const returnQuery = (returnUrl: string | null) =>
   returnUrl ? `?returnurl=${encodeURIComponent(returnUrl)}` : '';

@@ -4,17 +4,18 @@ import { AppError, INVALID_CODE_MESSAGE } from '../../errors.ts';
 import { checkRateLimit } from '../../http/rate-limit.ts';
 import { type CodeRef, describePending, findRedeemableCode } from '../invitations/invitation.lookup.ts';
 import {
+  clientOf,
   dataOf,
   field,
   keepInSession,
   message,
   pendingRef,
   render,
+  returnOf,
   returnQuery,
-  safeReturnUrl,
   signInSession,
 } from './portal.context.ts';
-import { type Client, redeemSignedIn, register } from './portal.service.ts';
+import { redeemSignedIn, register } from './portal.service.ts';
 import { afterSignIn } from './redirects.ts';
 
 /**
@@ -24,14 +25,8 @@ import { afterSignIn } from './redirects.ts';
  * code names (its id and code version, not the code) in the session and redirects to the same page
  * without the code, so the code leaves the address bar, the history and any Referer.
  */
-export const clientOf = (req: FastifyRequest): Client => ({
-  ip: req.ip,
-  userAgent: req.headers['user-agent'] ?? null,
-});
-
 export async function redeemRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   const settings = (req: FastifyRequest) => req.portal.website.settings;
-  const returnOf = (req: FastifyRequest) => safeReturnUrl((req.query as Record<string, unknown>).returnurl);
   /** 404 unless registration is on (SPEC 6: off means the redeem and register pages do not exist). */
   const registrationPage = (req: FastifyRequest) => {
     if (!settings(req).registrationEnabled) throw new AppError('NOT_FOUND', 'registration is off');
