@@ -5,6 +5,7 @@ import * as sending from './migrations/2026-11-22T0500_sending.ts';
 import * as portal from './migrations/2026-11-22T0600_portal.ts';
 import * as sessionIdleIndex from './migrations/2026-11-22T0700_session_idle_index.ts';
 import * as adminSignIn from './migrations/2026-11-22T0800_admin_sign_in.ts';
+import * as funnelIndexes from './migrations/2026-11-29T0900_funnel_indexes.ts';
 
 /** Every migration, in order. Names are timestamps; a migration, once landed, never changes. */
 const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-22T0600_portal': portal,
   '2026-11-22T0700_session_idle_index': sessionIdleIndex,
   '2026-11-22T0800_admin_sign_in': adminSignIn,
+  '2026-11-29T0900_funnel_indexes': funnelIndexes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,0 +1,82 @@
+import { PostgresAdapter, type RawBuilder, sql } from 'kysely';
+import type { Conn } from '../../db/database.ts';
+import { count } from '../../db/values.ts';
+
+export interface DayCounts {
+  created: number;
+  sent: number;
+  redeemed: number;
+  expired: number;
+}
+
+/** Instants are ISO text on SQLite and timestamptz on PostgreSQL: the UTC day as `YYYY-MM-DD` on both. */
+function utcDay(conn: Conn, column: string): RawBuilder<string> {
+  return conn.getExecutor().adapter instanceof PostgresAdapter
+    ? sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD')`
+    : sql<string>`substr(${sql.ref(column)}, 1, 10)`;
+}
+
+/**
+ * The invitation funnel per UTC day in [from, to): four grouped queries, each over an indexed range.
+ * created: invitations created; sent: invitations with a message accepted that day; redeemed:
+ * redemptions; expired: invitations whose expiry passed that day (up to now) with places left.
+ */
+export async function funnelByDay(
+  conn: Conn,
+  q: { from: string; to: string; now: string; websiteId?: string },
+): Promise<Map<string, DayCounts>> {
+  const days = new Map<string, DayCounts>();
+  const add = (rows: { day: string; n: string | number | bigint }[], key: keyof DayCounts) => {
+    for (const r of rows) {
+      const d = days.get(r.day) ?? { created: 0, sent: 0, redeemed: 0, expired: 0 };
+      d[key] = count(r.n);
+      days.set(r.day, d);
+    }
+  };
+  const site = q.websiteId;
+
+  let created = conn
+    .selectFrom('invitations')
+    .select([utcDay(conn, 'created_at').as('day'), (eb) => eb.fn.countAll<number>().as('n')])
+    .where('created_at', '>=', q.from)
+    .where('created_at', '<', q.to);
+  if (site) created = created.where('website_id', '=', site);
+  add(await created.groupBy('day').execute(), 'created');
+
+  let sent = conn
+    .selectFrom('emails')
+    .innerJoin('invitations', 'invitations.id', 'emails.invitation_id')
+    .select([
+      utcDay(conn, 'emails.sent_at').as('day'),
+      sql<number>`count(distinct ${sql.ref('emails.invitation_id')})`.as('n'),
+    ])
+    .where('emails.status', '=', 'sent')
+    .where('emails.sent_at', '>=', q.from)
+    .where('emails.sent_at', '<', q.to);
+  if (site) sent = sent.where('invitations.website_id', '=', site);
+  add(await sent.groupBy('day').execute(), 'sent');
+
+  let redeemed = conn
+    .selectFrom('invite_redemptions')
+    .innerJoin('invitations', 'invitations.id', 'invite_redemptions.invitation_id')
+    .select([
+      utcDay(conn, 'invite_redemptions.created_at').as('day'),
+      (eb) => eb.fn.countAll<number>().as('n'),
+    ])
+    .where('invite_redemptions.created_at', '>=', q.from)
+    .where('invite_redemptions.created_at', '<', q.to);
+  if (site) redeemed = redeemed.where('invitations.website_id', '=', site);
+  add(await redeemed.groupBy('day').execute(), 'redeemed');
+
+  let expired = conn
+    .selectFrom('invitations')
+    .select([utcDay(conn, 'expires_at').as('day'), (eb) => eb.fn.countAll<number>().as('n')])
+    .where('state', '=', 'active')
+    .where('redemption_count', '<', (eb) => eb.ref('max_redemptions'))
+    .where('expires_at', '>=', q.from)
+    .where('expires_at', '<', q.to)
+    .where('expires_at', '<=', q.now);
+  if (site) expired = expired.where('website_id', '=', site);
+  add(await expired.groupBy('day').execute(), 'expired');
+  return days;
+}
