@@ -72,7 +72,9 @@ describe('admin console in Chromium', { skip: chromiumSkip }, () => {
     await page.getByLabel('Confirm new password').fill('the console passphrase 1');
     await page.getByRole('button', { name: 'Save password' }).click();
 
-    await page.getByRole('heading', { name: 'Contacts' }).waitFor();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.getByRole('link', { name: 'Contacts' }).click();
+    await page.getByRole('heading', { name: 'Contacts', level: 1 }).waitFor();
     await page.getByLabel('First name').fill('Ada');
     await page.getByLabel('Last name').fill('Lovelace');
     await page.getByLabel('Email', { exact: true }).fill('not an email');
@@ -84,11 +86,27 @@ describe('admin console in Chromium', { skip: chromiumSkip }, () => {
     await page.getByLabel('Search contacts').fill('ada.console');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('cell', { name: 'ada.console@example.test' }).waitFor();
+    await page.getByRole('button', { name: 'Edit Ada Lovelace' }).click();
+    const edit = page.getByRole('form', { name: 'Edit Ada Lovelace' });
+    await edit.getByLabel('Email 2').fill('ada.other');
+    await edit.getByRole('button', { name: 'Save contact' }).click();
+    await page.getByText('Email 2: Enter an email address like name@example.com.').waitFor();
+    await edit.getByLabel('Email 2').fill('ada.other@example.test');
+    await edit.getByLabel('Parent account').selectOption({ label: account.name });
+    await screens(page, '3a-edit-contact');
+    await edit.getByRole('button', { name: 'Save contact' }).click();
+    await page.getByText('Saved Ada Lovelace.').waitFor();
+    const [ada] = ok<Json>(await h.api('GET', '/api/v1/contacts?search=ada.console')).items;
+    assert.deepEqual(
+      [ada.email2, ada.parentAccountId],
+      ['ada.other@example.test', account.id],
+      'the edit saved',
+    );
     await screens(page, '3-contacts');
     await page.getByRole('button', { name: 'Invite Ada Lovelace' }).click();
     await page.getByRole('heading', { name: 'Create Invitation' }).waitFor();
     await page.getByLabel('Website').selectOption({ label: website.name });
-    await page.getByLabel('Account').selectOption({ label: account.name });
+    await page.getByLabel('Account', { exact: true }).selectOption({ label: account.name });
     await page.getByLabel(role.name).check();
     await screens(page, '3b-create-invitation');
     await page.getByRole('button', { name: 'Create Invitation', exact: true }).click();
@@ -101,7 +119,7 @@ describe('admin console in Chromium', { skip: chromiumSkip }, () => {
     );
 
     await page.getByRole('link', { name: 'Invitations' }).click();
-    await page.getByRole('heading', { name: 'Invitations' }).waitFor();
+    await page.getByRole('heading', { name: 'Invitations', level: 1 }).waitFor();
     await page.getByRole('checkbox', { name: 'Select Ada Lovelace' }).check();
     await screens(page, '4-invitations');
     await page.getByRole('button', { name: 'Send Invitation' }).click();
@@ -121,7 +139,7 @@ describe('admin console in Chromium', { skip: chromiumSkip }, () => {
     await screens(page, '6-sent');
 
     await page.getByRole('link', { name: 'Ada Lovelace' }).click();
-    await page.getByRole('heading', { name: 'Ada Lovelace' }).waitFor();
+    await page.getByRole('heading', { name: 'Ada Lovelace', level: 1 }).waitFor();
     await page.getByRole('cell', { name: 'ada.console@example.test' }).waitFor();
     await page.getByRole('button', { name: 'Reveal code' }).click();
     await page.getByText('Code revealed (recorded in the audit trail).').waitFor();
@@ -135,6 +153,12 @@ describe('admin console in Chromium', { skip: chromiumSkip }, () => {
       .getByText(/invitation\.code_revealed|invitation\.code_regenerated/)
       .first()
       .waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Ada at Contoso');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Changes saved.').waitFor();
+    await page.getByRole('heading', { name: 'Ada at Contoso' }).waitFor();
+    const edited = ok<Json>(await h.api('GET', `/api/v1/invitations/${made.id}`));
+    assert.deepEqual([edited.name, edited.webRoleIds], ['Ada at Contoso', [role.id]], 'renamed, roles kept');
     await screens(page, '7-invitation');
 
     await page.getByRole('link', { name: 'Outbox' }).click();
@@ -185,6 +209,111 @@ describe('admin console in Chromium', { skip: chromiumSkip }, () => {
       headers: { authorization: `Bearer ${secret}` },
     });
     assert.equal(after.status, 401, 'a deleted key stops working');
+    await context.close();
+  });
+
+  it('imports a CSV with one bad line, invites and sends 20 at once with progress, sets up a website, shows the funnel', async () => {
+    const website = await makeWebsite(h, { name: 'Batch Portal' });
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${origin}/admin`);
+    await page.getByLabel('Email').fill('admin@localhost');
+    await page.getByLabel('Password').fill('the console passphrase 1');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+
+    await page.getByRole('link', { name: 'Contacts' }).click();
+    const lines = ['firstName,lastName,email'];
+    for (let i = 1; i <= 20; i++) lines.push(`Batch${i},Importer,batch${i}@example.test`);
+    lines.splice(8, 0, 'Broken,Line,not-an-email');
+    await page.getByLabel('CSV file').setInputFiles({
+      name: 'contacts.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`${lines.join('\n')}\n`),
+    });
+    await page.getByRole('button', { name: 'Import' }).click();
+    await page.getByText('Imported: 20 created, 0 skipped, 1 failed.').waitFor();
+    const bad = page.getByRole('table', { name: 'Lines not created' }).getByRole('row').nth(1);
+    assert.match(await bad.innerText(), /^9\s+failed\s+email: .+/, 'the bad line, its number and why');
+    await screens(page, '10-import');
+
+    await page.getByLabel('Search contacts').fill('Importer');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('cell', { name: 'batch20@example.test' }).waitFor();
+    for (let i = 1; i <= 20; i++)
+      await page.getByRole('checkbox', { name: `Select Batch${i} Importer` }).check();
+    await page.getByRole('button', { name: 'Create Invitation for 20 selected' }).click();
+    await page.getByLabel('Website').selectOption({ label: website.name });
+    await page.getByRole('button', { name: 'Create Invitation', exact: true }).click();
+    await page.getByText('Created 20 invitations.').waitFor();
+
+    await page.getByRole('link', { name: 'Invitations' }).click();
+    await page.getByLabel('Website').selectOption({ label: website.name });
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByRole('link', { name: 'Batch20 Importer' }).waitFor();
+    await page.getByRole('checkbox', { name: 'Select this page' }).check();
+    await page.getByText('20 selected').waitFor();
+    await page.getByRole('button', { name: 'Send Invitation' }).click();
+    await page.getByRole('heading', { name: 'Send 20 invitations?' }).waitFor();
+    await step(page, 'admin-11-send-20-dialog-1280');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByText('20 of 20 invitations queued for sending.').waitFor();
+    await eventually(
+      async () => {
+        const sent = ok<Json>(
+          await h.api('GET', `/api/v1/invitations?websiteId=${website.id}&status=sent&limit=100`),
+        );
+        return sent.items.length === 20;
+      },
+      15_000,
+      'all 20 invitations sent',
+    );
+    await page.getByRole('tab', { name: 'Sent' }).click();
+    await page.getByRole('link', { name: 'Batch20 Importer' }).waitFor();
+    await screens(page, '11-sent-20');
+
+    await page.getByRole('link', { name: 'Websites' }).click();
+    await page.getByRole('link', { name: website.name }).click();
+    await page.getByRole('heading', { name: website.name, level: 1 }).waitFor();
+    await page.getByLabel('Open registration').check();
+    await page.getByLabel('Invitation lifetime in days').fill('0');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Invitation lifetime: a whole number of days from 1 to 3650.').waitFor();
+    await page.getByLabel('Invitation lifetime in days').fill('30');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Settings saved.').waitFor();
+    await page.getByLabel('Role name').fill('Reseller');
+    await page.getByRole('button', { name: 'Add web role' }).click();
+    await page.getByText('Added the web role Reseller.').waitFor();
+    const newPage = page.getByRole('form', { name: 'New web page' });
+    await newPage.getByLabel('Path (served at /p/…)').fill('prices');
+    await newPage.getByLabel('Title').fill('Reseller prices');
+    await newPage
+      .getByLabel('Content (Liquid; contact and website variables)')
+      .fill('Hello {{ contact.firstName }}');
+    await newPage.getByLabel('Reseller').check();
+    await newPage.getByRole('button', { name: 'Create page' }).click();
+    await page.getByText('Created the page Reseller prices.').waitFor();
+    await page.getByRole('cell', { name: 'Reseller', exact: true }).last().waitFor();
+    const saved = ok<Json>(await h.api('GET', `/api/v1/websites/${website.id}`));
+    assert.deepEqual(
+      [saved.settings.openRegistrationEnabled, saved.settings.defaultInvitationLifetimeDays],
+      [true, 30],
+      'the settings were saved',
+    );
+    const [pageRow] = ok<Json>(await h.api('GET', `/api/v1/websites/${website.id}/web-pages`)).items;
+    assert.equal(pageRow.webRoleIds.length, 1, 'the page is for the new role only');
+    await screens(page, '12-website');
+    await page.getByRole('link', { name: '← Websites' }).click();
+    await page.getByRole('heading', { name: 'Websites', level: 1 }).waitFor();
+    await screens(page, '12a-websites');
+
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByLabel('Website').selectOption({ label: website.name });
+    await page
+      .getByRole('img', { name: /Invitations per day from .*: 20 created, 20 sent, 0 redeemed, 0 expired/ })
+      .waitFor();
+    await screens(page, '13-dashboard');
     await context.close();
   });
 });

@@ -88,7 +88,9 @@ export function checkLine(
         ? 'is required'
         : e.keyword === 'pattern'
           ? 'contains line breaks or control characters'
-          : (e.message ?? 'is not valid'),
+          : e.keyword === 'format' && (e.params as { format: string }).format === 'email'
+            ? 'is not an email address (like name@example.com)'
+            : (e.message ?? 'is not valid'),
   }));
   return { errors };
 }

@@ -1,21 +1,35 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, type Json, setCsrf } from './api.ts';
 import { Contacts } from './Contacts.tsx';
+import { Dashboard } from './Dashboard.tsx';
 import { InvitationPage } from './InvitationPage.tsx';
 import { Invitations } from './Invitations.tsx';
 import { Outbox } from './Outbox.tsx';
 import { ChangePassword, SignIn } from './SignIn.tsx';
 import { Users } from './Users.tsx';
+import { WebsitePage } from './WebsitePage.tsx';
+import { Websites } from './Websites.tsx';
 import { Workflows } from './Workflows.tsx';
 
-type Screen = 'contacts' | 'invitations' | 'workflows' | 'outbox' | 'users' | `invitation:${string}`;
+const NAMED = ['dashboard', 'contacts', 'invitations', 'websites', 'workflows', 'outbox', 'users'] as const;
+type Named = (typeof NAMED)[number];
+type Screen = Named | `invitation:${string}` | `website:${string}`;
+
 const screenOf = (): Screen => {
-  const m = /^#\/invitations\/([0-9a-f-]{36})$/.exec(location.hash);
-  if (m) return `invitation:${m[1]}`;
+  const m = /^#\/(invitation|website)s\/([0-9a-f-]{36})$/.exec(location.hash);
+  if (m) return `${m[1] as 'invitation' | 'website'}:${m[2]}`;
   const named = location.hash.slice(2);
-  return named === 'invitations' || named === 'workflows' || named === 'outbox' || named === 'users'
-    ? named
-    : 'contacts';
+  return (NAMED as readonly string[]).includes(named) ? (named as Named) : 'dashboard';
+};
+
+const LABELS: Record<Named, string> = {
+  dashboard: 'Dashboard',
+  contacts: 'Contacts',
+  invitations: 'Invitations',
+  websites: 'Websites',
+  workflows: 'Workflows',
+  outbox: 'Outbox',
+  users: 'Users',
 };
 
 /** The admin console: sign-in, then the screens, chosen by the address's #fragment. */
@@ -52,23 +66,15 @@ export function App() {
       <header className="top">
         <span className="brand">Admit</span>
         <nav aria-label="Main">
-          <a href="#/contacts" aria-current={screen === 'contacts' ? 'page' : undefined}>
-            Contacts
-          </a>
-          <a href="#/invitations" aria-current={screen.startsWith('invitation') ? 'page' : undefined}>
-            Invitations
-          </a>
-          <a href="#/workflows" aria-current={screen === 'workflows' ? 'page' : undefined}>
-            Workflows
-          </a>
-          <a href="#/outbox" aria-current={screen === 'outbox' ? 'page' : undefined}>
-            Outbox
-          </a>
-          {session.user.role === 'admin' && (
-            <a href="#/users" aria-current={screen === 'users' ? 'page' : undefined}>
-              Users
+          {NAMED.filter((n) => n !== 'users' || session.user.role === 'admin').map((n) => (
+            <a
+              key={n}
+              href={`#/${n}`}
+              aria-current={screen === n || screen.startsWith(`${n.slice(0, -1)}:`) ? 'page' : undefined}
+            >
+              {LABELS[n]}
             </a>
-          )}
+          ))}
         </nav>
         <span className="who">
           {session.user.name}{' '}
@@ -78,20 +84,29 @@ export function App() {
         </span>
       </header>
       <main>
-        {screen === 'contacts' ? (
-          <Contacts />
-        ) : screen === 'invitations' ? (
-          <Invitations />
-        ) : screen === 'workflows' ? (
-          <Workflows />
-        ) : screen === 'outbox' ? (
-          <Outbox />
-        ) : screen === 'users' ? (
-          <Users />
-        ) : (
-          <InvitationPage id={screen.slice('invitation:'.length)} />
-        )}
+        <ScreenView screen={screen} />
       </main>
     </>
   );
+}
+
+function ScreenView({ screen }: { screen: Screen }) {
+  if (screen.startsWith('invitation:')) return <InvitationPage id={screen.slice('invitation:'.length)} />;
+  if (screen.startsWith('website:')) return <WebsitePage id={screen.slice('website:'.length)} />;
+  switch (screen) {
+    case 'contacts':
+      return <Contacts />;
+    case 'invitations':
+      return <Invitations />;
+    case 'websites':
+      return <Websites />;
+    case 'workflows':
+      return <Workflows />;
+    case 'outbox':
+      return <Outbox />;
+    case 'users':
+      return <Users />;
+    default:
+      return <Dashboard />;
+  }
 }

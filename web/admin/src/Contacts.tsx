@@ -1,5 +1,7 @@
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { ContactForm } from './ContactForm.tsx';
+import { ImportContacts } from './ImportContacts.tsx';
 import { InvitationForm } from './InvitationForm.tsx';
 import { Notices } from './Notices.tsx';
 
@@ -13,6 +15,7 @@ export function Contacts() {
   const [cursors, setCursors] = useState<string[]>([]);
   const [selected, setSelected] = useState<Json[]>([]);
   const [inviting, setInviting] = useState<Json[] | null>(null);
+  const [editing, setEditing] = useState<Json | null>(null);
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
 
@@ -28,26 +31,17 @@ export function Contacts() {
     void load('');
   }, [load]);
 
-  const create = async (e: FormEvent<HTMLFormElement>) => {
-    e.preventDefault();
-    const el = e.currentTarget;
-    const form = new FormData(el);
-    const body = {
-      firstName: String(form.get('firstName') ?? '').trim(),
-      lastName: String(form.get('lastName') ?? '').trim(),
-      email: String(form.get('email') ?? '').trim(),
-    };
-    if (!body.firstName || !body.lastName) return setError('Enter a first and a last name.');
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(body.email))
-      return setError('Enter an email address like name@example.com.');
+  const save = async (body: Json, form: HTMLFormElement, contact?: Json) => {
     try {
-      await api('POST', '/contacts', body);
+      if (contact) await api('PATCH', `/contacts/${contact.id}`, body);
+      else await api('POST', '/contacts', body);
       setError('');
-      setMessage(`Created ${body.firstName} ${body.lastName}.`);
-      el.reset();
-      await load(search);
+      setMessage(`${contact ? 'Saved' : 'Created'} ${body.firstName} ${body.lastName}.`);
+      if (contact) setEditing(null);
+      else form.reset();
+      await load(search, cursors[cursors.length - 1]);
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : 'Could not create the contact.');
+      setError(err instanceof ApiError ? err.message : 'Could not save the contact.');
     }
   };
 
@@ -83,6 +77,15 @@ export function Contacts() {
         </button>
       </div>
       {inviting && <InvitationForm contacts={inviting} onDone={invited} />}
+      {editing && (
+        <ContactForm
+          key={editing.id}
+          contact={editing}
+          onSave={(body, form) => save(body, form, editing)}
+          onInvalid={setError}
+          onCancel={() => setEditing(null)}
+        />
+      )}
       <table>
         <caption className="visually-hidden">Contacts</caption>
         <thead>
@@ -90,7 +93,7 @@ export function Contacts() {
             <th scope="col">Select</th>
             <th scope="col">Name</th>
             <th scope="col">Email</th>
-            <th scope="col">Invitation</th>
+            <th scope="col">Actions</th>
           </tr>
         </thead>
         <tbody>
@@ -108,9 +111,22 @@ export function Contacts() {
                 {c.firstName} {c.lastName}
               </td>
               <td>{c.email}</td>
-              <td>
-                <button type="button" onClick={() => setInviting([c])}>
-                  Invite {c.firstName} {c.lastName}
+              <td className="actions">
+                <button
+                  type="button"
+                  className="secondary"
+                  aria-label={`Edit ${c.firstName} ${c.lastName}`}
+                  onClick={() => setEditing(c)}
+                >
+                  Edit
+                </button>
+                <button
+                  type="button"
+                  className="secondary"
+                  aria-label={`Invite ${c.firstName} ${c.lastName}`}
+                  onClick={() => setInviting([c])}
+                >
+                  Invite
                 </button>
               </td>
             </tr>
@@ -141,15 +157,8 @@ export function Contacts() {
         </button>
       </div>
       <h2>New contact</h2>
-      <form onSubmit={create} noValidate>
-        <label htmlFor="firstName">First name</label>
-        <input id="firstName" name="firstName" />
-        <label htmlFor="lastName">Last name</label>
-        <input id="lastName" name="lastName" />
-        <label htmlFor="newEmail">Email</label>
-        <input id="newEmail" name="email" type="email" />
-        <button type="submit">Create contact</button>
-      </form>
+      <ContactForm onSave={(body, form) => save(body, form)} onInvalid={setError} />
+      <ImportContacts onImported={() => void load(search)} />
     </section>
   );
 }

@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
+import { WhenRedeemed, whenRedeemedOf } from './WhenRedeemed.tsx';
 
 /**
  * "Create Invitation" for one contact or a selection: one Single invitation each (one call, per-item
@@ -16,9 +17,6 @@ export function InvitationForm({
 }) {
   const [websites, setWebsites] = useState<Json[]>([]);
   const [websiteId, setWebsiteId] = useState('');
-  const [roles, setRoles] = useState<Json[]>([]);
-  const [accounts, setAccounts] = useState<Json[]>([]);
-  const [workflows, setWorkflows] = useState<Json[]>([]);
   const [error, setError] = useState('');
 
   useEffect(() => {
@@ -26,26 +24,13 @@ export function InvitationForm({
       setWebsites(w.items);
       setWebsiteId(w.items[0]?.id ?? '');
     });
-    void api('GET', '/accounts?limit=100').then((a) => setAccounts(a.items));
-    void api('GET', '/workflows').then((w) =>
-      setWorkflows(w.items.filter((x: Json) => x.key !== 'send-invitation')),
-    );
   }, []);
-  useEffect(() => {
-    if (websiteId)
-      void api('GET', `/websites/${websiteId}/web-roles?limit=200`).then((r) => setRoles(r.items));
-  }, [websiteId]);
 
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
     if (!websiteId) return setError('Choose a website.');
-    const common = {
-      websiteId,
-      webRoleIds: form.getAll('webRoleIds').map(String),
-      assignToAccountId: String(form.get('account') ?? '') || null,
-      redemptionWorkflowId: String(form.get('workflow') ?? '') || null,
-    };
+    const common = { websiteId, ...whenRedeemedOf(form) };
     const send = form.get('send') === 'on';
     try {
       if (form.get('type') === 'group') {
@@ -99,34 +84,7 @@ export function InvitationForm({
           </label>
         </fieldset>
       )}
-      <fieldset>
-        <legend>When Redeemed</legend>
-        <label htmlFor="account">Account</label>
-        <select id="account" name="account" defaultValue="">
-          <option value="">No account</option>
-          {accounts.map((a) => (
-            <option key={a.id} value={a.id}>
-              {a.name}
-            </option>
-          ))}
-        </select>
-        <p className="label">Web roles</p>
-        {roles.length === 0 && <p>This website has no web roles yet.</p>}
-        {roles.map((r) => (
-          <label key={r.id} className="inline">
-            <input type="checkbox" name="webRoleIds" value={r.id} /> {r.name}
-          </label>
-        ))}
-        <label htmlFor="workflow">Workflow</label>
-        <select id="workflow" name="workflow" defaultValue="">
-          <option value="">None</option>
-          {workflows.map((w) => (
-            <option key={w.id} value={w.id}>
-              {w.name}
-            </option>
-          ))}
-        </select>
-      </fieldset>
+      <WhenRedeemed websiteId={websiteId} />
       <label className="inline">
         <input type="checkbox" name="send" /> Send the invitation email now
       </label>

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { EditInvitation } from './EditInvitation.tsx';
 import { Notices } from './Notices.tsx';
 import { useAction } from './useAction.ts';
 
@@ -44,6 +45,8 @@ export function InvitationPage({ id }: { id: string }) {
       'A new code replaces every earlier one.',
     );
   const copy = () => act(async () => navigator.clipboard.writeText(code), 'Code copied.');
+  const save = (changes: Json) =>
+    act(async () => void (await api('PATCH', `/invitations/${id}`, changes)), 'Changes saved.');
   const retry = (emailId: string) =>
     act(async () => void (await api('POST', `/emails/${emailId}/retry`)), 'The email is queued again.');
 
@@ -67,6 +70,7 @@ export function InvitationPage({ id }: { id: string }) {
         <dt>Expires</dt>
         <dd>{invitation.expiresAt ? when(invitation.expiresAt) : 'never'}</dd>
       </dl>
+      <EditInvitation key={invitation.updatedAt} invitation={invitation} onSave={save} onInvalid={setError} />
       <h2>Advanced</h2>
       <div className="row">
         <button type="button" onClick={reveal}>

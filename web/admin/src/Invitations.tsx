@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
 
@@ -9,23 +9,52 @@ const VIEWS = [
   ['expired', 'Expired'],
   ['inactive', 'Inactive'],
 ] as const;
+const PAGE = 50;
+/** Sends go out in parts of this many, so a send of thousands shows its progress. */
+const PART = 250;
 
-/** Invitations by view; select some, then "Send Invitation" after a confirmation that says how many. */
+/**
+ * Invitations by view, searched and filtered on the server and paged; select some (or every one in
+ * the view), then "Send Invitation" after a confirmation that says how many, with progress.
+ */
 export function Invitations() {
   const [view, setView] = useState<string>('new');
-  const [items, setItems] = useState<Json[]>([]);
+  const [websites, setWebsites] = useState<Json[]>([]);
+  const [filter, setFilter] = useState({ search: '', websiteId: '' });
+  const [page, setPage] = useState<{ items: Json[]; nextCursor: string | null }>({
+    items: [],
+    nextCursor: null,
+  });
+  const [cursors, setCursors] = useState<string[]>([]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [progress, setProgress] = useState<{ done: number; total: number; label: string } | null>(null);
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
   const dialog = useRef<HTMLDialogElement>(null);
 
-  const load = useCallback(async (status: string) => {
-    setItems((await api('GET', `/invitations?status=${status}&limit=100`)).items);
-    setSelected(new Set());
+  const query = useCallback(
+    (limit: number, cursor?: string) =>
+      new URLSearchParams({
+        status: view,
+        limit: String(limit),
+        ...(filter.search ? { search: filter.search } : {}),
+        ...(filter.websiteId ? { websiteId: filter.websiteId } : {}),
+        ...(cursor ? { cursor } : {}),
+      }),
+    [view, filter],
+  );
+  const load = useCallback(
+    async (cursor?: string) => setPage(await api('GET', `/invitations?${query(PAGE, cursor)}`)),
+    [query],
+  );
+  useEffect(() => {
+    void api('GET', '/websites?limit=100').then((w) => setWebsites(w.items));
   }, []);
   useEffect(() => {
-    void load(view);
-  }, [load, view]);
+    setCursors([]);
+    setSelected(new Set());
+    void load();
+  }, [load]);
 
   const toggle = (id: string) => {
     const next = new Set(selected);
@@ -33,19 +62,72 @@ export function Invitations() {
     else next.add(id);
     setSelected(next);
   };
+  const allOnPage = page.items.length > 0 && page.items.every((i) => selected.has(i.id));
+  const togglePage = () => {
+    const next = new Set(selected);
+    for (const i of page.items) {
+      if (allOnPage) next.delete(i.id);
+      else next.add(i.id);
+    }
+    setSelected(next);
+  };
+  const selectView = async () => {
+    const ids = new Set<string>();
+    let cursor: string | undefined;
+    setProgress({ done: 0, total: 0, label: 'Selecting' });
+    try {
+      do {
+        const p = await api('GET', `/invitations?${query(500, cursor)}`);
+        for (const i of p.items) ids.add(i.id);
+        setProgress({ done: ids.size, total: 0, label: 'Selecting' });
+        cursor = p.nextCursor ?? undefined;
+      } while (cursor);
+      setSelected(ids);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : 'Could not select the invitations.');
+    } finally {
+      setProgress(null);
+    }
+  };
 
   const send = async () => {
     dialog.current?.close();
+    const ids = [...selected];
+    let queued = 0;
+    const refused: string[] = [];
+    setMessage('');
+    setError('');
     try {
-      const res = await api<Json[] | Json>('POST', '/invitations/send', { ids: [...selected] });
-      const results = (Array.isArray(res) ? res : res.items) as Json[];
-      const queued = results.filter((r) => r.status === 'queued').length;
-      setError('');
-      setMessage(`${queued} of ${results.length} invitations queued for sending.`);
-      await load(view);
+      for (let k = 0; k < ids.length; k += PART) {
+        setProgress({ done: k, total: ids.length, label: 'Sending' });
+        const res = await api<Json>('POST', '/invitations/send', { ids: ids.slice(k, k + PART) });
+        for (const r of res.items as Json[]) {
+          if (r.status === 'queued') queued++;
+          else refused.push(r.code ?? r.status);
+        }
+      }
+      const why = [...new Set(refused)].join(', ');
+      setMessage(
+        `${queued} of ${ids.length} invitations queued for sending.${refused.length ? ` ${refused.length} refused (${why}).` : ''}`,
+      );
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : 'Could not send.');
+      setError(
+        `${err instanceof ApiError ? err.message : 'Could not send.'} ${queued} were queued before this.`,
+      );
+    } finally {
+      setProgress(null);
+      setSelected(new Set());
+      await load(cursors[cursors.length - 1]);
     }
+  };
+
+  const search = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    setFilter({
+      search: String(form.get('search') ?? '').trim(),
+      websiteId: String(form.get('websiteId') ?? ''),
+    });
   };
 
   return (
@@ -58,24 +140,63 @@ export function Invitations() {
             type="button"
             role="tab"
             aria-selected={view === key}
-            onClick={() => (key === view ? void load(view) : setView(key))}
+            onClick={() => (key === view ? void load() : setView(key))}
           >
             {label}
           </button>
         ))}
       </div>
+      <form className="row" onSubmit={search}>
+        <label htmlFor="inv-search">Search by name</label>
+        <input id="inv-search" name="search" />
+        <label htmlFor="inv-website">Website</label>
+        <select id="inv-website" name="websiteId" defaultValue="">
+          <option value="">All websites</option>
+          {websites.map((w) => (
+            <option key={w.id} value={w.id}>
+              {w.name}
+            </option>
+          ))}
+        </select>
+        <button type="submit">Filter</button>
+      </form>
       <Notices message={message} error={error} />
       <div className="row">
-        <button type="button" disabled={selected.size === 0} onClick={() => dialog.current?.showModal()}>
+        <button
+          type="button"
+          disabled={selected.size === 0 || progress !== null}
+          onClick={() => dialog.current?.showModal()}
+        >
           Send Invitation
         </button>
         <span>{selected.size} selected</span>
+        <button type="button" className="link" disabled={progress !== null} onClick={selectView}>
+          Select every invitation in this view
+        </button>
       </div>
+      {progress && (
+        <p role="status">
+          <progress
+            aria-label={`${progress.label} invitations`}
+            value={progress.total ? progress.done : undefined}
+            max={progress.total || undefined}
+          />{' '}
+          {progress.label}… {progress.done}
+          {progress.total ? ` of ${progress.total}` : ''}
+        </p>
+      )}
       <table>
         <caption className="visually-hidden">Invitations</caption>
         <thead>
           <tr>
-            <th scope="col">Select</th>
+            <th scope="col">
+              <input
+                type="checkbox"
+                aria-label="Select this page"
+                checked={allOnPage}
+                onChange={togglePage}
+              />
+            </th>
             <th scope="col">Name</th>
             <th scope="col">Type</th>
             <th scope="col">Status</th>
@@ -83,7 +204,7 @@ export function Invitations() {
           </tr>
         </thead>
         <tbody>
-          {items.map((i) => (
+          {page.items.map((i) => (
             <tr key={i.id}>
               <td>
                 <input
@@ -103,6 +224,29 @@ export function Invitations() {
           ))}
         </tbody>
       </table>
+      <div className="row">
+        <button
+          type="button"
+          disabled={cursors.length === 0}
+          onClick={() => {
+            const prev = cursors.slice(0, -1);
+            setCursors(prev);
+            void load(prev[prev.length - 1]);
+          }}
+        >
+          Previous
+        </button>
+        <button
+          type="button"
+          disabled={!page.nextCursor}
+          onClick={() => {
+            setCursors([...cursors, page.nextCursor as string]);
+            void load(page.nextCursor as string);
+          }}
+        >
+          Next
+        </button>
+      </div>
       <dialog ref={dialog} aria-labelledby="send-title">
         <h2 id="send-title">Send {selected.size === 1 ? '1 invitation' : `${selected.size} invitations`}?</h2>
         <p>Each invited contact gets an email with the invitation's code.</p>

@@ -20,15 +20,21 @@ export const setCsrf = (token: string | null) => {
 // biome-ignore lint/suspicious/noExplicitAny: JSON from the API
 export type Json = Record<string, any>;
 
-export async function api<T = Json>(method: string, path: string, body?: unknown): Promise<T> {
+/** A call with a JSON body, or with `raw` text of another type (e.g. a CSV file). */
+export async function api<T = Json>(
+  method: string,
+  path: string,
+  body?: unknown,
+  raw?: { contentType: string },
+): Promise<T> {
   const res = await fetch(`/api/v1${path}`, {
     method,
     credentials: 'same-origin',
     headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(body === undefined ? {} : { 'content-type': raw?.contentType ?? 'application/json' }),
       ...(method === 'GET' ? {} : { 'x-csrf-token': csrf }),
     },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : raw ? String(body) : JSON.stringify(body),
   });
   if (res.status === 204) return undefined as T;
   const data = (await res.json().catch(() => ({}))) as Json;

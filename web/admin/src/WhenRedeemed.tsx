@@ -1,0 +1,75 @@
+import { useEffect, useState } from 'react';
+import { api, type Json } from './api.ts';
+
+/** What redeeming gives, read from a form by `whenRedeemedOf`. */
+export interface WhenRedeemedValues {
+  webRoleIds: string[];
+  assignToAccountId: string | null;
+  redemptionWorkflowId: string | null;
+}
+
+export const whenRedeemedOf = (form: FormData): WhenRedeemedValues => ({
+  webRoleIds: form.getAll('webRoleIds').map(String),
+  assignToAccountId: String(form.get('account') ?? '') || null,
+  redemptionWorkflowId: String(form.get('workflow') ?? '') || null,
+});
+
+/**
+ * The "When Redeemed" fieldset of the invitation forms: the account, the website's web roles and the
+ * workflow a redemption gives, starting from `initial` when editing.
+ */
+export function WhenRedeemed({ websiteId, initial }: { websiteId: string; initial?: WhenRedeemedValues }) {
+  const [roles, setRoles] = useState<Json[]>([]);
+  const [accounts, setAccounts] = useState<Json[]>([]);
+  const [workflows, setWorkflows] = useState<Json[]>([]);
+  const [account, setAccount] = useState(initial?.assignToAccountId ?? '');
+  const [workflow, setWorkflow] = useState(initial?.redemptionWorkflowId ?? '');
+
+  useEffect(() => {
+    void api('GET', '/accounts?limit=100').then((a) => setAccounts(a.items));
+    void api('GET', '/workflows').then((w) =>
+      setWorkflows(w.items.filter((x: Json) => x.key !== 'send-invitation')),
+    );
+  }, []);
+  useEffect(() => {
+    if (websiteId)
+      void api('GET', `/websites/${websiteId}/web-roles?limit=200`).then((r) => setRoles(r.items));
+  }, [websiteId]);
+
+  return (
+    <fieldset>
+      <legend>When Redeemed</legend>
+      <label htmlFor="account">Account</label>
+      <select id="account" name="account" value={account} onChange={(e) => setAccount(e.target.value)}>
+        <option value="">No account</option>
+        {accounts.map((a) => (
+          <option key={a.id} value={a.id}>
+            {a.name}
+          </option>
+        ))}
+      </select>
+      <p className="label">Web roles</p>
+      {roles.length === 0 && <p>This website has no web roles yet.</p>}
+      {roles.map((r) => (
+        <label key={r.id} className="inline">
+          <input
+            type="checkbox"
+            name="webRoleIds"
+            value={r.id}
+            defaultChecked={initial?.webRoleIds.includes(r.id) ?? false}
+          />{' '}
+          {r.name}
+        </label>
+      ))}
+      <label htmlFor="workflow">Workflow</label>
+      <select id="workflow" name="workflow" value={workflow} onChange={(e) => setWorkflow(e.target.value)}>
+        <option value="">None</option>
+        {workflows.map((w) => (
+          <option key={w.id} value={w.id}>
+            {w.name}
+          </option>
+        ))}
+      </select>
+    </fieldset>
+  );
+}
