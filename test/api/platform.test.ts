@@ -79,6 +79,7 @@ onBothDatabases('health, readiness and API documentation', (dialect) => {
       'delete /api/v1/api-keys/{id}',
       'post /api/v1/session',
       'get /api/v1/session',
+      'get /api/v1/stats/invitations',
       'delete /api/v1/session',
       'post /api/v1/session/password',
     ];

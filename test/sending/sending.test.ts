@@ -387,6 +387,27 @@ onBothDatabases('sending invitations through SMTP', (dialect) => {
       !preview.text.includes(inv.code) && preview.text.includes(inv.code.slice(0, 4)),
       'the preview masks the code',
     );
+    const draft = {
+      subject: 'Draft for {{ contact.firstName }}',
+      html: '<p>{{ contact.lastName }}</p>',
+      text: 'x',
+    };
+    const live = ok<Json>(
+      await h.api('POST', `/api/v1/email-templates/${templateId}/preview`, { invitationId: inv.id, draft }),
+    );
+    assert.equal(live.subject, `Draft for ${contact.firstName}`, 'a draft renders unsaved');
+    assert.match(live.html, new RegExp(`<p>${contact.lastName}</p>`));
+    const broken = problem(
+      await h.api('POST', `/api/v1/email-templates/${templateId}/preview`, {
+        invitationId: inv.id,
+        draft: { ...draft, html: '{% if %}' },
+      }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    assert.match(broken.detail, /The html is not valid Liquid/);
+    const kept = ok<Json>(await h.api('GET', `/api/v1/email-templates/${templateId}`));
+    assert.equal(kept.subject, edited.subject, 'previewing a draft saves nothing');
     const workflowAudit = ok<Json>(
       await h.api('GET', `/api/v1/audit-events?entityType=workflow&entityId=${sendWorkflow.id}`),
     ).items.map((e: Json) => e.action);

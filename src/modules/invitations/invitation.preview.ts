@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { Deps } from '../../context.ts';
 import { invalid } from '../../errors.ts';
-import type { Rendered } from '../../mail/liquid.ts';
+import { compileTemplate, type Rendered, type TemplateSource } from '../../mail/liquid.ts';
 import { findContactRow } from '../contacts/contact.service.ts';
 import { findUser } from '../users/user.service.ts';
 import { getWebsite } from '../websites/website.service.ts';
@@ -9,15 +10,24 @@ import { invitationComposeRequest } from './invitation.email.ts';
 import * as repo from './invitation.repository.ts';
 
 /**
- * Renders a template against a real invitation and one of its invited contacts (the first, unless
- * named), exactly as delivery would, with the code masked as in the stored copy of a sent email.
+ * Renders a template (or an unsaved `draft` of its parts) against a real invitation and one of its
+ * invited contacts (the first, unless named), exactly as delivery would, with the code masked as in
+ * the stored copy of a sent email. A draft that is not valid Liquid is a 400 naming the part.
  */
 export async function previewInvitationEmail(
   deps: Deps,
   templateId: string,
-  input: { invitationId: string; contactId?: string },
+  input: { invitationId: string; contactId?: string; draft?: TemplateSource },
 ): Promise<Rendered & { to: string | null }> {
-  const template = await getTemplate(deps, templateId);
+  const saved = await getTemplate(deps, templateId);
+  const { draft } = input;
+  if (draft) compileTemplate(draft);
+  const source = draft ? { ...saved, ...draft } : saved;
+  const key = draft
+    ? `draft:${createHash('sha256')
+        .update(JSON.stringify([draft.subject, draft.html, draft.text]))
+        .digest('hex')}`
+    : templateKey(saved);
   const invitation = await repo.findInvitation(deps.db, input.invitationId);
   if (!invitation) throw invalid('/invitationId', `No invitation with id ${input.invitationId}.`);
   const invited =
@@ -34,18 +44,13 @@ export async function previewInvitationEmail(
     from: 'preview@admit.invalid',
     to: contact.email ?? 'preview@admit.invalid',
   };
-  const request = invitationComposeRequest(
-    deps.keys,
-    { key: templateKey(template), source: template },
-    envelope,
-    {
-      invitation,
-      website,
-      contact,
-      inviter,
-      owner: (await findUser(deps.db, invitation.ownerId)) ?? null,
-    },
-  );
+  const request = invitationComposeRequest(deps.keys, { key, source }, envelope, {
+    invitation,
+    website,
+    contact,
+    inviter,
+    owner: (await findUser(deps.db, invitation.ownerId)) ?? null,
+  });
   const { stored } = await deps.composer.compose(request);
   return { to: contact.email, ...stored };
 }

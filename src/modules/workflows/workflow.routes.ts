@@ -19,6 +19,12 @@ const Workflow = Type.Object({
   updatedAt: Instant,
 });
 
+const TemplateParts = {
+  subject: Type.String({ minLength: 1, maxLength: 1000 }),
+  html: Type.String({ minLength: 1, maxLength: 200_000 }),
+  text: Type.String({ minLength: 1, maxLength: 100_000 }),
+};
+
 const EmailTemplate = Type.Object({
   id: Id,
   key: Nullable(Type.String()),
@@ -132,15 +138,7 @@ export async function workflowRoutes(app: ApiApp, deps: Deps): Promise<void> {
         tags: templateTags,
         summary: 'Replace an email template (Liquid); only while no active workflow uses it',
         params: IdParams,
-        body: Type.Object(
-          {
-            name: Name(),
-            subject: Type.String({ minLength: 1, maxLength: 1000 }),
-            html: Type.String({ minLength: 1, maxLength: 200_000 }),
-            text: Type.String({ minLength: 1, maxLength: 100_000 }),
-          },
-          { additionalProperties: false },
-        ),
+        body: Type.Object({ name: Name(), ...TemplateParts }, { additionalProperties: false }),
         response: { 200: EmailTemplate, ...problems(400, 404, 409) },
       },
     },
@@ -151,10 +149,19 @@ export async function workflowRoutes(app: ApiApp, deps: Deps): Promise<void> {
     {
       schema: {
         tags: templateTags,
-        summary: 'Render the template against a real invitation (code masked)',
+        summary: 'Render the template, or an unsaved draft of it, against a real invitation (code masked)',
         params: IdParams,
         body: Type.Object(
-          { invitationId: Id, contactId: Type.Optional(Id) },
+          {
+            invitationId: Id,
+            contactId: Type.Optional(Id),
+            draft: Type.Optional(
+              Type.Object(TemplateParts, {
+                additionalProperties: false,
+                description: 'Render these parts instead of the saved ones (the live preview of an editor)',
+              }),
+            ),
+          },
           { additionalProperties: false },
         ),
         response: {

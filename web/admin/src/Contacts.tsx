@@ -4,6 +4,7 @@ import { ContactForm } from './ContactForm.tsx';
 import { ImportContacts } from './ImportContacts.tsx';
 import { InvitationForm } from './InvitationForm.tsx';
 import { Notices } from './Notices.tsx';
+import { Scroll } from './Scroll.tsx';
 
 /** Contacts: search and page on the server, create one, invite one to a website. */
 export function Contacts() {
@@ -86,53 +87,55 @@ export function Contacts() {
           onCancel={() => setEditing(null)}
         />
       )}
-      <table>
-        <caption className="visually-hidden">Contacts</caption>
-        <thead>
-          <tr>
-            <th scope="col">Select</th>
-            <th scope="col">Name</th>
-            <th scope="col">Email</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {page.items.map((c) => (
-            <tr key={c.id}>
-              <td>
-                <input
-                  type="checkbox"
-                  aria-label={`Select ${c.firstName} ${c.lastName}`}
-                  checked={isSelected(c)}
-                  onChange={() => toggle(c)}
-                />
-              </td>
-              <td>
-                {c.firstName} {c.lastName}
-              </td>
-              <td>{c.email}</td>
-              <td className="actions">
-                <button
-                  type="button"
-                  className="secondary"
-                  aria-label={`Edit ${c.firstName} ${c.lastName}`}
-                  onClick={() => setEditing(c)}
-                >
-                  Edit
-                </button>
-                <button
-                  type="button"
-                  className="secondary"
-                  aria-label={`Invite ${c.firstName} ${c.lastName}`}
-                  onClick={() => setInviting([c])}
-                >
-                  Invite
-                </button>
-              </td>
+      <Scroll label="Contacts">
+        <table>
+          <caption className="visually-hidden">Contacts</caption>
+          <thead>
+            <tr>
+              <th scope="col">Select</th>
+              <th scope="col">Name</th>
+              <th scope="col">Email</th>
+              <th scope="col">Actions</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {page.items.map((c) => (
+              <tr key={c.id}>
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label={`Select ${c.firstName} ${c.lastName}`}
+                    checked={isSelected(c)}
+                    onChange={() => toggle(c)}
+                  />
+                </td>
+                <td>
+                  {c.firstName} {c.lastName}
+                </td>
+                <td>{c.email}</td>
+                <td className="actions">
+                  <button
+                    type="button"
+                    className="secondary"
+                    aria-label={`Edit ${c.firstName} ${c.lastName}`}
+                    onClick={() => setEditing(c)}
+                  >
+                    Edit
+                  </button>
+                  <button
+                    type="button"
+                    className="secondary"
+                    aria-label={`Invite ${c.firstName} ${c.lastName}`}
+                    onClick={() => setInviting([c])}
+                  >
+                    Invite
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Scroll>
       <div className="row">
         <button
           type="button"

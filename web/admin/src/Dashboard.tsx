@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { FunnelChart, SERIES } from './FunnelChart.tsx';
 import { Notices } from './Notices.tsx';
+import { Scroll } from './Scroll.tsx';
 
 const RANGES = [7, 30, 90, 365] as const;
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -71,29 +72,31 @@ export function Dashboard() {
           <FunnelChart days={funnel.days} />
           <details>
             <summary>The numbers per day</summary>
-            <table>
-              <caption className="visually-hidden">Invitations per day</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Day (UTC)</th>
-                  {SERIES.map((s) => (
-                    <th scope="col" key={s.key}>
-                      {s.label}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {funnel.days.map((d: Json) => (
-                  <tr key={d.day}>
-                    <th scope="row">{d.day}</th>
+            <Scroll label="Invitations per day">
+              <table>
+                <caption className="visually-hidden">Invitations per day</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Day (UTC)</th>
                     {SERIES.map((s) => (
-                      <td key={s.key}>{d[s.key]}</td>
+                      <th scope="col" key={s.key}>
+                        {s.label}
+                      </th>
                     ))}
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {funnel.days.map((d: Json) => (
+                    <tr key={d.day}>
+                      <th scope="row">{d.day}</th>
+                      {SERIES.map((s) => (
+                        <td key={s.key}>{d[s.key]}</td>
+                      ))}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </Scroll>
           </details>
         </>
       )}

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
+import { Scroll } from './Scroll.tsx';
 
 const MAX_BYTES = 32 * 1024 * 1024;
 const SHOWN = 200;
@@ -59,32 +60,34 @@ export function ImportContacts({ onImported }: { onImported: () => void }) {
         }
       />
       {notCreated.length > 0 && (
-        <table>
-          <caption>
-            Lines not created
-            {notCreated.length > SHOWN ? ` (the first ${SHOWN} of ${notCreated.length})` : ''}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Line</th>
-              <th scope="col">Result</th>
-              <th scope="col">Why</th>
-            </tr>
-          </thead>
-          <tbody>
-            {notCreated.slice(0, SHOWN).map((l: Json) => (
-              <tr key={l.line}>
-                <td>{l.line}</td>
-                <td>{l.status}</td>
-                <td>
-                  {(l.errors ?? [])
-                    .map((x: Json) => (x.path ? `${x.path.replace(/^\//, '')}: ${x.message}` : x.message))
-                    .join('; ') || (l.status === 'skipped' ? 'a contact with this email exists' : '')}
-                </td>
+        <Scroll label="Lines not created">
+          <table>
+            <caption>
+              Lines not created
+              {notCreated.length > SHOWN ? ` (the first ${SHOWN} of ${notCreated.length})` : ''}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Line</th>
+                <th scope="col">Result</th>
+                <th scope="col">Why</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {notCreated.slice(0, SHOWN).map((l: Json) => (
+                <tr key={l.line}>
+                  <td>{l.line}</td>
+                  <td>{l.status}</td>
+                  <td>
+                    {(l.errors ?? [])
+                      .map((x: Json) => (x.path ? `${x.path.replace(/^\//, '')}: ${x.message}` : x.message))
+                      .join('; ') || (l.status === 'skipped' ? 'a contact with this email exists' : '')}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Scroll>
       )}
     </section>
   );

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { EditInvitation } from './EditInvitation.tsx';
 import { Notices } from './Notices.tsx';
+import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
 
 const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
@@ -89,53 +90,57 @@ export function InvitationPage({ id }: { id: string }) {
         )}
       </div>
       <h2>Emails</h2>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">To</th>
-            <th scope="col">Status</th>
-            <th scope="col">Sent</th>
-            <th scope="col">Error</th>
-            <th scope="col">Action</th>
-          </tr>
-        </thead>
-        <tbody>
-          {emails.map((e) => (
-            <tr key={e.id}>
-              <td>{e.to ?? 'no primary email'}</td>
-              <td>{e.status}</td>
-              <td>{when(e.sentAt)}</td>
-              <td>{e.lastError ?? ''}</td>
-              <td>
-                {e.status === 'failed' && (
-                  <button type="button" onClick={() => retry(e.id)}>
-                    Retry
-                  </button>
-                )}
-              </td>
+      <Scroll label="Emails">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">To</th>
+              <th scope="col">Status</th>
+              <th scope="col">Sent</th>
+              <th scope="col">Error</th>
+              <th scope="col">Action</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {emails.map((e) => (
+              <tr key={e.id}>
+                <td>{e.to ?? 'no primary email'}</td>
+                <td>{e.status}</td>
+                <td>{when(e.sentAt)}</td>
+                <td>{e.lastError ?? ''}</td>
+                <td>
+                  {e.status === 'failed' && (
+                    <button type="button" onClick={() => retry(e.id)}>
+                      Retry
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Scroll>
       <h2>Redemptions</h2>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Contact</th>
-            <th scope="col">IP address</th>
-            <th scope="col">When</th>
-          </tr>
-        </thead>
-        <tbody>
-          {redemptions.map((r) => (
-            <tr key={r.id}>
-              <td>{r.username ?? r.contactId}</td>
-              <td>{r.ipAddress ?? ''}</td>
-              <td>{when(r.createdAt)}</td>
+      <Scroll label="Redemptions">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Contact</th>
+              <th scope="col">IP address</th>
+              <th scope="col">When</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {redemptions.map((r) => (
+              <tr key={r.id}>
+                <td>{r.username ?? r.contactId}</td>
+                <td>{r.ipAddress ?? ''}</td>
+                <td>{when(r.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Scroll>
       <h2>Audit trail</h2>
       <ul>
         {audit.map((a) => (

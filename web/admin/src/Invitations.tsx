@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
+import { Scroll } from './Scroll.tsx';
 
 const VIEWS = [
   ['new', 'New'],
@@ -185,45 +186,47 @@ export function Invitations() {
           {progress.total ? ` of ${progress.total}` : ''}
         </p>
       )}
-      <table>
-        <caption className="visually-hidden">Invitations</caption>
-        <thead>
-          <tr>
-            <th scope="col">
-              <input
-                type="checkbox"
-                aria-label="Select this page"
-                checked={allOnPage}
-                onChange={togglePage}
-              />
-            </th>
-            <th scope="col">Name</th>
-            <th scope="col">Type</th>
-            <th scope="col">Status</th>
-            <th scope="col">Expires</th>
-          </tr>
-        </thead>
-        <tbody>
-          {page.items.map((i) => (
-            <tr key={i.id}>
-              <td>
+      <Scroll label="Invitations">
+        <table>
+          <caption className="visually-hidden">Invitations</caption>
+          <thead>
+            <tr>
+              <th scope="col">
                 <input
                   type="checkbox"
-                  aria-label={`Select ${i.name}`}
-                  checked={selected.has(i.id)}
-                  onChange={() => toggle(i.id)}
+                  aria-label="Select this page"
+                  checked={allOnPage}
+                  onChange={togglePage}
                 />
-              </td>
-              <td>
-                <a href={`#/invitations/${i.id}`}>{i.name}</a>
-              </td>
-              <td>{i.type}</td>
-              <td>{i.status}</td>
-              <td>{i.expiresAt ? new Date(i.expiresAt).toLocaleString() : 'never'}</td>
+              </th>
+              <th scope="col">Name</th>
+              <th scope="col">Type</th>
+              <th scope="col">Status</th>
+              <th scope="col">Expires</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {page.items.map((i) => (
+              <tr key={i.id}>
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label={`Select ${i.name}`}
+                    checked={selected.has(i.id)}
+                    onChange={() => toggle(i.id)}
+                  />
+                </td>
+                <td>
+                  <a href={`#/invitations/${i.id}`}>{i.name}</a>
+                </td>
+                <td>{i.type}</td>
+                <td>{i.status}</td>
+                <td>{i.expiresAt ? new Date(i.expiresAt).toLocaleString() : 'never'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Scroll>
       <div className="row">
         <button
           type="button"

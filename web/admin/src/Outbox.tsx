@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
+import { Scroll } from './Scroll.tsx';
 
 /** Sent and pending emails; one opened as a mail client shows it (its stored copy, code masked). */
 export function Outbox() {
@@ -28,30 +29,32 @@ export function Outbox() {
     <section>
       <h1>Outbox</h1>
       <Notices error={error} />
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">To</th>
-            <th scope="col">Subject</th>
-            <th scope="col">Status</th>
-            <th scope="col">Sent</th>
-          </tr>
-        </thead>
-        <tbody>
-          {emails.map((e) => (
-            <tr key={e.id}>
-              <td>{e.to ?? 'no primary email'}</td>
-              <td>
-                <button type="button" className="link dark" onClick={() => show(e.id)}>
-                  {e.subject ?? '(not rendered yet)'}
-                </button>
-              </td>
-              <td>{e.status}</td>
-              <td>{e.sentAt ? new Date(e.sentAt).toLocaleString() : ''}</td>
+      <Scroll label="Messages">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">To</th>
+              <th scope="col">Subject</th>
+              <th scope="col">Status</th>
+              <th scope="col">Sent</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {emails.map((e) => (
+              <tr key={e.id}>
+                <td>{e.to ?? 'no primary email'}</td>
+                <td>
+                  <button type="button" className="link dark" onClick={() => show(e.id)}>
+                    {e.subject ?? '(not rendered yet)'}
+                  </button>
+                </td>
+                <td>{e.status}</td>
+                <td>{e.sentAt ? new Date(e.sentAt).toLocaleString() : ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Scroll>
       {open && (
         <article aria-label="Message">
           <dl className="facts">

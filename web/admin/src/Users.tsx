@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
+import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
 
 /** Users and API keys (administrators): create users, create keys (the secret shown once), delete keys. */
@@ -56,26 +57,28 @@ export function Users() {
           New key: <output className="code">{secret}</output>
         </p>
       )}
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Email</th>
-            <th scope="col">Role</th>
-            <th scope="col">State</th>
-          </tr>
-        </thead>
-        <tbody>
-          {users.map((u) => (
-            <tr key={u.id}>
-              <td>{u.name}</td>
-              <td>{u.email}</td>
-              <td>{u.role}</td>
-              <td>{u.disabled ? 'disabled' : 'enabled'}</td>
+      <Scroll label="Users">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Email</th>
+              <th scope="col">Role</th>
+              <th scope="col">State</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {users.map((u) => (
+              <tr key={u.id}>
+                <td>{u.name}</td>
+                <td>{u.email}</td>
+                <td>{u.role}</td>
+                <td>{u.disabled ? 'disabled' : 'enabled'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Scroll>
       <h2>New user</h2>
       <form onSubmit={createUser} noValidate>
         <label htmlFor="uname">Name</label>
@@ -90,35 +93,39 @@ export function Users() {
         <button type="submit">Create user</button>
       </form>
       <h2>API keys</h2>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Starts with</th>
-            <th scope="col">User</th>
-            <th scope="col">Last used</th>
-            <th scope="col">Action</th>
-          </tr>
-        </thead>
-        <tbody>
-          {keys.map((k) => (
-            <tr key={k.id}>
-              <td>{k.name}</td>
-              <td>{k.prefix}…</td>
-              <td>{users.find((u) => u.id === k.userId)?.email ?? k.userId}</td>
-              <td>{k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never'}</td>
-              <td>
-                <button
-                  type="button"
-                  onClick={() => run(() => api('DELETE', `/api-keys/${k.id}`), `Deleted the key ${k.name}.`)}
-                >
-                  Delete {k.name}
-                </button>
-              </td>
+      <Scroll label="API keys">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Starts with</th>
+              <th scope="col">User</th>
+              <th scope="col">Last used</th>
+              <th scope="col">Action</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {keys.map((k) => (
+              <tr key={k.id}>
+                <td>{k.name}</td>
+                <td>{k.prefix}…</td>
+                <td>{users.find((u) => u.id === k.userId)?.email ?? k.userId}</td>
+                <td>{k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never'}</td>
+                <td>
+                  <button
+                    type="button"
+                    onClick={() =>
+                      run(() => api('DELETE', `/api-keys/${k.id}`), `Deleted the key ${k.name}.`)
+                    }
+                  >
+                    Delete {k.name}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Scroll>
       <form onSubmit={createKey} noValidate>
         <label htmlFor="keyName">Key name</label>
         <input id="keyName" name="keyName" />

@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
+import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
 import { WebPageForm } from './WebPageForm.tsx';
 import { WebsiteSettings } from './WebsiteSettings.tsx';
@@ -70,36 +71,38 @@ export function WebsitePage({ id }: { id: string }) {
         }
       />
       <h2>Web roles</h2>
-      <table>
-        <caption className="visually-hidden">Web roles</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Description</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {roles.map((r) => (
-            <tr key={r.id}>
-              <td>{r.name}</td>
-              <td>{r.description ?? ''}</td>
-              <td className="actions">
-                <button
-                  type="button"
-                  className="secondary"
-                  aria-label={`Delete ${r.name}`}
-                  onClick={() =>
-                    run(async () => api('DELETE', `/web-roles/${r.id}`), `Deleted the web role ${r.name}.`)
-                  }
-                >
-                  Delete
-                </button>
-              </td>
+      <Scroll label="Web roles">
+        <table>
+          <caption className="visually-hidden">Web roles</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Description</th>
+              <th scope="col">Actions</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {roles.map((r) => (
+              <tr key={r.id}>
+                <td>{r.name}</td>
+                <td>{r.description ?? ''}</td>
+                <td className="actions">
+                  <button
+                    type="button"
+                    className="secondary"
+                    aria-label={`Delete ${r.name}`}
+                    onClick={() =>
+                      run(async () => api('DELETE', `/web-roles/${r.id}`), `Deleted the web role ${r.name}.`)
+                    }
+                  >
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Scroll>
       <form onSubmit={addRole} noValidate className="row">
         <label htmlFor="role-name">Role name</label>
         <input id="role-name" name="name" />
@@ -108,57 +111,59 @@ export function WebsitePage({ id }: { id: string }) {
         <button type="submit">Add web role</button>
       </form>
       <h2>Web pages</h2>
-      <table>
-        <caption className="visually-hidden">Web pages</caption>
-        <thead>
-          <tr>
-            <th scope="col">Path</th>
-            <th scope="col">Title</th>
-            <th scope="col">Who may read it</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {pages.map((p) => (
-            <tr key={p.id}>
-              <td>
-                <a href={`${website.baseUrl}/p/${p.path}`}>/p/{p.path}</a>
-              </td>
-              <td>{p.title}</td>
-              <td>
-                {p.public
-                  ? 'anyone'
-                  : p.webRoleIds.length === 0
-                    ? 'signed-in contacts'
-                    : roles
-                        .filter((r) => p.webRoleIds.includes(r.id))
-                        .map((r) => r.name)
-                        .join(', ')}
-              </td>
-              <td className="actions">
-                <button
-                  type="button"
-                  className="secondary"
-                  aria-label={`Edit ${p.title}`}
-                  onClick={() => setEditing(p)}
-                >
-                  Edit
-                </button>
-                <button
-                  type="button"
-                  className="secondary"
-                  aria-label={`Delete ${p.title}`}
-                  onClick={() =>
-                    run(async () => api('DELETE', `/web-pages/${p.id}`), `Deleted the page ${p.title}.`)
-                  }
-                >
-                  Delete
-                </button>
-              </td>
+      <Scroll label="Web pages">
+        <table>
+          <caption className="visually-hidden">Web pages</caption>
+          <thead>
+            <tr>
+              <th scope="col">Path</th>
+              <th scope="col">Title</th>
+              <th scope="col">Who may read it</th>
+              <th scope="col">Actions</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {pages.map((p) => (
+              <tr key={p.id}>
+                <td>
+                  <a href={`${website.baseUrl}/p/${p.path}`}>/p/{p.path}</a>
+                </td>
+                <td>{p.title}</td>
+                <td>
+                  {p.public
+                    ? 'anyone'
+                    : p.webRoleIds.length === 0
+                      ? 'signed-in contacts'
+                      : roles
+                          .filter((r) => p.webRoleIds.includes(r.id))
+                          .map((r) => r.name)
+                          .join(', ')}
+                </td>
+                <td className="actions">
+                  <button
+                    type="button"
+                    className="secondary"
+                    aria-label={`Edit ${p.title}`}
+                    onClick={() => setEditing(p)}
+                  >
+                    Edit
+                  </button>
+                  <button
+                    type="button"
+                    className="secondary"
+                    aria-label={`Delete ${p.title}`}
+                    onClick={() =>
+                      run(async () => api('DELETE', `/web-pages/${p.id}`), `Deleted the page ${p.title}.`)
+                    }
+                  >
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Scroll>
       {editing && (
         <WebPageForm
           key={editing.id}

@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { api, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
+import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -35,25 +36,27 @@ export function Websites() {
     <section>
       <h1>Websites</h1>
       <Notices message={message} error={error} />
-      <table>
-        <caption className="visually-hidden">Websites</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Portal address</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((w) => (
-            <tr key={w.id}>
-              <td>
-                <a href={`#/websites/${w.id}`}>{w.name}</a>
-              </td>
-              <td>{w.baseUrl}</td>
+      <Scroll label="Websites">
+        <table>
+          <caption className="visually-hidden">Websites</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Portal address</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {items.map((w) => (
+              <tr key={w.id}>
+                <td>
+                  <a href={`#/websites/${w.id}`}>{w.name}</a>
+                </td>
+                <td>{w.baseUrl}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Scroll>
       <h2>New website</h2>
       <form onSubmit={create} noValidate>
         <label htmlFor="website-name">Name</label>

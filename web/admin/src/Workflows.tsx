@@ -1,17 +1,21 @@
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
+import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
 
 /**
- * Workflows: activate and deactivate; the Send Invitation workflow's email template, edited only
- * while the workflow is deactivated (the API answers 409 otherwise, and that message is shown), with
- * a preview rendered against the newest invitation.
+ * Workflows: activate and deactivate; the Send Invitation workflow's From and email template, edited
+ * only while the workflow is deactivated (the API answers 409 otherwise, and that message is shown),
+ * with a live preview of the draft rendered against the newest invitation as you type.
  */
 export function Workflows() {
   const [workflows, setWorkflows] = useState<Json[]>([]);
   const [template, setTemplate] = useState<Json | null>(null);
   const [preview, setPreview] = useState<Json | null>(null);
+  const [previewError, setPreviewError] = useState('');
+  const form = useRef<HTMLFormElement>(null);
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
 
   const load = useCallback(async () => {
     const w = (await api('GET', '/workflows')).items as Json[];
@@ -38,52 +42,93 @@ export function Workflows() {
     void run(() => api('PUT', `/email-templates/${template?.id}`, body), 'Template saved.');
   };
 
-  const showPreview = () =>
-    run(async () => {
+  const sendWorkflow = workflows.find((w) => w.key === 'send-invitation');
+  const saveFrom = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const from = String(new FormData(e.currentTarget).get('from') ?? '').trim();
+    if (from && !/@/.test(from)) return setError('From: an address like Partner Team <team@example.com>.');
+    void run(
+      () => api('PATCH', `/workflows/${sendWorkflow?.id}`, { fromAddress: from || null }),
+      'From saved.',
+    );
+  };
+
+  /** Renders what the editor holds now (unsaved) against the newest invitation. */
+  const renderDraft = useCallback(async () => {
+    if (!template || !form.current) return;
+    const parts = new FormData(form.current);
+    const draft = {
+      subject: String(parts.get('subject') ?? ''),
+      html: String(parts.get('html') ?? ''),
+      text: String(parts.get('text') ?? ''),
+    };
+    if (!draft.subject.trim() || !draft.html.trim() || !draft.text.trim())
+      return setPreviewError('The subject, the HTML and the text must not be empty.');
+    try {
       const newest = (await api('GET', '/invitations?limit=1')).items[0];
-      if (!newest)
-        throw new ApiError(404, 'NOT_FOUND', 'Create an invitation first: the preview renders one.');
-      setPreview(await api('POST', `/email-templates/${template?.id}/preview`, { invitationId: newest.id }));
-    }, 'Preview of the newest invitation (its code masked).');
+      if (!newest) return setPreviewError('Create an invitation first: the preview renders one.');
+      setPreview(
+        await api('POST', `/email-templates/${template.id}/preview`, { invitationId: newest.id, draft }),
+      );
+      setPreviewError('');
+    } catch (err) {
+      setPreviewError(err instanceof ApiError ? err.message : 'Could not render the preview.');
+    }
+  }, [template]);
+  useEffect(() => {
+    void renderDraft();
+  }, [renderDraft]);
+  const edited = () => {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => void renderDraft(), 400);
+  };
 
   return (
     <section>
       <h1>Workflows</h1>
       <Notices message={message} error={error} />
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Workflow</th>
-            <th scope="col">State</th>
-            <th scope="col">Action</th>
-          </tr>
-        </thead>
-        <tbody>
-          {workflows.map((w) => (
-            <tr key={w.id}>
-              <td>{w.name}</td>
-              <td>{w.active ? 'Active' : 'Deactivated'}</td>
-              <td>
-                <button
-                  type="button"
-                  onClick={() =>
-                    run(
-                      () => api('POST', `/workflows/${w.id}/${w.active ? 'deactivate' : 'activate'}`),
-                      `${w.name} ${w.active ? 'deactivated' : 'activated'}.`,
-                    )
-                  }
-                >
-                  {w.active ? `Deactivate ${w.name}` : `Activate ${w.name}`}
-                </button>
-              </td>
+      <Scroll label="Workflows">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Workflow</th>
+              <th scope="col">State</th>
+              <th scope="col">Action</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {workflows.map((w) => (
+              <tr key={w.id}>
+                <td>{w.name}</td>
+                <td>{w.active ? 'Active' : 'Deactivated'}</td>
+                <td>
+                  <button
+                    type="button"
+                    onClick={() =>
+                      run(
+                        () => api('POST', `/workflows/${w.id}/${w.active ? 'deactivate' : 'activate'}`),
+                        `${w.name} ${w.active ? 'deactivated' : 'activated'}.`,
+                      )
+                    }
+                  >
+                    {w.active ? `Deactivate ${w.name}` : `Activate ${w.name}`}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Scroll>
       {template && (
         <>
+          <h2>Send Invitation: From</h2>
+          <form key={`from:${sendWorkflow?.updatedAt}`} onSubmit={saveFrom} noValidate className="row">
+            <label htmlFor="from">From (empty: MAIL_FROM, with the inviting user's name)</label>
+            <input id="from" name="from" defaultValue={sendWorkflow?.fromAddress ?? ''} />
+            <button type="submit">Save From</button>
+          </form>
           <h2>Invitation email template</h2>
-          <form key={template.updatedAt} onSubmit={save} noValidate>
+          <form key={`template:${template.updatedAt}`} ref={form} onSubmit={save} onInput={edited} noValidate>
             <label htmlFor="tname">Name</label>
             <input id="tname" name="name" defaultValue={template.name} />
             <label htmlFor="subject">Subject</label>
@@ -92,19 +137,18 @@ export function Workflows() {
             <textarea id="html" name="html" rows={10} defaultValue={template.html} />
             <label htmlFor="text">Text (Liquid)</label>
             <textarea id="text" name="text" rows={6} defaultValue={template.text} />
-            <div className="row">
-              <button type="submit">Save template</button>
-              <button type="button" onClick={showPreview}>
-                Preview
-              </button>
-            </div>
+            <button type="submit">Save template</button>
           </form>
-          {preview && (
-            <>
-              <h2>Preview: {preview.subject}</h2>
-              <iframe title="Email preview" sandbox="" srcDoc={preview.html} className="preview" />
-            </>
-          )}
+          <section aria-labelledby="preview-title">
+            <h2 id="preview-title">Preview: {preview?.subject ?? '…'}</h2>
+            <p>The newest invitation, as it would be sent (its code masked); follows what you type.</p>
+            {previewError && (
+              <p role="alert" className="error">
+                {previewError}
+              </p>
+            )}
+            {preview && <iframe title="Email preview" sandbox="" srcDoc={preview.html} className="preview" />}
+          </section>
         </>
       )}
     </section>
