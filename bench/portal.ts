@@ -1,7 +1,7 @@
 /**
  * The portal benchmark (SPEC 11, the portal issue), run by `npm run bench`:
  *   node dist/bench/portal.js <sqlite|postgres-url>
- * Starts `admit serve` (compiled, as `npm start` runs it) in a child process, prepares invitations
+ * Starts `admit serve` (compiled, as `npm start` runs it; bench/server.ts), prepares invitations
  * through the API, then drives it over HTTP from this process:
  *   A. registrations through Single codes (landing GET, form GET, POST), 8 at a time;
  *   B. signed-in redemption: 50 signed-in contacts at once, each posting a Group code and then
@@ -11,66 +11,18 @@
  *   D. the landing GET with a valid code (autocannon, 50 connections, 10 s).
  * Prints one JSON line with the numbers.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import autocannon from 'autocannon';
-import { freePort } from './ports.ts';
+import { type Json, startBenchServer } from './server.ts';
 
 const [database] = process.argv.slice(2);
-const KEY = 'admit_bench_key_0123456789abcdefghijklmnop';
 const PASSWORD = 'correct horse battery staple';
 const REDEEMERS = 50;
 const GROUP_CODES = 20;
 const REGISTRANTS = Number(process.env.BENCH_REGISTRANTS ?? 240);
 
-const dataDir = mkdtempSync(path.join(tmpdir(), 'admit-portal-bench-'));
-const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-const server = spawn(
-  process.execPath,
-  [
-    ...(process.env.BENCH_PROFILE_DIR
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
-      : []),
-    path.resolve(path.dirname(new URL(import.meta.url).pathname), '../src/main.js'),
-    'serve',
-  ],
-  {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: base,
-      DATA_DIR: dataDir,
-      DATABASE_URL:
-        database === 'sqlite' || !database ? `sqlite:${path.join(dataDir, 'admit.db')}` : database,
-      ADMIT_SECRET: 'bench-secret-0123456789abcdefghijklmnopqrstu',
-      ADMIT_BOOTSTRAP_API_KEY: KEY,
-      ADMIT_RATE_LIMIT_PER_IP: '1000000',
-      ADMIT_RATE_LIMIT_GLOBAL: '1000000',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-await new Promise<void>((resolve) =>
-  server.stdout?.on('data', (d: Buffer) => d.toString().includes('is running') && resolve()),
-);
-
-// biome-ignore lint/suspicious/noExplicitAny: JSON from the API
-type Json = Record<string, any>;
-async function api(method: string, p: string, body?: unknown): Promise<Json> {
-  const r = await fetch(`${base}/api/v1${p}`, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (r.status >= 400) throw new Error(`${method} ${p}: ${r.status} ${await r.text()}`);
-  return r.status === 204 ? {} : ((await r.json()) as Json);
-}
+const server = await startBenchServer(database, 'portal');
+const { base, api } = server;
 
 /** A browser: cookies and the CSRF token of the last page (node:http with keep-alive: a light client). */
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -248,9 +200,7 @@ const landing = await autocannon({
   duration: 10,
 });
 
-server.kill('SIGTERM');
-await new Promise((r) => server.on('exit', r));
-rmSync(dataDir, { recursive: true, force: true });
+await server.stop();
 process.stdout.write(
   `${JSON.stringify({
     database: database === 'sqlite' || !database ? 'sqlite' : 'postgres',

@@ -94,6 +94,18 @@ async function portalScenario(database: string) {
 await portalScenario('sqlite');
 if (postgresAdmin) await withPostgresDatabase(postgresAdmin, portalScenario);
 
+// The admin lists with 100,000 contacts (bench/lists.ts), per database.
+const lists: Json[] = [];
+async function listsScenario(database: string) {
+  process.stderr.write(`lists on ${database.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}…\n`);
+  const { stdout } = await run(process.execPath, [path.join(here, 'lists.js'), database], {
+    maxBuffer: 10_000_000,
+  });
+  lists.push(JSON.parse(stdout.trim().split('\n').pop() as string));
+}
+await listsScenario('sqlite');
+if (postgresAdmin) await withPostgresDatabase(postgresAdmin, listsScenario);
+
 const base = results[0].perSecond as number;
 const rows = results.map((r) => ({ ...r, ratio: Number((r.perSecond / base).toFixed(2)) }));
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
@@ -119,7 +131,18 @@ for (const p of portal as Json[]) {
     `| ${p.database} | ${p.registrationsPerSecond} | ${r(p.redemption)} | ${r(p.redemptionWhileRegistering)} (${p.redemptionWhileRegistering.registrationsPerSecond} reg/s) | ${r(p.redemptionSaturated)} | ${p.landingGet.requestsPerSecond} (${p.landingGet.p99}) |`,
   );
 }
+console.log('\nAdmin lists with 100,000 contacts (p50 / p95 ms, one request at a time)\n');
+console.log(
+  '| database | import contacts/s | first page | middle page | search, many match | search, one email | search, none match |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|');
+for (const l of lists) {
+  const q = (x: Json) => `${x.p50} / ${x.p95}`;
+  console.log(
+    `| ${l.database} | ${l.importPerSecond} | ${q(l.firstPage)} | ${q(l.middlePage)} | ${q(l.searchMany)} | ${q(l.searchOneEmail)} | ${q(l.searchNothing)} |`,
+  );
+}
 writeFileSync(
   path.join(here, 'results.json'),
-  `${JSON.stringify({ machine, date: new Date().toISOString(), results: rows, portal }, null, 2)}\n`,
+  `${JSON.stringify({ machine, date: new Date().toISOString(), results: rows, portal, lists }, null, 2)}\n`,
 );

@@ -117,8 +117,9 @@ export async function findContacts(
   if (q.before) query = query.where('id', '<', q.before);
   if (q.search) {
     const term = likeContains(q.search);
+    // The expression of the contacts__search trigram index on PostgreSQL: keep the two alike.
     query = query.where(
-      sql<boolean>`(lower(first_name || ' ' || last_name) like ${term} escape '\\' or email_normalized like ${term} escape '\\')`,
+      sql<boolean>`lower(first_name || ' ' || last_name || ' ' || coalesce(email_normalized, '')) like ${term} escape '\\'`,
     );
   }
   return (await query.execute()).map(toContact);

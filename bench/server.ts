@@ -1,0 +1,77 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort } from './ports.ts';
+
+export const BENCH_KEY = 'admit_bench_key_0123456789abcdefghijklmnop';
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON from the API
+export type Json = Record<string, any>;
+
+export interface BenchServer {
+  base: string;
+  process: ChildProcess;
+  /** An API call with the bench key; throws on a 4xx or 5xx. */
+  api(method: string, p: string, body?: unknown, contentType?: string): Promise<Json>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `admit serve`, compiled as `npm start` runs it, in a child process on a free loopback port, with
+ * its own data directory, the bench API key and rate limits out of the way. `database` is `sqlite`
+ * or a PostgreSQL URL. BENCH_PROFILE_DIR set: the server writes a CPU profile there.
+ */
+export async function startBenchServer(database: string | undefined, name: string): Promise<BenchServer> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), `admit-${name}-bench-`));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROFILE_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+        : []),
+      path.resolve(path.dirname(new URL(import.meta.url).pathname), '../src/main.js'),
+      'serve',
+    ],
+    {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        PUBLIC_URL: base,
+        DATA_DIR: dataDir,
+        DATABASE_URL:
+          database === 'sqlite' || !database ? `sqlite:${path.join(dataDir, 'admit.db')}` : database,
+        ADMIT_SECRET: 'bench-secret-0123456789abcdefghijklmnopqrstu',
+        ADMIT_BOOTSTRAP_API_KEY: BENCH_KEY,
+        ADMIT_RATE_LIMIT_PER_IP: '1000000',
+        ADMIT_RATE_LIMIT_GLOBAL: '1000000',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise<void>((resolve) =>
+    child.stdout?.on('data', (d: Buffer) => d.toString().includes('is running') && resolve()),
+  );
+  return {
+    base,
+    process: child,
+    async api(method, p, body, contentType = 'application/json') {
+      const r = await fetch(`${base}/api/v1${p}`, {
+        method,
+        headers: { authorization: `Bearer ${BENCH_KEY}`, ...(body ? { 'content-type': contentType } : {}) },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      if (r.status >= 400) throw new Error(`${method} ${p}: ${r.status} ${await r.text()}`);
+      return r.status === 204 ? {} : ((await r.json()) as Json);
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
