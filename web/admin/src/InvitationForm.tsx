@@ -18,6 +18,7 @@ export function InvitationForm({
   const [websites, setWebsites] = useState<Json[]>([]);
   const [websiteId, setWebsiteId] = useState('');
   const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
 
   useEffect(() => {
     void api('GET', '/websites?limit=100').then((w) => {
@@ -32,6 +33,7 @@ export function InvitationForm({
     if (!websiteId) return setError('Choose a website.');
     const common = { websiteId, ...whenRedeemedOf(form) };
     const send = form.get('send') === 'on';
+    setBusy(true);
     try {
       if (form.get('type') === 'group') {
         await api('POST', '/invitations', {
@@ -56,6 +58,8 @@ export function InvitationForm({
       }
     } catch (err) {
       setError(err instanceof ApiError ? err.message : 'Could not create the invitation.');
+    } finally {
+      setBusy(false);
     }
   };
 
@@ -89,7 +93,15 @@ export function InvitationForm({
         <input type="checkbox" name="send" /> Send the invitation email now
       </label>
       <div className="row">
-        <button type="submit">Create Invitation</button>
+        <button type="submit" disabled={busy}>
+          Create Invitation
+        </button>
+        {busy && (
+          <span role="status">
+            <progress aria-label={`Creating ${contacts.length} invitations`} /> Creating {contacts.length}{' '}
+            invitations…
+          </span>
+        )}
       </div>
     </form>
   );
