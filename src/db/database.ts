@@ -12,6 +12,7 @@ import {
   type Transaction,
 } from 'kysely';
 import pg from 'pg';
+import { withPreparedStatements } from './pg-prepared.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -54,7 +55,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     pool.on('error', () => {
       // An idle client lost its connection; the pool replaces it. Queries in flight still fail loudly.
     });
-    dialect = new PostgresDialect({ pool });
+    dialect = new PostgresDialect({ pool: withPreparedStatements(pool) });
     name = 'postgres';
   }
   const db = new Kysely<Database>({ dialect });

@@ -105,7 +105,7 @@ async function redeemIn(
   // and each sees the one before it (on PostgreSQL a registrant could otherwise see the invited
   // contact already registered by a concurrent winner while still seeing the invitation unredeemed,
   // and be told ACCOUNT_EXISTS). Signed-in contacts need no such lock (they read no other contact),
-  // so they hold the invitation's row only from the slot update to the commit.
+  // so they hold the invitation's row only from the slot update, the last statement, to the commit.
   const invitation = await repo.findInvitationByCodeHash(trx, hash, {
     lock: input.redeemer.kind === 'register',
   });
@@ -123,7 +123,6 @@ async function redeemIn(
     await saveContactRow(trx, contact, { isNew: created, passwordHash: input.redeemer.passwordHash });
   }
   if (!(await repo.insertRedeemedContact(trx, invitation.id, contact.id, at))) throw notRedeemable();
-  if (!(await repo.claimRedemptionSlot(trx, invitation.id, at))) throw notRedeemable();
 
   const webRoleIds = relations.webRoleIds;
   await grantToContact(trx, contact.id, { accountId: invitation.assignToAccountId, webRoleIds, at });
@@ -182,6 +181,10 @@ async function redeemIn(
     });
   }
   await enqueue(trx, now, jobs);
+  // The slot last: it decides (a used-up invitation rolls all of the above back) and it locks the
+  // invitation's row, which concurrent redemptions of the same code wait for, so that lock is held
+  // from here to the commit only, not across the statements above.
+  if (!(await repo.claimRedemptionSlot(trx, invitation.id, at))) throw notRedeemable();
   return {
     invitationId: invitation.id,
     contactId: contact.id,
