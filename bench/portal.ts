@@ -11,6 +11,7 @@
  *   D. the landing GET with a valid code (autocannon, 50 connections, 10 s).
  * Prints one JSON line with the numbers.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import autocannon from 'autocannon';
 import { type Json, startBenchServer } from './server.ts';
@@ -151,6 +152,7 @@ await Promise.all(redeemers.map((b) => b.request('GET', `/portal/${slug}/`)));
  * (a steady load below saturation).
  */
 async function redeemRound(codes: string[], everyMs = 0) {
+  const cpu = cpuNow();
   const confirm: number[] = [];
   const post: number[] = [];
   await Promise.all(
@@ -169,13 +171,44 @@ async function redeemRound(codes: string[], everyMs = 0) {
       }
     }),
   );
+  const used = cpuSince(cpu);
   return {
     redemptions: confirm.length,
     confirmP50: percentile(confirm, 50),
     confirmP99: percentile(confirm, 99),
     codePostP99: percentile(post, 99),
+    serverCpuMsPerRedemption: Number((used.server / confirm.length).toFixed(2)),
+    postgresCpuMsPerRedemption: Number((used.postgres / confirm.length).toFixed(2)),
   };
 }
+/**
+ * CPU time used so far (ms) by the server process and by all PostgreSQL processes, from /proc:
+ * a measure of the work per redemption that the machine's changing speed moves less than latency.
+ */
+function cpuNow(): { server: number; postgres: number } {
+  const ticks = (pid: string) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return {
+        comm: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(),
+        t: Number(fields[11]) + Number(fields[12]),
+      };
+    } catch {
+      return { comm: '', t: 0 };
+    }
+  };
+  let postgres = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    const p = ticks(pid);
+    if (p.comm === 'postgres') postgres += p.t;
+  }
+  return { server: ticks(String(server.process.pid)).t * 10, postgres: postgres * 10 };
+}
+function cpuSince(start: { server: number; postgres: number }) {
+  const now = cpuNow();
+  return { server: now.server - start.server, postgres: now.postgres - start.postgres };
+}
+
 const STEADY_MS = 250; // 50 clients, one redemption each every 250 ms: 200 redemptions/s
 const b1 = await redeemRound(groups.slice(0, GROUP_CODES / 2));
 const steady = await redeemRound(groups.slice(GROUP_CODES / 2, GROUP_CODES), STEADY_MS);

@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely';
 import type { Conn } from '../db/database.ts';
+import type { SessionsTable } from '../db/schema.ts';
 import { instant, json, parsed } from '../db/values.ts';
 
 /** SQL of the sessions table (see session.ts). */
@@ -16,7 +18,11 @@ export interface SessionRow {
 
 export async function findSession(conn: Conn, id: string): Promise<SessionRow | undefined> {
   const r = await conn.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!r) return undefined;
+  return r && toSessionRow(r);
+}
+
+/** A sessions row as the driver returns it, as a SessionRow. */
+export function toSessionRow(r: Selectable<SessionsTable>): SessionRow {
   return {
     id: r.id,
     websiteId: r.website_id,

@@ -1,8 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Deps } from '../context.ts';
+import type { Conn } from '../db/database.ts';
+import { randomToken } from '../random.ts';
 import * as store from './session.store.ts';
 
 /**
@@ -36,16 +38,20 @@ export const sessionCookie = (config: Config, kind: SessionKind = 'portal') => {
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
-/** The request's live session, or null (no cookie, unknown, idle too long, or past its end). */
-export async function loadSession(
+/**
+ * The request's live session, or null (no cookie, unknown, idle too long, or past its end). `find`
+ * reads the row; a caller may read more with it in the same query (the portal: the contact).
+ */
+export async function loadSession<T extends store.SessionRow = store.SessionRow>(
   deps: Deps,
   req: FastifyRequest,
   kind: SessionKind = 'portal',
-): Promise<Session | null> {
+  find: (conn: Conn, id: string) => Promise<T | undefined> = store.findSession as never,
+): Promise<T | null> {
   const token = req.cookies[sessionCookie(deps.config, kind).name];
   if (!token || token.length > 64) return null;
   const id = hashOf(token);
-  const row = await store.findSession(deps.db, id);
+  const row = await find(deps.db, id);
   if (!row) return null;
   const now = deps.now().getTime();
   if (Date.parse(row.expiresAt) <= now || Date.parse(row.lastSeenAt) + IDLE_MS <= now) {
@@ -91,7 +97,7 @@ export async function saveSession(
   const now = deps.now();
   const at = now.toISOString();
   if (!current) {
-    const token = randomBytes(32).toString('base64url');
+    const token = randomToken(32);
     const session: Session = {
       id: hashOf(token),
       userId: null,
@@ -107,7 +113,7 @@ export async function saveSession(
   }
   const session: Session = { ...current, ...next, lastSeenAt: at };
   if (options.rotate) {
-    const token = randomBytes(32).toString('base64url');
+    const token = randomToken(32);
     await store.updateSession(deps.db, session, hashOf(token));
     setCookie(deps, reply, kind, token, session.expiresAt);
     return { ...session, id: hashOf(token) };

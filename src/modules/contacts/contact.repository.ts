@@ -20,7 +20,8 @@ export interface ContactRow {
   updatedAt: string;
 }
 
-const toContact = (r: Selectable<ContactsTable>): ContactRow => ({
+/** A contacts row as the driver returns it, as a ContactRow. */
+export const toContact = (r: Selectable<ContactsTable>): ContactRow => ({
   id: r.id,
   firstName: r.first_name,
   lastName: r.last_name,

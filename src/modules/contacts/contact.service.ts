@@ -207,6 +207,8 @@ export async function requireAccount(conn: Conn, id: string, path: string): Prom
 }
 
 export const findContactRow = (conn: Conn, id: string) => repo.findContact(conn, id);
+/** For modules that read a contact joined to their own rows (the portal's session). */
+export const contactFromRow = repo.toContact;
 /** Contact rows by id, any number (looked up in chunks). */
 export const findContactRows = (conn: Conn, ids: readonly string[]) => repo.findContactsByIds(conn, ids);
 export const findContactsByEmail = (conn: Conn, email: string) => repo.findContactsByEmail(conn, email);

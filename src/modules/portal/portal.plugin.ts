@@ -5,11 +5,11 @@ import type { Deps } from '../../context.ts';
 import { AppError } from '../../errors.ts';
 import { RateLimitedError } from '../../http/rate-limit.ts';
 import { loadSession, sessionCookie } from '../../http/session.ts';
-import { findContactRow } from '../contacts/contact.service.ts';
 import { findWebsiteBySlug } from '../websites/website.service.ts';
 import { accountRoutes } from './account.routes.ts';
 import { pageRoutes } from './page.routes.ts';
 import { message, type PortalContext } from './portal.context.ts';
+import { findSessionAndContact } from './portal.session.ts';
 import { CONTENT_SECURITY_POLICY } from './portal.views.ts';
 import { redeemRoutes } from './redeem.routes.ts';
 
@@ -87,12 +87,9 @@ export async function portal(app: FastifyInstance, deps: Deps): Promise<void> {
           decodeURIComponent(req.url.split(/[?#]/)[0]?.split('/')[2] ?? '');
         const website = await findWebsiteBySlug(deps, slug);
         if (!website) return reply.status(404).type('text/plain').send('No such portal.');
-        const session = await loadSession(deps, req);
+        const session = await loadSession(deps, req, 'portal', findSessionAndContact);
         const onThisSite = session?.websiteId === website.id;
-        const contact =
-          onThisSite && session?.contactId
-            ? ((await findContactRow(deps.db, session.contactId)) ?? null)
-            : null;
+        const contact = onThisSite ? (session?.contact ?? null) : null;
         req.portal = {
           website,
           base: `/portal/${website.slug}`,

@@ -230,7 +230,8 @@ export async function redeemRoutes(app: FastifyInstance, deps: Deps): Promise<vo
     const { contact, base, website } = req.portal;
     const rq = returnQuery(returnOf(req));
     if (!contact) return reply.redirect(`${base}/signin${rq}`, 303);
-    await checkRateLimit(deps, 'redeem', req.ip);
+    // Not rate-limited: it carries no code, only the session's reference to one that POST /redeem or
+    // the landing already checked (and counted, when it failed).
     // No separate check first: redeemInvitation decides everything in its transaction.
     const ref = invitationsOn(req) ? pendingRef(req.portal.session) : null;
     try {
