@@ -1,5 +1,6 @@
-import { type FormEvent, useEffect, useState } from 'react';
-import { api, type Json } from './api.ts';
+import { type FormEvent, useState } from 'react';
+import { AccountSelect } from './AccountSelect.tsx';
+import type { Json } from './api.ts';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -18,11 +19,7 @@ export function ContactForm({
   onInvalid: (message: string) => void;
   onCancel?: () => void;
 }) {
-  const [accounts, setAccounts] = useState<Json[]>([]);
   const [account, setAccount] = useState<string>(contact?.parentAccountId ?? '');
-  useEffect(() => {
-    void api('GET', '/accounts?limit=100').then((a) => setAccounts(a.items));
-  }, []);
   const p = contact ? 'edit-' : 'new-';
 
   const submit = (e: FormEvent<HTMLFormElement>) => {
@@ -83,15 +80,7 @@ export function ContactForm({
         defaultValue={contact?.email3 ?? ''}
         autoComplete="off"
       />
-      <label htmlFor={`${p}account`}>Parent account</label>
-      <select id={`${p}account`} value={account} onChange={(e) => setAccount(e.target.value)}>
-        <option value="">No account</option>
-        {accounts.map((a) => (
-          <option key={a.id} value={a.id}>
-            {a.name}
-          </option>
-        ))}
-      </select>
+      <AccountSelect id={`${p}account`} label="Parent account" value={account} onChange={setAccount} />
       <div className="row">
         <button type="submit">{contact ? 'Save contact' : 'Create contact'}</button>
         {onCancel && (

@@ -4,6 +4,7 @@ import { ContactForm } from './ContactForm.tsx';
 import { ImportContacts } from './ImportContacts.tsx';
 import { InvitationForm } from './InvitationForm.tsx';
 import { Notices } from './Notices.tsx';
+import { Pager } from './Pager.tsx';
 import { Scroll } from './Scroll.tsx';
 
 /** Contacts: search and page on the server, create one, invite one to a website. */
@@ -136,29 +137,14 @@ export function Contacts() {
           </tbody>
         </table>
       </Scroll>
-      <div className="row">
-        <button
-          type="button"
-          disabled={cursors.length === 0}
-          onClick={() => {
-            const prev = cursors.slice(0, -1);
-            setCursors(prev);
-            void load(search, prev[prev.length - 1]);
-          }}
-        >
-          Previous
-        </button>
-        <button
-          type="button"
-          disabled={!page.nextCursor}
-          onClick={() => {
-            setCursors([...cursors, page.nextCursor as string]);
-            void load(search, page.nextCursor as string);
-          }}
-        >
-          Next
-        </button>
-      </div>
+      <Pager
+        cursors={cursors}
+        nextCursor={page.nextCursor}
+        onMove={(stack) => {
+          setCursors(stack);
+          void load(search, stack[stack.length - 1]);
+        }}
+      />
       <h2>New contact</h2>
       <ContactForm onSave={(body, form) => save(body, form)} onInvalid={setError} />
       <ImportContacts onImported={() => void load(search)} />

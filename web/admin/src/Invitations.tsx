@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
+import { Pager } from './Pager.tsx';
 import { Scroll } from './Scroll.tsx';
 
 const VIEWS = [
@@ -227,29 +228,14 @@ export function Invitations() {
           </tbody>
         </table>
       </Scroll>
-      <div className="row">
-        <button
-          type="button"
-          disabled={cursors.length === 0}
-          onClick={() => {
-            const prev = cursors.slice(0, -1);
-            setCursors(prev);
-            void load(prev[prev.length - 1]);
-          }}
-        >
-          Previous
-        </button>
-        <button
-          type="button"
-          disabled={!page.nextCursor}
-          onClick={() => {
-            setCursors([...cursors, page.nextCursor as string]);
-            void load(page.nextCursor as string);
-          }}
-        >
-          Next
-        </button>
-      </div>
+      <Pager
+        cursors={cursors}
+        nextCursor={page.nextCursor}
+        onMove={(stack) => {
+          setCursors(stack);
+          void load(stack[stack.length - 1]);
+        }}
+      />
       <dialog ref={dialog} aria-labelledby="send-title">
         <h2 id="send-title">Send {selected.size === 1 ? '1 invitation' : `${selected.size} invitations`}?</h2>
         <p>Each invited contact gets an email with the invitation's code.</p>

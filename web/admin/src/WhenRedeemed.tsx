@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { AccountSelect } from './AccountSelect.tsx';
 import { api, type Json } from './api.ts';
 
 /** What redeeming gives, read from a form by `whenRedeemedOf`. */
@@ -20,13 +21,11 @@ export const whenRedeemedOf = (form: FormData): WhenRedeemedValues => ({
  */
 export function WhenRedeemed({ websiteId, initial }: { websiteId: string; initial?: WhenRedeemedValues }) {
   const [roles, setRoles] = useState<Json[]>([]);
-  const [accounts, setAccounts] = useState<Json[]>([]);
   const [workflows, setWorkflows] = useState<Json[]>([]);
   const [account, setAccount] = useState(initial?.assignToAccountId ?? '');
   const [workflow, setWorkflow] = useState(initial?.redemptionWorkflowId ?? '');
 
   useEffect(() => {
-    void api('GET', '/accounts?limit=100').then((a) => setAccounts(a.items));
     void api('GET', '/workflows').then((w) =>
       setWorkflows(w.items.filter((x: Json) => x.key !== 'send-invitation')),
     );
@@ -39,15 +38,7 @@ export function WhenRedeemed({ websiteId, initial }: { websiteId: string; initia
   return (
     <fieldset>
       <legend>When Redeemed</legend>
-      <label htmlFor="account">Account</label>
-      <select id="account" name="account" value={account} onChange={(e) => setAccount(e.target.value)}>
-        <option value="">No account</option>
-        {accounts.map((a) => (
-          <option key={a.id} value={a.id}>
-            {a.name}
-          </option>
-        ))}
-      </select>
+      <AccountSelect id="account" name="account" label="Account" value={account} onChange={setAccount} />
       <p className="label">Web roles</p>
       {roles.length === 0 && <p>This website has no web roles yet.</p>}
       {roles.map((r) => (
