@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'react';
 import type { Json } from './api.ts';
 
 export const SERIES = [
@@ -7,8 +8,19 @@ export const SERIES = [
   { key: 'expired', label: 'Expired', color: '#b42318', dash: '2 3' },
 ] as const;
 
-const W = 720;
-const H = 260;
+const PHONE = '(max-width: 40rem)';
+
+/** The drawing's size in its own units: narrower on phones (followed as the window changes), so its text stays readable. */
+function useSize() {
+  const [narrow, setNarrow] = useState(() => window.matchMedia(PHONE).matches);
+  useEffect(() => {
+    const query = window.matchMedia(PHONE);
+    const changed = () => setNarrow(query.matches);
+    query.addEventListener('change', changed);
+    return () => query.removeEventListener('change', changed);
+  }, []);
+  return narrow ? { W: 360, H: 240 } : { W: 720, H: 260 };
+}
 const PAD = { left: 44, right: 12, top: 12, bottom: 28 };
 
 /** A tidy top for the y axis: 1, 2 or 5 times a power of ten, so the ticks are round numbers. */
@@ -24,12 +36,13 @@ function niceMax(n: number): number {
  * colour and dash so it reads without colour too. The numbers themselves are in the table beside it.
  */
 export function FunnelChart({ days }: { days: Json[] }) {
+  const { W, H } = useSize();
   const top = niceMax(Math.max(0, ...days.flatMap((d) => SERIES.map((s) => d[s.key] as number))));
   const x = (i: number) =>
     PAD.left + (days.length <= 1 ? 0 : (i * (W - PAD.left - PAD.right)) / (days.length - 1));
   const y = (v: number) => H - PAD.bottom - (v * (H - PAD.top - PAD.bottom)) / top;
   const ticks = [0, top / 4, top / 2, (3 * top) / 4, top];
-  const every = Math.max(1, Math.ceil(days.length / 6));
+  const every = Math.max(1, Math.ceil(days.length / (W < 500 ? 4 : 6)));
   const totals = SERIES.map((s) => `${days.reduce((n, d) => n + d[s.key], 0)} ${s.label.toLowerCase()}`);
   return (
     <figure className="chart">
