@@ -213,8 +213,24 @@ describe('admin console in Chromium', { skip: chromiumSkip }, () => {
     await screens(page, '9-users');
     const res = await fetch(`${origin}/api/v1/contacts`, { headers: { authorization: `Bearer ${secret}` } });
     assert.equal(res.status, 200, 'the new key works');
+    const questions: string[] = [];
+    page.on('dialog', async (d) => {
+      questions.push(d.message());
+      await (questions.length === 1 ? d.dismiss() : d.accept());
+    });
+    await page.getByRole('button', { name: 'Delete ci robot' }).click();
+    await page.getByRole('button', { name: 'Delete ci robot' }).waitFor();
+    assert.equal(
+      (await fetch(`${origin}/api/v1/contacts`, { headers: { authorization: `Bearer ${secret}` } })).status,
+      200,
+      'Cancel deletes nothing',
+    );
     await page.getByRole('button', { name: 'Delete ci robot' }).click();
     await page.getByText('Deleted the key ci robot.').waitFor();
+    assert.deepEqual(
+      questions,
+      Array(2).fill('Delete the key ci robot? Anything using it stops working at once.'),
+    );
     const after = await fetch(`${origin}/api/v1/contacts`, {
       headers: { authorization: `Bearer ${secret}` },
     });

@@ -115,7 +115,11 @@ export function Users() {
                   <button
                     type="button"
                     onClick={() =>
-                      run(() => api('DELETE', `/api-keys/${k.id}`), `Deleted the key ${k.name}.`)
+                      run(
+                        () => api('DELETE', `/api-keys/${k.id}`),
+                        `Deleted the key ${k.name}.`,
+                        `Delete the key ${k.name}? Anything using it stops working at once.`,
+                      )
                     }
                   >
                     Delete {k.name}

@@ -92,7 +92,11 @@ export function WebsitePage({ id }: { id: string }) {
                     className="secondary"
                     aria-label={`Delete ${r.name}`}
                     onClick={() =>
-                      run(async () => api('DELETE', `/web-roles/${r.id}`), `Deleted the web role ${r.name}.`)
+                      run(
+                        async () => api('DELETE', `/web-roles/${r.id}`),
+                        `Deleted the web role ${r.name}.`,
+                        `Delete the web role ${r.name}?`,
+                      )
                     }
                   >
                     Delete
@@ -153,7 +157,11 @@ export function WebsitePage({ id }: { id: string }) {
                     className="secondary"
                     aria-label={`Delete ${p.title}`}
                     onClick={() =>
-                      run(async () => api('DELETE', `/web-pages/${p.id}`), `Deleted the page ${p.title}.`)
+                      run(
+                        async () => api('DELETE', `/web-pages/${p.id}`),
+                        `Deleted the page ${p.title}.`,
+                        `Delete the page ${p.title}? Its address stops working at once.`,
+                      )
                     }
                   >
                     Delete

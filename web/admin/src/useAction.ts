@@ -3,12 +3,14 @@ import { ApiError } from './api.ts';
 
 /**
  * A screen's actions: run one, then say what happened (a status message) or what the API answered
- * (an error), and reload the screen's data after a success.
+ * (an error), and reload the screen's data after a success. A destructive action names its
+ * `confirm` question, asked first; "Cancel" does nothing.
  */
 export function useAction(reload: () => Promise<void>) {
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
-  const run = async (work: () => Promise<unknown>, done: string) => {
+  const run = async (work: () => Promise<unknown>, done: string, confirm?: string) => {
+    if (confirm && !window.confirm(confirm)) return;
     try {
       await work();
       setError('');
