@@ -57,7 +57,7 @@ export async function runCli(argv: string[]): Promise<number> {
     case 'worker':
       return serve(config, false);
     case 'migrate': {
-      const handle = openDatabase(config.databaseUrl);
+      const handle = openDatabase(config.databaseUrl, { preparedStatements: config.preparedStatements });
       try {
         const applied = await migrateToLatest(handle.db);
         out(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'The database schema is up to date.');

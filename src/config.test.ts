@@ -16,6 +16,11 @@ describe('configuration', () => {
     assert.equal(c.databaseUrl, `sqlite:${path.join(dir, 'admit.db')}`);
     assert.equal(c.secretGenerated, true);
     assert.equal(c.smtpUrl, null);
+    assert.equal(c.preparedStatements, true);
+    assert.equal(
+      loadConfig({ DATA_DIR: dir, ADMIT_PG_PREPARED_STATEMENTS: 'FALSE' }).preparedStatements,
+      false,
+    );
     const file = path.join(dir, 'secret.key');
     assert.equal(readFileSync(file, 'utf8').trim(), c.secret);
     assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -32,12 +37,21 @@ describe('configuration', () => {
         ADMIT_SECRET: 'short',
         LOG_LEVEL: 'loud',
         SMTP_URL: 'mail.example.com',
+        ADMIT_PG_PREPARED_STATEMENTS: 'sometimes',
       });
       assert.fail('expected a ConfigError');
     } catch (err) {
       assert.ok(err instanceof ConfigError);
-      assert.equal(err.problems.length, 6);
-      for (const name of ['PORT', 'PUBLIC_URL', 'DATABASE_URL', 'ADMIT_SECRET', 'LOG_LEVEL', 'SMTP_URL']) {
+      assert.equal(err.problems.length, 7);
+      for (const name of [
+        'PORT',
+        'PUBLIC_URL',
+        'DATABASE_URL',
+        'ADMIT_SECRET',
+        'LOG_LEVEL',
+        'SMTP_URL',
+        'ADMIT_PG_PREPARED_STATEMENTS',
+      ]) {
         assert.ok(err.message.includes(name), name);
       }
       assert.match(err.message, /openssl rand/);

@@ -33,6 +33,8 @@ export interface Config {
   readonly bootstrapAdmin: { readonly email: string; readonly password: string } | null;
   /** Portal attempts a minute per action: from one IP, and from everyone. */
   readonly rateLimits: { readonly perIp: number; readonly global: number };
+  /** PostgreSQL statements as named prepared statements (off for poolers that cannot keep them). */
+  readonly preparedStatements: boolean;
 }
 
 export class ConfigError extends Error {
@@ -123,6 +125,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const composeThreads =
     rawThreads === '0' ? 0 : positiveInt('ADMIT_COMPOSE_THREADS', rawThreads, defaultThreads, problems);
 
+  const rawPrepared = (value('ADMIT_PG_PREPARED_STATEMENTS') ?? 'true').toLowerCase();
+  if (rawPrepared !== 'true' && rawPrepared !== 'false')
+    problems.push(
+      'ADMIT_PG_PREPARED_STATEMENTS must be true or false (false behind a connection pooler in transaction mode)',
+    );
+  const preparedStatements = rawPrepared !== 'false';
+
   const rateLimits = Object.freeze({
     perIp: positiveInt('ADMIT_RATE_LIMIT_PER_IP', value('ADMIT_RATE_LIMIT_PER_IP'), 20, problems, 1_000_000),
     global: positiveInt(
@@ -180,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     composeThreads,
     rateLimits,
     bootstrapAdmin,
+    preparedStatements,
   });
 }
 

@@ -28,7 +28,7 @@ export async function startRuntime(
   config: Config,
   options: { migrate?: boolean; mailer?: Mailer } = {},
 ): Promise<Runtime> {
-  const handle = openDatabase(config.databaseUrl);
+  const handle = openDatabase(config.databaseUrl, { preparedStatements: config.preparedStatements });
   if (options.migrate !== false) await migrateToLatest(handle.db);
   let listener = () => {};
   const mailer = options.mailer ?? mailerFor(config);

@@ -29,6 +29,8 @@ export interface DatabaseHandle {
 export interface DatabaseOptions {
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /** PostgreSQL: run statements as named prepared statements (default true; see pg-prepared.ts). */
+  preparedStatements?: boolean;
 }
 
 /**
@@ -55,7 +57,9 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     pool.on('error', () => {
       // An idle client lost its connection; the pool replaces it. Queries in flight still fail loudly.
     });
-    dialect = new PostgresDialect({ pool: withPreparedStatements(pool) });
+    dialect = new PostgresDialect({
+      pool: options.preparedStatements === false ? pool : withPreparedStatements(pool),
+    });
     name = 'postgres';
   }
   const db = new Kysely<Database>({ dialect });

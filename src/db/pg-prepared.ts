@@ -12,7 +12,9 @@ const STALE_PLAN = '0A000';
  * call; on the portal's small statements that was most of the server's CPU (the PostgreSQL backends
  * used 70% of a core for 20 statements of well under a millisecond each). Named, a statement is
  * parsed once per connection and its plan cached. Names are given per SQL text; a statement whose
- * cached plan went stale after a migration is run again under a new name.
+ * cached plan went stale after a migration is run again under a new name (inside a transaction the
+ * transaction fails that once, as PostgreSQL aborts it). Behind a pooler in transaction mode that
+ * cannot keep prepared statements, ADMIT_PG_PREPARED_STATEMENTS=false turns this off.
  */
 export function withPreparedStatements(pool: pg.Pool): PostgresPool {
   const names = new Map<string, string>();

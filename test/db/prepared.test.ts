@@ -39,6 +39,21 @@ describe('prepared statements on PostgreSQL', { skip: postgres?.skip }, () => {
     assert.equal(Number(rows[0]?.n), 1, 'one prepared statement for both inserts');
   });
 
+  it('runs statements unnamed when turned off (ADMIT_PG_PREPARED_STATEMENTS=false)', async () => {
+    const plain = openDatabase(database.url, { poolSize: 1, preparedStatements: false });
+    try {
+      await sql`update things set name = ${'uno'} where id = ${1}`.execute(plain.db);
+      const { rows } = await sql<{ n: string }>`
+        select count(*) as n from pg_prepared_statements where statement like 'update things%'`.execute(
+        plain.db,
+      );
+      assert.equal(Number(rows[0]?.n), 0);
+      await sql`update things set name = ${'one'} where id = ${1}`.execute(plain.db);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('keeps working when a migration changes a table under a prepared select *', async () => {
     await all();
     await sql`alter table things add column colour text`.execute(handle.db);

@@ -62,7 +62,10 @@ export async function startHarness(dialect: DialectName, options: HarnessOptions
     LOG_LEVEL: 'info',
     ...options.env,
   });
-  const handle = openDatabase(config.databaseUrl, { poolSize: 20 });
+  const handle = openDatabase(config.databaseUrl, {
+    poolSize: 20,
+    preparedStatements: config.preparedStatements,
+  });
   await migrateToLatest(handle.db);
   let offset = 0;
   let worker: Worker | null = null;
