@@ -84,7 +84,7 @@ export function ContactForm({
       <div className="row">
         <button type="submit">{contact ? 'Save contact' : 'Create contact'}</button>
         {onCancel && (
-          <button type="button" onClick={onCancel}>
+          <button type="button" className="secondary" onClick={onCancel}>
             Cancel
           </button>
         )}

@@ -243,7 +243,7 @@ export function Invitations() {
           <button type="button" onClick={send}>
             Send
           </button>
-          <button type="button" onClick={() => dialog.current?.close()}>
+          <button type="button" className="secondary" onClick={() => dialog.current?.close()}>
             Cancel
           </button>
         </div>

@@ -74,7 +74,7 @@ export function WebPageForm({
       <div className="row">
         <button type="submit">{page ? 'Save page' : 'Create page'}</button>
         {onCancel && (
-          <button type="button" onClick={onCancel}>
+          <button type="button" className="secondary" onClick={onCancel}>
             Cancel
           </button>
         )}
