@@ -82,29 +82,24 @@ try {
   sink.kill();
 }
 
-// The portal: registration, signed-in redemption, the landing GET (bench/portal.ts), per database.
-const portal: Record<string, unknown>[] = [];
-async function portalScenario(database: string) {
-  process.stderr.write(`portal on ${database.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}…\n`);
-  const { stdout } = await run(process.execPath, [path.join(here, 'portal.js'), database], {
-    maxBuffer: 10_000_000,
-  });
-  portal.push(JSON.parse(stdout.trim().split('\n').pop() as string));
+/** Runs bench/{script}.js once per database (SQLite, then PostgreSQL when given); its last JSON line each. */
+async function perDatabase(script: string): Promise<Json[]> {
+  const out: Json[] = [];
+  const once = async (database: string) => {
+    process.stderr.write(`${script} on ${database.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}…\n`);
+    const { stdout } = await run(process.execPath, [path.join(here, `${script}.js`), database], {
+      maxBuffer: 10_000_000,
+    });
+    out.push(JSON.parse(stdout.trim().split('\n').pop() as string));
+  };
+  await once('sqlite');
+  if (postgresAdmin) await withPostgresDatabase(postgresAdmin, once);
+  return out;
 }
-await portalScenario('sqlite');
-if (postgresAdmin) await withPostgresDatabase(postgresAdmin, portalScenario);
-
-// The admin lists with 100,000 contacts (bench/lists.ts), per database.
-const lists: Json[] = [];
-async function listsScenario(database: string) {
-  process.stderr.write(`lists on ${database.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}…\n`);
-  const { stdout } = await run(process.execPath, [path.join(here, 'lists.js'), database], {
-    maxBuffer: 10_000_000,
-  });
-  lists.push(JSON.parse(stdout.trim().split('\n').pop() as string));
-}
-await listsScenario('sqlite');
-if (postgresAdmin) await withPostgresDatabase(postgresAdmin, listsScenario);
+// The portal: registration, signed-in redemption, the landing GET (bench/portal.ts).
+const portal = await perDatabase('portal');
+// The admin lists with 100,000 contacts (bench/lists.ts).
+const lists = await perDatabase('lists');
 
 const base = results[0].perSecond as number;
 const rows = results.map((r) => ({ ...r, ratio: Number((r.perSecond / base).toFixed(2)) }));
@@ -125,7 +120,7 @@ console.log(
   '| database | registrations/s | redemption p50 / p99 ms, 200/s | same, with 8 registering | saturated p50 / p99 ms | landing GET req/s (p99 ms) |',
 );
 console.log('|---|---:|---:|---:|---:|---:|');
-for (const p of portal as Json[]) {
+for (const p of portal) {
   const r = (x: Json) => `${x.confirmP50} / ${x.confirmP99}`;
   console.log(
     `| ${p.database} | ${p.registrationsPerSecond} | ${r(p.redemption)} | ${r(p.redemptionWhileRegistering)} (${p.redemptionWhileRegistering.registrationsPerSecond} reg/s) | ${r(p.redemptionSaturated)} | ${p.landingGet.requestsPerSecond} (${p.landingGet.p99}) |`,

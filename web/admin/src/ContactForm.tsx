@@ -1,8 +1,14 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, Fragment, useState } from 'react';
 import { AccountSelect } from './AccountSelect.tsx';
 import type { Json } from './api.ts';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** The three emails: field, the name messages use, and the label (only the first gets invitations). */
+const EMAILS = [
+  ['email', 'Email', 'Email'],
+  ['email2', 'Email 2', 'Email 2 (never sent invitations)'],
+  ['email3', 'Email 3', 'Email 3 (never sent invitations)'],
+] as const;
 
 /**
  * Create or edit a contact: names, the primary email (the only one invitations go to), two more
@@ -28,11 +34,7 @@ export function ContactForm({
     const text = (name: string) => String(form.get(name) ?? '').trim();
     const body: Json = { firstName: text('firstName'), lastName: text('lastName') };
     if (!body.firstName || !body.lastName) return onInvalid('Enter a first and a last name.');
-    for (const [name, label] of [
-      ['email', 'Email'],
-      ['email2', 'Email 2'],
-      ['email3', 'Email 3'],
-    ] as const) {
+    for (const [name, label] of EMAILS) {
       const value = text(name);
       if (value && !EMAIL.test(value))
         return onInvalid(
@@ -56,30 +58,18 @@ export function ContactForm({
       <input id={`${p}firstName`} name="firstName" defaultValue={contact?.firstName} autoComplete="off" />
       <label htmlFor={`${p}lastName`}>Last name</label>
       <input id={`${p}lastName`} name="lastName" defaultValue={contact?.lastName} autoComplete="off" />
-      <label htmlFor={`${p}email`}>Email</label>
-      <input
-        id={`${p}email`}
-        name="email"
-        type="email"
-        defaultValue={contact?.email ?? ''}
-        autoComplete="off"
-      />
-      <label htmlFor={`${p}email2`}>Email 2 (never sent invitations)</label>
-      <input
-        id={`${p}email2`}
-        name="email2"
-        type="email"
-        defaultValue={contact?.email2 ?? ''}
-        autoComplete="off"
-      />
-      <label htmlFor={`${p}email3`}>Email 3 (never sent invitations)</label>
-      <input
-        id={`${p}email3`}
-        name="email3"
-        type="email"
-        defaultValue={contact?.email3 ?? ''}
-        autoComplete="off"
-      />
+      {EMAILS.map(([name, , label]) => (
+        <Fragment key={name}>
+          <label htmlFor={`${p}${name}`}>{label}</label>
+          <input
+            id={`${p}${name}`}
+            name={name}
+            type="email"
+            defaultValue={contact?.[name] ?? ''}
+            autoComplete="off"
+          />
+        </Fragment>
+      ))}
       <AccountSelect id={`${p}account`} label="Parent account" value={account} onChange={setAccount} />
       <div className="row">
         <button type="submit">{contact ? 'Save contact' : 'Create contact'}</button>

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { useWebsites, WebsiteOptions } from './choices.tsx';
 import { FunnelChart, SERIES } from './FunnelChart.tsx';
 import { Notices } from './Notices.tsx';
 import { Scroll } from './Scroll.tsx';
@@ -9,15 +10,12 @@ const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** The dashboard: the invitation funnel (created, sent, redeemed, expired per day), for one website or all. */
 export function Dashboard() {
-  const [websites, setWebsites] = useState<Json[]>([]);
+  const websites = useWebsites();
   const [websiteId, setWebsiteId] = useState('');
   const [range, setRange] = useState<number>(30);
   const [funnel, setFunnel] = useState<Json | null>(null);
   const [error, setError] = useState('');
 
-  useEffect(() => {
-    void api('GET', '/websites?limit=100').then((w) => setWebsites(w.items));
-  }, []);
   const load = useCallback(async () => {
     const now = Date.now();
     const params = new URLSearchParams({
@@ -42,12 +40,7 @@ export function Dashboard() {
       <div className="row">
         <label htmlFor="dash-website">Website</label>
         <select id="dash-website" value={websiteId} onChange={(e) => setWebsiteId(e.target.value)}>
-          <option value="">All websites</option>
-          {websites.map((w) => (
-            <option key={w.id} value={w.id}>
-              {w.name}
-            </option>
-          ))}
+          <WebsiteOptions websites={websites} all />
         </select>
         <label htmlFor="dash-range">Period</label>
         <select id="dash-range" value={range} onChange={(e) => setRange(Number(e.target.value))}>

@@ -1,5 +1,6 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { useWebsites, WebsiteOptions } from './choices.tsx';
 import { Notices } from './Notices.tsx';
 import { WhenRedeemed, whenRedeemedOf } from './WhenRedeemed.tsx';
 
@@ -15,17 +16,14 @@ export function InvitationForm({
   contacts: Json[];
   onDone: (summary: string) => void;
 }) {
-  const [websites, setWebsites] = useState<Json[]>([]);
+  const websites = useWebsites();
   const [websiteId, setWebsiteId] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    void api('GET', '/websites?limit=100').then((w) => {
-      setWebsites(w.items);
-      setWebsiteId(w.items[0]?.id ?? '');
-    });
-  }, []);
+    setWebsiteId((chosen) => chosen || (websites[0]?.id ?? ''));
+  }, [websites]);
 
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -71,11 +69,7 @@ export function InvitationForm({
       <Notices error={error} />
       <label htmlFor="website">Website</label>
       <select id="website" value={websiteId} onChange={(e) => setWebsiteId(e.target.value)}>
-        {websites.map((w) => (
-          <option key={w.id} value={w.id}>
-            {w.name}
-          </option>
-        ))}
+        <WebsiteOptions websites={websites} />
       </select>
       {contacts.length > 1 && (
         <fieldset>

@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { useWebsites, WebsiteOptions } from './choices.tsx';
 import { Notices } from './Notices.tsx';
 import { Pager } from './Pager.tsx';
 import { Scroll } from './Scroll.tsx';
@@ -21,7 +22,7 @@ const PART = 250;
  */
 export function Invitations() {
   const [view, setView] = useState<string>('new');
-  const [websites, setWebsites] = useState<Json[]>([]);
+  const websites = useWebsites();
   const [filter, setFilter] = useState({ search: '', websiteId: '' });
   const [page, setPage] = useState<{ items: Json[]; nextCursor: string | null }>({
     items: [],
@@ -49,9 +50,6 @@ export function Invitations() {
     async (cursor?: string) => setPage(await api('GET', `/invitations?${query(PAGE, cursor)}`)),
     [query],
   );
-  useEffect(() => {
-    void api('GET', '/websites?limit=100').then((w) => setWebsites(w.items));
-  }, []);
   useEffect(() => {
     setCursors([]);
     setSelected(new Set());
@@ -153,12 +151,7 @@ export function Invitations() {
         <input id="inv-search" name="search" />
         <label htmlFor="inv-website">Website</label>
         <select id="inv-website" name="websiteId" defaultValue="">
-          <option value="">All websites</option>
-          {websites.map((w) => (
-            <option key={w.id} value={w.id}>
-              {w.name}
-            </option>
-          ))}
+          <WebsiteOptions websites={websites} all />
         </select>
         <button type="submit">Filter</button>
       </form>

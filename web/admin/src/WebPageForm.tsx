@@ -1,5 +1,6 @@
 import type { FormEvent } from 'react';
 import type { Json } from './api.ts';
+import { RoleCheckboxes } from './choices.tsx';
 
 const PATH = /^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?(?:\/[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?)*$/;
 
@@ -58,18 +59,7 @@ export function WebPageForm({
       </label>
       <fieldset>
         <legend>Only these web roles may read it (none: any signed-in contact)</legend>
-        {roles.length === 0 && <p>This website has no web roles yet.</p>}
-        {roles.map((r) => (
-          <label key={r.id} className="inline">
-            <input
-              type="checkbox"
-              name="webRoleIds"
-              value={r.id}
-              defaultChecked={page?.webRoleIds.includes(r.id) ?? false}
-            />{' '}
-            {r.name}
-          </label>
-        ))}
+        <RoleCheckboxes roles={roles} checked={page?.webRoleIds} />
       </fieldset>
       <div className="row">
         <button type="submit">{page ? 'Save page' : 'Create page'}</button>

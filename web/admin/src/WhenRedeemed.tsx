@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { AccountSelect } from './AccountSelect.tsx';
 import { api, type Json } from './api.ts';
+import { RoleCheckboxes } from './choices.tsx';
 
 /** What redeeming gives, read from a form by `whenRedeemedOf`. */
 export interface WhenRedeemedValues {
@@ -40,18 +41,7 @@ export function WhenRedeemed({ websiteId, initial }: { websiteId: string; initia
       <legend>When Redeemed</legend>
       <AccountSelect id="account" name="account" label="Account" value={account} onChange={setAccount} />
       <p className="label">Web roles</p>
-      {roles.length === 0 && <p>This website has no web roles yet.</p>}
-      {roles.map((r) => (
-        <label key={r.id} className="inline">
-          <input
-            type="checkbox"
-            name="webRoleIds"
-            value={r.id}
-            defaultChecked={initial?.webRoleIds.includes(r.id) ?? false}
-          />{' '}
-          {r.name}
-        </label>
-      ))}
+      <RoleCheckboxes roles={roles} checked={initial?.webRoleIds} />
       <label htmlFor="workflow">Workflow</label>
       <select id="workflow" name="workflow" value={workflow} onChange={(e) => setWorkflow(e.target.value)}>
         <option value="">None</option>
