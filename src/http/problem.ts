@@ -9,10 +9,16 @@ interface AjvError {
   instancePath?: string;
   message?: string;
   keyword?: string;
-  params?: { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
+  params?: {
+    missingProperty?: string;
+    additionalProperty?: string;
+    allowedValues?: unknown[];
+    format?: string;
+  };
 }
 
-function fieldErrors(validation: AjvError[], context: string): FieldError[] {
+/** Ajv's errors as the field errors people read (the API's 400s, the CSV import's report). */
+export function fieldErrors(validation: readonly AjvError[], context: string): FieldError[] {
   const prefix = context === 'body' ? '' : `/${context}`;
   const seen = new Set<string>();
   const out: FieldError[] = [];
@@ -27,6 +33,8 @@ function fieldErrors(validation: AjvError[], context: string): FieldError[] {
       message = 'is not a known field';
     } else if (v.keyword === 'pattern') {
       message = 'contains characters that are not allowed (such as line breaks)';
+    } else if (v.keyword === 'format' && v.params?.format === 'email') {
+      message = 'is not an email address (like name@example.com)';
     } else if (v.keyword === 'enum' && v.params?.allowedValues) {
       message = `must be one of ${v.params.allowedValues.map((a) => JSON.stringify(a)).join(', ')}`;
     }

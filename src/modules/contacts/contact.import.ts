@@ -1,7 +1,7 @@
-import type { ErrorObject } from 'ajv';
 import { parse } from 'csv-parse/sync';
 import type { Actor, Deps } from '../../context.ts';
 import { AppError, type FieldError } from '../../errors.ts';
+import { fieldErrors } from '../../http/problem.ts';
 import { compileStrictValidator } from '../../http/validation.ts';
 import { newId } from '../../ids.ts';
 import { recordAudit } from '../events/audit.service.ts';
@@ -81,18 +81,7 @@ export function checkLine(
     if (v !== '') fields[c] = v;
   });
   if (validateRow(fields)) return { fields };
-  const errors = (validateRow.errors ?? []).map((e: ErrorObject) => ({
-    path: `${e.instancePath}${e.keyword === 'required' ? `/${(e.params as { missingProperty: string }).missingProperty}` : ''}`,
-    message:
-      e.keyword === 'required'
-        ? 'is required'
-        : e.keyword === 'pattern'
-          ? 'contains line breaks or control characters'
-          : e.keyword === 'format' && (e.params as { format: string }).format === 'email'
-            ? 'is not an email address (like name@example.com)'
-            : (e.message ?? 'is not valid'),
-  }));
-  return { errors };
+  return { errors: fieldErrors(validateRow.errors ?? [], 'body') };
 }
 
 export async function importContactsCsv(deps: Deps, actor: Actor, csv: string): Promise<ImportReport> {

@@ -9,6 +9,8 @@ export interface DayCounts {
   expired: number;
 }
 
+export const noCounts = (): DayCounts => ({ created: 0, sent: 0, redeemed: 0, expired: 0 });
+
 /** Instants are ISO text on SQLite and timestamptz on PostgreSQL: the UTC day as `YYYY-MM-DD` on both. */
 function utcDay(conn: Conn, column: string): RawBuilder<string> {
   return conn.getExecutor().adapter instanceof PostgresAdapter
@@ -28,7 +30,7 @@ export async function funnelByDay(
   const days = new Map<string, DayCounts>();
   const add = (rows: { day: string; n: string | number | bigint }[], key: keyof DayCounts) => {
     for (const r of rows) {
-      const d = days.get(r.day) ?? { created: 0, sent: 0, redeemed: 0, expired: 0 };
+      const d = days.get(r.day) ?? noCounts();
       d[key] = count(r.n);
       days.set(r.day, d);
     }

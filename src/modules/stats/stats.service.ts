@@ -1,7 +1,7 @@
 import type { Deps } from '../../context.ts';
 import { AppError } from '../../errors.ts';
 import { getWebsite } from '../websites/website.service.ts';
-import { type DayCounts, funnelByDay } from './stats.repository.ts';
+import { type DayCounts, funnelByDay, noCounts } from './stats.repository.ts';
 
 export interface FunnelDay extends DayCounts {
   day: string;
@@ -59,12 +59,12 @@ export async function invitationFunnel(
     now: now.toISOString(),
     websiteId: q.websiteId,
   });
-  const totals: DayCounts = { created: 0, sent: 0, redeemed: 0, expired: 0 };
+  const totals = noCounts();
   const days: FunnelDay[] = [];
   for (let ms = fromMs; ms <= toMs; ms += DAY_MS) {
     const day = dayOf(new Date(ms));
-    const c = counts.get(day) ?? { created: 0, sent: 0, redeemed: 0, expired: 0 };
-    for (const k of ['created', 'sent', 'redeemed', 'expired'] as const) totals[k] += c[k];
+    const c = counts.get(day) ?? noCounts();
+    for (const k of Object.keys(totals) as (keyof DayCounts)[]) totals[k] += c[k];
     days.push({ day, ...c });
   }
   return {
