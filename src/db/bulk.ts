@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql } from 'kysely';
+import { type CompiledQuery, PostgresAdapter, sql } from 'kysely';
 import type { Conn } from './database.ts';
 import type { Database } from './schema.ts';
 
@@ -16,25 +16,40 @@ export async function insertMany(
   columns: Record<string, string>,
   rows: readonly Record<string, unknown>[],
 ): Promise<void> {
-  if (rows.length === 0) return;
+  for (const q of insertManyWrites(conn, table, columns, rows)) await conn.executeQuery(q);
+}
+
+/** The statements `insertMany` runs, for callers that run them with others (db/write-batch.ts). */
+export function insertManyWrites(
+  conn: Conn,
+  table: keyof Database,
+  columns: Record<string, string>,
+  rows: readonly Record<string, unknown>[],
+): CompiledQuery[] {
   const names = Object.keys(columns);
+  const writes: CompiledQuery[] = [];
   if (conn.getExecutor().adapter instanceof PostgresAdapter) {
     for (let i = 0; i < rows.length; i += 5000) {
       const chunk = rows.slice(i, i + 5000);
       const arrays = names.map(
         (n) => sql`${chunk.map((r) => r[n] ?? null)}::${sql.raw(columns[n] as string)}[]`,
       );
-      await sql`insert into ${sql.table(table)} (${sql.join(names.map((n) => sql.ref(n)))}) select * from unnest(${sql.join(arrays)})`.execute(
-        conn,
+      writes.push(
+        sql`insert into ${sql.table(table)} (${sql.join(names.map((n) => sql.ref(n)))}) select * from unnest(${sql.join(arrays)})`.compile(
+          conn,
+        ),
       );
     }
-    return;
+    return writes;
   }
   // SQLite: Kysely's multi-row VALUES, 500 rows a statement (measured faster than larger ones).
   for (let i = 0; i < rows.length; i += 500) {
-    await conn
-      .insertInto(table)
-      .values(rows.slice(i, i + 500) as never)
-      .execute();
+    writes.push(
+      conn
+        .insertInto(table)
+        .values(rows.slice(i, i + 500) as never)
+        .compile(),
+    );
   }
+  return writes;
 }

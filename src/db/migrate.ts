@@ -7,6 +7,7 @@ import * as sessionIdleIndex from './migrations/2026-11-22T0700_session_idle_ind
 import * as adminSignIn from './migrations/2026-11-22T0800_admin_sign_in.ts';
 import * as funnelIndexes from './migrations/2026-11-29T0900_funnel_indexes.ts';
 import * as contactSearch from './migrations/2026-11-29T1000_contact_search.ts';
+import * as writeBatchCheck from './migrations/2026-11-29T1400_write_batch_check.ts';
 
 /** Every migration, in order. Names are timestamps; a migration, once landed, never changes. */
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-22T0800_admin_sign_in': adminSignIn,
   '2026-11-29T0900_funnel_indexes': funnelIndexes,
   '2026-11-29T1000_contact_search': contactSearch,
+  '2026-11-29T1400_write_batch_check': writeBatchCheck,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,4 +1,4 @@
-import { insertMany } from '../db/bulk.ts';
+import { insertMany, insertManyWrites } from '../db/bulk.ts';
 import type { Conn } from '../db/database.ts';
 import { json } from '../db/values.ts';
 import { newId } from '../ids.ts';
@@ -22,10 +22,34 @@ export async function enqueue(
   now: Date,
   jobs: JobRequest | readonly JobRequest[],
 ): Promise<string[]> {
+  const rows = jobRows(now, jobs);
+  await insertMany(trx, 'jobs', JOB_COLUMNS, rows);
+  return rows.map((r) => r.id);
+}
+
+/** The statements `enqueue` runs, for a caller that runs them with its own (db/write-batch.ts). */
+export const enqueueWrites = (trx: Conn, now: Date, jobs: JobRequest | readonly JobRequest[]) =>
+  insertManyWrites(trx, 'jobs', JOB_COLUMNS, jobRows(now, jobs));
+
+const JOB_COLUMNS = {
+  id: 'text',
+  type: 'text',
+  payload: 'jsonb',
+  status: 'text',
+  run_at: 'timestamptz',
+  attempts: 'int',
+  max_attempts: 'int',
+  locked_by: 'text',
+  locked_until: 'timestamptz',
+  last_error: 'text',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+};
+
+function jobRows(now: Date, jobs: JobRequest | readonly JobRequest[]) {
   const list = Array.isArray(jobs) ? (jobs as readonly JobRequest[]) : [jobs as JobRequest];
-  if (list.length === 0) return [];
   const at = now.toISOString();
-  const rows = list.map((j) => ({
+  return list.map((j) => ({
     id: newId(),
     type: j.type,
     payload: json(j.payload),
@@ -39,24 +63,4 @@ export async function enqueue(
     created_at: at,
     updated_at: at,
   }));
-  await insertMany(
-    trx,
-    'jobs',
-    {
-      id: 'text',
-      type: 'text',
-      payload: 'jsonb',
-      status: 'text',
-      run_at: 'timestamptz',
-      attempts: 'int',
-      max_attempts: 'int',
-      locked_by: 'text',
-      locked_until: 'timestamptz',
-      last_error: 'text',
-      created_at: 'timestamptz',
-      updated_at: 'timestamptz',
-    },
-    rows,
-  );
-  return rows.map((r) => r.id);
 }

@@ -270,4 +270,41 @@ onBothDatabases('redeemInvitation', (dialect) => {
     const ok2 = await redeem(website.id, inv.code, register(invited.email));
     assert.equal(ok2.contactId, invited.id, 'and works once the fault is gone');
   });
+
+  it('signed in, is all or nothing too: a failing write after the grant leaves no trace', async () => {
+    // A signed-in contact's redemption is one write batch, not a transaction of the caller's.
+    const { website, role, account, contact: invited, invitation: inv } = await makeSingle(h);
+    await h.api('PATCH', `/api/v1/contacts/${invited.id}`, { username: `u_${rand()}`, loginEnabled: true });
+    const auditBefore = ok<Json>(
+      await h.api('GET', `/api/v1/audit-events?entityType=invitation&entityId=${inv.id}`),
+    ).items.length;
+    // The jobs are written after the account, the roles, the activity and the audit event.
+    await h.deps.db.schema.alterTable('jobs').renameTo('jobs_away').execute();
+    try {
+      await assert.rejects(redeem(website.id, inv.code, asContact(invited.id)));
+    } finally {
+      await h.deps.db.schema.alterTable('jobs_away').renameTo('jobs').execute();
+    }
+    const c = await contact(invited.id);
+    assert.deepEqual([c.parentAccountId, c.webRoleIds], [null, []]);
+    const after = await invitation(inv.id);
+    assert.deepEqual([after.redemptionCount, after.redeemedContactIds, after.statusReason], [0, [], 'new']);
+    const activities = await h.deps.db
+      .selectFrom('invite_redemptions')
+      .select('id')
+      .where('invitation_id', '=', inv.id)
+      .execute();
+    assert.deepEqual(activities, []);
+    assert.equal(
+      ok<Json>(await h.api('GET', `/api/v1/audit-events?entityType=invitation&entityId=${inv.id}`)).items
+        .length,
+      auditBefore,
+    );
+    await redeem(website.id, inv.code, asContact(invited.id));
+    assert.deepEqual(
+      [(await contact(invited.id)).parentAccountId, (await contact(invited.id)).webRoleIds],
+      [account.id, [role.id]],
+      'and works once the fault is gone',
+    );
+  });
 });

@@ -1,4 +1,4 @@
-import { type Selectable, sql } from 'kysely';
+import { type CompiledQuery, type Selectable, sql } from 'kysely';
 import type { Conn } from '../../db/database.ts';
 import type { ContactsTable } from '../../db/schema.ts';
 import { bool, flag, instant, likeContains } from '../../db/values.ts';
@@ -80,13 +80,12 @@ export async function setLastSignIn(conn: Conn, id: string, at: string): Promise
   await conn.updateTable('contacts').set({ last_sign_in_at: at }).where('id', '=', id).execute();
 }
 
-export async function setParentAccount(conn: Conn, id: string, accountId: string, at: string): Promise<void> {
-  await conn
+export const setParentAccountWrite = (conn: Conn, id: string, accountId: string, at: string) =>
+  conn
     .updateTable('contacts')
     .set({ parent_account_id: accountId, updated_at: at })
     .where('id', '=', id)
-    .execute();
-}
+    .compile();
 
 export async function deleteContact(conn: Conn, id: string): Promise<void> {
   await conn.deleteFrom('contacts').where('id', '=', id).execute();
@@ -218,13 +217,24 @@ export async function addContactWebRoles(
   roleIds: readonly string[],
   at: string,
 ): Promise<void> {
-  if (roleIds.length === 0) return;
-  await conn
-    .insertInto('contact_web_roles')
-    .values(roleIds.map((web_role_id) => ({ contact_id: contactId, web_role_id, created_at: at })))
-    .onConflict((oc) => oc.columns(['contact_id', 'web_role_id']).doNothing())
-    .execute();
+  for (const q of addContactWebRolesWrites(conn, contactId, roleIds, at)) await conn.executeQuery(q);
 }
+
+export const addContactWebRolesWrites = (
+  conn: Conn,
+  contactId: string,
+  roleIds: readonly string[],
+  at: string,
+): CompiledQuery[] =>
+  roleIds.length === 0
+    ? []
+    : [
+        conn
+          .insertInto('contact_web_roles')
+          .values(roleIds.map((web_role_id) => ({ contact_id: contactId, web_role_id, created_at: at })))
+          .onConflict((oc) => oc.columns(['contact_id', 'web_role_id']).doNothing())
+          .compile(),
+      ];
 
 export async function removeContactWebRoles(
   conn: Conn,

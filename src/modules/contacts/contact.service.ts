@@ -229,15 +229,20 @@ export async function saveContactRow(
   if (options.passwordHash !== undefined) await repo.setPasswordHash(trx, row.id, options.passwordHash);
 }
 
-/** What redemption grants a contact: the parent account (when set) and web roles (added). */
-export async function grantToContact(
+/**
+ * What redemption grants a contact: the parent account (when set) and web roles (added), as
+ * statements for the redemption's write batch (db/write-batch.ts).
+ */
+export const grantWrites = (
   trx: Conn,
   contactId: string,
   grant: { accountId: string | null; webRoleIds: readonly string[]; at: string },
-): Promise<void> {
-  if (grant.accountId !== null) await repo.setParentAccount(trx, contactId, grant.accountId, grant.at);
-  await repo.addContactWebRoles(trx, contactId, grant.webRoleIds, grant.at);
-}
+) => [
+  ...(grant.accountId === null
+    ? []
+    : [repo.setParentAccountWrite(trx, contactId, grant.accountId, grant.at)]),
+  ...repo.addContactWebRolesWrites(trx, contactId, grant.webRoleIds, grant.at),
+];
 
 /** Contact ids by primary email (lower-cased keys), for the CLI's CSV of emails. */
 export const findContactIdsByEmails = (conn: Conn, emails: readonly string[]) =>

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { insertMany } from '../../db/bulk.ts';
+import { insertMany, insertManyWrites } from '../../db/bulk.ts';
 import type { Conn } from '../../db/database.ts';
 import type { AuditEventsTable } from '../../db/schema.ts';
 import { instant, json, parsed } from '../../db/values.ts';
@@ -39,23 +39,24 @@ const toRow = (e: AuditEvent) => ({
 });
 
 export async function insertAuditEvents(conn: Conn, events: readonly AuditEvent[]): Promise<void> {
-  await insertMany(
-    conn,
-    'audit_events',
-    {
-      id: 'text',
-      actor_type: 'text',
-      actor_id: 'text',
-      action: 'text',
-      entity_type: 'text',
-      entity_id: 'text',
-      data: 'jsonb',
-      ip_address: 'text',
-      created_at: 'timestamptz',
-    },
-    events.map(toRow),
-  );
+  await insertMany(conn, 'audit_events', AUDIT_COLUMNS, events.map(toRow));
 }
+
+/** The statements `insertAuditEvents` runs, for a caller's write batch (db/write-batch.ts). */
+export const auditEventWrites = (conn: Conn, events: readonly AuditEvent[]) =>
+  insertManyWrites(conn, 'audit_events', AUDIT_COLUMNS, events.map(toRow));
+
+const AUDIT_COLUMNS = {
+  id: 'text',
+  actor_type: 'text',
+  actor_id: 'text',
+  action: 'text',
+  entity_type: 'text',
+  entity_id: 'text',
+  data: 'jsonb',
+  ip_address: 'text',
+  created_at: 'timestamptz',
+};
 
 export async function findAuditEvents(
   conn: Conn,

@@ -2,7 +2,7 @@ import type { Actor, Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { newId } from '../../ids.ts';
-import { type AuditEvent, findAuditEvents, insertAuditEvents } from './audit.repository.ts';
+import { type AuditEvent, auditEventWrites, findAuditEvents, insertAuditEvents } from './audit.repository.ts';
 
 export type { AuditEvent };
 
@@ -29,20 +29,36 @@ export async function recordAuditMany(
   action: string,
   items: readonly { entity: { type: string; id: string }; data: Record<string, unknown> }[],
 ): Promise<void> {
+  await insertAuditEvents(trx, auditEvents(deps, actor, action, items));
+}
+
+/** The statements `recordAudit` runs, for a caller's write batch (db/write-batch.ts). */
+export const auditWrites = (
+  trx: Conn,
+  deps: Pick<Deps, 'now'>,
+  actor: Actor,
+  action: string,
+  entity: { type: string; id: string },
+  data: Record<string, unknown> = {},
+) => auditEventWrites(trx, auditEvents(deps, actor, action, [{ entity, data }]));
+
+function auditEvents(
+  deps: Pick<Deps, 'now'>,
+  actor: Actor,
+  action: string,
+  items: readonly { entity: { type: string; id: string }; data: Record<string, unknown> }[],
+): AuditEvent[] {
   const at = deps.now().toISOString();
-  await insertAuditEvents(
-    trx,
-    items.map(({ entity, data }) => ({
-      id: newId(),
-      actor: { type: actor.type, id: actor.id },
-      action,
-      entityType: entity.type,
-      entityId: entity.id,
-      data,
-      ipAddress: actor.ip,
-      createdAt: at,
-    })),
-  );
+  return items.map(({ entity, data }) => ({
+    id: newId(),
+    actor: { type: actor.type, id: actor.id },
+    action,
+    entityType: entity.type,
+    entityId: entity.id,
+    data,
+    ipAddress: actor.ip,
+    createdAt: at,
+  }));
 }
 
 export async function listAuditEvents(

@@ -1,17 +1,18 @@
 import type { Deps } from '../../context.ts';
 import { type Conn, uniqueOr } from '../../db/database.ts';
+import { runWrites, WriteExpectationFailed } from '../../db/write-batch.ts';
 import { AppError, notRedeemable } from '../../errors.ts';
 import { newId } from '../../ids.ts';
-import { enqueue, type JobRequest } from '../../jobs/enqueue.ts';
+import { enqueueWrites, type JobRequest } from '../../jobs/enqueue.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
 import {
   findContactByUsername,
   findContactRow,
   findContactsByEmail,
-  grantToContact,
+  grantWrites,
   saveContactRow,
 } from '../contacts/contact.service.ts';
-import { recordAudit } from '../events/audit.service.ts';
+import { auditWrites } from '../events/audit.service.ts';
 import { getWebsiteSettings } from '../websites/website.service.ts';
 import type { WebsiteSettings } from '../websites/website.settings.ts';
 import { codeHash } from './invitation.code.ts';
@@ -22,11 +23,12 @@ import { isRedeemable } from './invitation.rules.ts';
 /**
  * Redemption (SPEC 5): the one use case the portal calls when an invitee redeems a code.
  *
- * Everything happens in one transaction, all or nothing: resolve the contact (create it, or give the
- * invited contact its credentials), record the redeemed contact (unique per invitation), take a slot
- * with a conditional update (active, unexpired, below the maximum), grant the account and web roles,
- * write the Invite Redemption activity and the audit event, and enqueue the redemption workflow and
- * the `invitation.redeemed` event. Password hashing happens before, outside the transaction.
+ * All or nothing: resolve the contact (create it, or give the invited contact its credentials),
+ * record the redeemed contact (unique per invitation), take a slot with a conditional update (active,
+ * unexpired, below the maximum), grant the account and web roles, write the Invite Redemption
+ * activity and the audit event, and enqueue the redemption workflow and the `invitation.redeemed`
+ * event. A registrant's redemption is one transaction; a signed-in contact's is one write batch
+ * (one statement on PostgreSQL). Password hashing happens before, outside any transaction.
  *
  * Every reason a code cannot be used (unknown, malformed, expired, used up, inactive, other website,
  * not the invited contact, already redeemed by this contact) is the one INVITATION_NOT_REDEEMABLE.
@@ -36,7 +38,13 @@ import { isRedeemable } from './invitation.rules.ts';
 
 /** Who redeems: a contact who is already signed in, or a registrant creating credentials. */
 export type Redeemer =
-  | { kind: 'contact'; contactId: string; method: 'signin' | 'external' }
+  | {
+      kind: 'contact';
+      contactId: string;
+      method: 'signin' | 'external';
+      /** The contact's row when the caller has just read it (the portal, with the session). */
+      row?: ContactRow;
+    }
   | {
       kind: 'register';
       email: string;
@@ -79,6 +87,10 @@ export async function redeemInvitation(deps: Deps, input: RedeemInput): Promise<
     if (err instanceof AppError && err.code === 'NOT_FOUND') throw notRedeemable();
     throw err;
   });
+  // A signed-in contact's redemption changes nothing it reads: its reads need no transaction, and its
+  // writes are one batch, all or nothing by itself (one statement on PostgreSQL, db/write-batch.ts),
+  // whose conditional slot update and unique redeemed-contact row decide, whatever ran in between.
+  if (input.redeemer.kind === 'contact') return redeemIn(deps.db, deps, hash, input, settings);
   // Two registrants racing for one username: the unique index decides, the loser is told to sign in.
   return uniqueOr(
     () => deps.db.transaction().execute((trx) => redeemIn(trx, deps, hash, input, settings)),
@@ -93,7 +105,7 @@ const accountExists = () =>
   );
 
 async function redeemIn(
-  trx: Conn,
+  conn: Conn,
   deps: Deps,
   hash: string,
   input: RedeemInput,
@@ -101,58 +113,30 @@ async function redeemIn(
 ): Promise<RedeemResult> {
   const now = deps.now();
   const at = now.toISOString();
-  // A registrant locks the invitation first: concurrent registrations on one invitation take turns,
-  // and each sees the one before it (on PostgreSQL a registrant could otherwise see the invited
-  // contact already registered by a concurrent winner while still seeing the invitation unredeemed,
-  // and be told ACCOUNT_EXISTS). Signed-in contacts need no such lock (they read no other contact),
-  // so they hold the invitation's row only from the slot update, the last statement, to the commit.
-  const invitation = await repo.findInvitationByCodeHash(trx, hash, {
+  // A registrant (in a transaction) locks the invitation first: concurrent registrations on one
+  // invitation take turns, and each sees the one before it (on PostgreSQL a registrant could otherwise
+  // see the invited contact already registered by a concurrent winner while still seeing the
+  // invitation unredeemed, and be told ACCOUNT_EXISTS). Signed-in contacts need no such lock (they
+  // read no other contact); their batch's slot update holds the row only for its one statement.
+  const found = await repo.findByCodeHashWithRelations(conn, hash, {
     lock: input.redeemer.kind === 'register',
   });
-  if (!invitation || invitation.websiteId !== input.websiteId || !isRedeemable(invitation, now))
-    throw notRedeemable();
-  const relations = (await repo.findRelations(trx, [invitation.id])).get(invitation.id) as repo.Relations;
+  if (!found) throw notRedeemable();
+  const { invitation, relations } = found;
+  if (invitation.websiteId !== input.websiteId || !isRedeemable(invitation, now)) throw notRedeemable();
 
   const { contact, created, method, username } =
     input.redeemer.kind === 'contact'
-      ? await signedInContact(trx, invitation, relations, settings, input.redeemer)
-      : await registrant(trx, invitation, relations, settings, input.redeemer, at);
+      ? await signedInContact(conn, invitation, relations, settings, input.redeemer)
+      : await registrant(conn, invitation, relations, settings, input.redeemer, at);
   if (relations.redeemedContactIds.includes(contact.id)) throw notRedeemable();
 
   if (input.redeemer.kind === 'register') {
-    await saveContactRow(trx, contact, { isNew: created, passwordHash: input.redeemer.passwordHash });
+    await saveContactRow(conn, contact, { isNew: created, passwordHash: input.redeemer.passwordHash });
   }
-  if (!(await repo.insertRedeemedContact(trx, invitation.id, contact.id, at))) throw notRedeemable();
-
   const webRoleIds = relations.webRoleIds;
-  await grantToContact(trx, contact.id, { accountId: invitation.assignToAccountId, webRoleIds, at });
   const redemptionId = newId();
-  await repo.insertInviteRedemption(trx, {
-    id: redemptionId,
-    invitationId: invitation.id,
-    contactId: contact.id,
-    username,
-    method,
-    ipAddress: input.ipAddress,
-    userAgent: input.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
-    createdAt: at,
-  });
   const actor = { type: 'contact' as const, id: contact.id, ip: input.ipAddress };
-  await recordAudit(
-    trx,
-    deps,
-    actor,
-    'invitation.redeemed',
-    { type: 'invitation', id: invitation.id },
-    {
-      contactId: contact.id,
-      method,
-      redemptionId,
-      assignedAccountId: invitation.assignToAccountId,
-      webRoleIds,
-    },
-  );
-
   const jobs: JobRequest[] = [
     {
       type: 'event.publish',
@@ -180,11 +164,45 @@ async function redeemIn(
       },
     });
   }
-  await enqueue(trx, now, jobs);
-  // The slot last: it decides (a used-up invitation rolls all of the above back) and it locks the
-  // invitation's row, which concurrent redemptions of the same code wait for, so that lock is held
-  // from here to the commit only, not across the statements above.
-  if (!(await repo.claimRedemptionSlot(trx, invitation.id, at))) throw notRedeemable();
+  // Every write of the redemption in one batch. Two of them decide, and either changing no row undoes
+  // all of it: the redeemed-contact row (unique per invitation and contact) and the slot, a
+  // conditional update (active, unexpired, below the maximum) that takes the invitation's row lock,
+  // which concurrent redemptions of the same code wait for.
+  try {
+    await runWrites(conn, [
+      { query: repo.insertRedeemedContactWrite(conn, invitation.id, contact.id, at), expect: 1 },
+      ...grantWrites(conn, contact.id, { accountId: invitation.assignToAccountId, webRoleIds, at }),
+      repo.insertInviteRedemptionWrite(conn, {
+        id: redemptionId,
+        invitationId: invitation.id,
+        contactId: contact.id,
+        username,
+        method,
+        ipAddress: input.ipAddress,
+        userAgent: input.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
+        createdAt: at,
+      }),
+      ...auditWrites(
+        conn,
+        deps,
+        actor,
+        'invitation.redeemed',
+        { type: 'invitation', id: invitation.id },
+        {
+          contactId: contact.id,
+          method,
+          redemptionId,
+          assignedAccountId: invitation.assignToAccountId,
+          webRoleIds,
+        },
+      ),
+      ...enqueueWrites(conn, now, jobs),
+      { query: repo.claimRedemptionSlotWrite(conn, invitation.id, at), expect: 1 },
+    ]);
+  } catch (err) {
+    if (err instanceof WriteExpectationFailed) throw notRedeemable();
+    throw err;
+  }
   return {
     invitationId: invitation.id,
     contactId: contact.id,
@@ -203,13 +221,14 @@ interface Resolved {
 
 /** A signed-in contact: for a Single invitation, the invited one (unless the website allows others). */
 async function signedInContact(
-  trx: Conn,
+  conn: Conn,
   invitation: InvitationRow,
   relations: repo.Relations,
   settings: WebsiteSettings,
   redeemer: Extract<Redeemer, { kind: 'contact' }>,
 ): Promise<Resolved> {
-  const contact = await findContactRow(trx, redeemer.contactId);
+  const contact =
+    redeemer.row?.id === redeemer.contactId ? redeemer.row : await findContactRow(conn, redeemer.contactId);
   if (!contact?.loginEnabled) throw notRedeemable();
   if (
     invitation.type === 'single' &&

@@ -170,7 +170,7 @@ export async function redeemSignedIn(
   await redeemInvitation(deps, {
     websiteId: website.id,
     code: codeOfRef(deps, pending),
-    redeemer: { kind: 'contact', contactId: contact.id, method: 'signin' },
+    redeemer: { kind: 'contact', contactId: contact.id, method: 'signin', row: contact },
     ipAddress: client.ip,
     userAgent: client.userAgent,
   });
