@@ -8,6 +8,7 @@ import * as adminSignIn from './migrations/2026-11-22T0800_admin_sign_in.ts';
 import * as funnelIndexes from './migrations/2026-11-29T0900_funnel_indexes.ts';
 import * as contactSearch from './migrations/2026-11-29T1000_contact_search.ts';
 import * as writeBatchCheck from './migrations/2026-11-29T1400_write_batch_check.ts';
+import * as sessionPartialIndexes from './migrations/2026-11-29T1500_session_partial_indexes.ts';
 
 /** Every migration, in order. Names are timestamps; a migration, once landed, never changes. */
 const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-29T0900_funnel_indexes': funnelIndexes,
   '2026-11-29T1000_contact_search': contactSearch,
   '2026-11-29T1400_write_batch_check': writeBatchCheck,
+  '2026-11-29T1500_session_partial_indexes': sessionPartialIndexes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
