@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { ThreadPool } from '../threads.ts';
 import { type Composed, type ComposeRequest, compose } from './compose.ts';
 
 /**
@@ -13,46 +13,13 @@ export interface Composer {
 
 export const inlineComposer = (): Composer => ({ compose, close: async () => {} });
 
-/**
- * The thread's entry: the compiled `compose.worker.js` when we run compiled (npm start), else a
- * bootstrap that loads the TypeScript source through tsx (tests, npm run admit).
- */
-const workerEntry = new URL(
-  import.meta.url.endsWith('.ts') ? './compose.worker.mjs' : './compose.worker.js',
-  import.meta.url,
-);
-
+/** `threads` worker threads composing (compose.worker.ts). */
 export function threadComposer(threads: number): Composer {
-  const workers = Array.from({ length: threads }, () => new Worker(workerEntry));
-  const pending = new Map<number, { resolve: (c: Composed) => void; reject: (e: Error) => void }>();
-  let next = 0;
-  for (const w of workers) {
-    w.unref();
-    w.on('message', (m: { id: number; raw?: Uint8Array; stored?: Composed['stored']; error?: string }) => {
-      const p = pending.get(m.id);
-      pending.delete(m.id);
-      if (!p) return;
-      if (m.error !== undefined || !m.raw || !m.stored) p.reject(new Error(`composing failed: ${m.error}`));
-      else p.resolve({ raw: m.raw, stored: m.stored });
-    });
-    w.on('error', (err) => {
-      for (const p of pending.values()) p.reject(err);
-      pending.clear();
-    });
-  }
-  return {
-    compose(request) {
-      const id = next++;
-      const worker = workers[id % workers.length] as Worker;
-      return new Promise<Composed>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        worker.postMessage({ id, request });
-      });
-    },
-    async close() {
-      await Promise.all(workers.map((w) => w.terminate()));
-    },
-  };
+  const pool = new ThreadPool<ComposeRequest, Composed>(
+    new URL(import.meta.url.endsWith('.ts') ? './compose.worker.ts' : './compose.worker.js', import.meta.url),
+    threads,
+  );
+  return { compose: (request) => pool.run(request), close: () => pool.close() };
 }
 
 /** `threads` worker threads (ADMIT_COMPOSE_THREADS; default one less than the cores, at most 4), or inline. */
