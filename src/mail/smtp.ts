@@ -22,6 +22,9 @@ export function smtpMailer(url: string, poolSize = SMTP_POOL_SIZE): Mailer {
         const info = await transport.sendMail({
           envelope: { from: bareAddress(envelope.from), to: [envelope.to] },
           raw: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength),
+          // Ours is in the raw message already; without it nodemailer makes one up for its own
+          // bookkeeping (five randomBytes calls per message).
+          messageId: envelope.messageId,
         });
         return { response: String(info.response ?? '') };
       } catch (err) {
