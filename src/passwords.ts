@@ -1,5 +1,4 @@
 import { availableParallelism } from 'node:os';
-import { dictionary } from '@zxcvbn-ts/language-common';
 import { ThreadPool } from './threads.ts';
 
 /**
@@ -15,18 +14,25 @@ import { ThreadPool } from './threads.ts';
 export const MIN_PASSWORD = 8;
 export const MAX_PASSWORD = 256;
 
-let common: Set<string> | undefined;
-const commonPasswords = (): Set<string> => {
-  common ??= new Set((dictionary['passwords-common'] as string[]).filter((p) => p.length >= MIN_PASSWORD));
+/**
+ * The common passwords, loaded at the first check: zxcvbn's dictionaries cost about 14 MB, which a
+ * process that never checks a password (a worker, a bulk send) does not carry.
+ */
+let common: Promise<Set<string>> | undefined;
+const commonPasswords = (): Promise<Set<string>> => {
+  common ??= import('@zxcvbn-ts/language-common').then(
+    ({ dictionary }) =>
+      new Set((dictionary['passwords-common'] as string[]).filter((p) => p.length >= MIN_PASSWORD)),
+  );
   return common;
 };
 
 /** Why the password cannot be used, in words for the person typing it; null when it can. */
-export function passwordProblem(password: string): string | null {
+export async function passwordProblem(password: string): Promise<string | null> {
   const length = [...password].length;
   if (length < MIN_PASSWORD) return `Use at least ${MIN_PASSWORD} characters.`;
   if (length > MAX_PASSWORD) return `Use at most ${MAX_PASSWORD} characters.`;
-  if (commonPasswords().has(password.toLowerCase()))
+  if ((await commonPasswords()).has(password.toLowerCase()))
     return 'This password is too common and easy to guess. Choose another one.';
   return null;
 }

@@ -47,7 +47,7 @@ export interface RegistrationForm {
   confirmPassword: string;
 }
 
-function registrationErrors(website: Website, f: RegistrationForm): FormError[] {
+async function registrationErrors(website: Website, f: RegistrationForm): Promise<FormError[]> {
   const errors: FormError[] = [];
   const e = emailProblem(f.email);
   if (e) errors.push({ field: 'email', message: e });
@@ -60,7 +60,7 @@ function registrationErrors(website: Website, f: RegistrationForm): FormError[] 
           : 'Use 3 to 100 letters, digits, dots, dashes, underscores, @ or +.',
     });
   }
-  const p = f.password === '' ? 'Enter a password.' : passwordProblem(f.password);
+  const p = f.password === '' ? 'Enter a password.' : await passwordProblem(f.password);
   if (p) errors.push({ field: 'password', message: p });
   else if (f.password !== f.confirmPassword)
     errors.push({ field: 'confirmPassword', message: 'The passwords do not match.' });
@@ -81,7 +81,7 @@ export async function register(
   pending: CodeRef | null,
   client: Client,
 ): Promise<{ errors: FormError[] } | Registered> {
-  const errors = registrationErrors(website, form);
+  const errors = await registrationErrors(website, form);
   if (errors.length > 0) return { errors };
   const passwordHash = await hashPassword(form.password);
   const username = website.settings.localLoginByEmail ? null : form.username;
@@ -233,7 +233,7 @@ export async function resetPassword(
   client: Client,
 ): Promise<{ errors: FormError[] } | { invalid: true } | { done: true }> {
   if (!(await isTokenValid(deps, website, token, 'reset-password'))) return { invalid: true };
-  const p = form.password === '' ? 'Enter a password.' : passwordProblem(form.password);
+  const p = form.password === '' ? 'Enter a password.' : await passwordProblem(form.password);
   if (p) return { errors: [{ field: 'password', message: p }] };
   if (form.password !== form.confirmPassword)
     return { errors: [{ field: 'confirmPassword', message: 'The passwords do not match.' }] };
