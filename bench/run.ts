@@ -107,13 +107,17 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(
 console.log(
   `\nBulk send of ${rows[0].emails} emails to Postfix smtp-sink (${machine}, ${new Date().toISOString()})\n`,
 );
-console.log('| scenario | seconds | emails/s | vs nodemailer | peak RSS MB |');
-console.log('|---|---:|---:|---:|---:|');
+console.log(
+  '| scenario | seconds | emails/s | vs nodemailer | peak RSS MB | main thread ms / email | CPU ms / email |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   const rss = r.workerPeakRssMb
     ? `${r.peakRssMb} (worker ${r.workerPeakRssMb.join(', ')})`
     : `${r.peakRssMb}`;
-  console.log(`| ${r.name} | ${r.seconds} | ${r.perSecond} | ${r.ratio} | ${rss} |`);
+  console.log(
+    `| ${r.name} | ${r.seconds} | ${r.perSecond} | ${r.ratio} | ${rss} | ${r.mainThreadMsPerEmail ?? ''} | ${r.cpuMsPerEmail ?? ''} |`,
+  );
 }
 console.log('\nPortal (50 signed-in clients redeeming; 8 registering; landing GET with 50 connections)\n');
 console.log(
