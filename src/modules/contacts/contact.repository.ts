@@ -134,6 +134,41 @@ export async function findContactByUsername(conn: Conn, username: string): Promi
   return r && toContact(r);
 }
 
+/**
+ * In one query, the contacts a registration must weigh: those whose primary email is `email`, the one
+ * with id `id`, and the one whose username is `username` (each may be absent or the same contact).
+ */
+export async function findRegistrationContacts(
+  conn: Conn,
+  q: { email: string; id: string | null; username: string | null },
+): Promise<ContactRow[]> {
+  const rows = await conn
+    .selectFrom('contacts')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        eb('email_normalized', '=', q.email.toLowerCase()),
+        ...(q.id === null ? [] : [eb('id', '=', q.id)]),
+        ...(q.username === null ? [] : [eb('username_normalized', '=', q.username.toLowerCase())]),
+      ]),
+    )
+    .execute();
+  return rows.map(toContact);
+}
+
+/** The statement that stores a contact after registration, with its password hash (a write batch's). */
+export const saveContactWrite = (conn: Conn, c: ContactRow, isNew: boolean, passwordHash: string) =>
+  isNew
+    ? conn
+        .insertInto('contacts')
+        .values({ id: c.id, ...columns(c), password_hash: passwordHash, created_at: c.createdAt })
+        .compile()
+    : conn
+        .updateTable('contacts')
+        .set({ ...columns(c), password_hash: passwordHash })
+        .where('id', '=', c.id)
+        .compile();
+
 /** Contacts whose primary email is `email` (any case). */
 export async function findContactsByEmail(conn: Conn, email: string): Promise<ContactRow[]> {
   const rows = await conn

@@ -212,22 +212,11 @@ export const contactFromRow = repo.toContact;
 /** Contact rows by id, any number (looked up in chunks). */
 export const findContactRows = (conn: Conn, ids: readonly string[]) => repo.findContactsByIds(conn, ids);
 export const findContactsByEmail = (conn: Conn, email: string) => repo.findContactsByEmail(conn, email);
-export const findContactByUsername = (conn: Conn, username: string) =>
-  repo.findContactByUsername(conn, username);
 
-/**
- * Writes a contact row as it is after registration or redemption (inside the caller's transaction).
- * With `passwordHash`, the contact's password is set too.
- */
-export async function saveContactRow(
-  trx: Conn,
-  row: ContactRow,
-  options: { isNew: boolean; passwordHash?: string },
-): Promise<void> {
-  if (options.isNew) await repo.insertContacts(trx, [row]);
-  else await repo.updateContact(trx, row);
-  if (options.passwordHash !== undefined) await repo.setPasswordHash(trx, row.id, options.passwordHash);
-}
+/** The contacts a registration weighs, in one query (repository `findRegistrationContacts`). */
+export const findRegistrationContacts = repo.findRegistrationContacts;
+/** The statement that stores a registered contact and its password hash, for a write batch. */
+export const saveContactWrite = repo.saveContactWrite;
 
 /**
  * What redemption grants a contact: the parent account (when set) and web roles (added), as

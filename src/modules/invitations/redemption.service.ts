@@ -6,11 +6,10 @@ import { newId } from '../../ids.ts';
 import { enqueueWrites, type JobRequest } from '../../jobs/enqueue.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
 import {
-  findContactByUsername,
   findContactRow,
-  findContactsByEmail,
+  findRegistrationContacts,
   grantWrites,
-  saveContactRow,
+  saveContactWrite,
 } from '../contacts/contact.service.ts';
 import { auditWrites } from '../events/audit.service.ts';
 import { getWebsiteSettings } from '../websites/website.service.ts';
@@ -131,9 +130,11 @@ async function redeemIn(
       : await registrant(conn, invitation, relations, settings, input.redeemer, at);
   if (relations.redeemedContactIds.includes(contact.id)) throw notRedeemable();
 
-  if (input.redeemer.kind === 'register') {
-    await saveContactRow(conn, contact, { isNew: created, passwordHash: input.redeemer.passwordHash });
-  }
+  // A registrant's contact row is written in the batch below, with the account it is given (one
+  // statement may not change the row twice), before the rows that refer to it.
+  const registering = input.redeemer.kind === 'register' ? input.redeemer : null;
+  if (registering && invitation.assignToAccountId !== null)
+    contact.parentAccountId = invitation.assignToAccountId;
   const webRoleIds = relations.webRoleIds;
   const redemptionId = newId();
   const actor = { type: 'contact' as const, id: contact.id, ip: input.ipAddress };
@@ -170,8 +171,13 @@ async function redeemIn(
   // which concurrent redemptions of the same code wait for.
   try {
     await runWrites(conn, [
+      ...(registering ? [saveContactWrite(conn, contact, created, registering.passwordHash)] : []),
       { query: repo.insertRedeemedContactWrite(conn, invitation.id, contact.id, at), expect: 1 },
-      ...grantWrites(conn, contact.id, { accountId: invitation.assignToAccountId, webRoleIds, at }),
+      ...grantWrites(conn, contact.id, {
+        accountId: registering ? null : invitation.assignToAccountId,
+        webRoleIds,
+        at,
+      }),
       repo.insertInviteRedemptionWrite(conn, {
         id: redemptionId,
         invitationId: invitation.id,
@@ -256,11 +262,13 @@ async function registrant(
 ): Promise<Resolved> {
   const email = r.email.trim();
   const emailKey = email.toLowerCase();
-  const sameEmail = await findContactsByEmail(trx, emailKey);
+  const invitedId = invitation.type === 'single' ? (relations.invitedContactIds[0] ?? null) : null;
+  const found = await findRegistrationContacts(trx, { email: emailKey, id: invitedId, username: r.username });
+  const sameEmail = found.filter((c) => c.email?.toLowerCase() === emailKey);
 
   let target: ContactRow | undefined;
   if (invitation.type === 'single') {
-    target = await findContactRow(trx, relations.invitedContactIds[0] as string);
+    target = found.find((c) => c.id === invitedId);
     if (!target) throw notRedeemable();
   } else {
     target = sameEmail.find(
@@ -273,10 +281,12 @@ async function registrant(
   if (target?.loginEnabled) throw accountExists();
   if (settings.requireUniqueEmail && sameEmail.some((c) => c.loginEnabled && c.id !== target?.id))
     throw accountExists();
-  if (r.username !== null) {
-    const holder = await findContactByUsername(trx, r.username);
-    if (holder && holder.id !== target?.id) throw accountExists();
-  }
+  const username = r.username?.toLowerCase();
+  if (
+    username !== undefined &&
+    found.some((c) => c.username?.toLowerCase() === username && c.id !== target?.id)
+  )
+    throw accountExists();
 
   const keptInvitedEmail = invitation.type === 'single' && target?.email?.toLowerCase() === emailKey;
   const contact: ContactRow = target
