@@ -1,11 +1,12 @@
 import type { Actor, Deps } from '../../context.ts';
-import type { Conn } from '../../db/database.ts';
+import type { Conn, Db } from '../../db/database.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { enqueue, type JobRequest } from '../../jobs/enqueue.ts';
 import { recordAudit } from '../events/audit.service.ts';
-import type { Email, EmailStatus } from './email.repository.ts';
+import type { Email, EmailStatus, SentRecord } from './email.repository.ts';
 import * as repo from './email.repository.ts';
+import { sentRecorderFor } from './sent.recorder.ts';
 
 export type { Email, EmailStatus };
 
@@ -84,6 +85,8 @@ export const setEmailStatus = (
   lastError?: string,
 ) => repo.setStatus(conn, ids, status, now, lastError);
 export const recordAttempt = repo.recordAttempt;
+/** Records an accepted message `sent`, with group commit (sent.recorder.ts); resolves once stored. */
+export const recordSent = (db: Db, record: SentRecord) => sentRecorderFor(db).record(record);
 
 export interface MailStatus {
   transport: 'smtp' | 'outbox';

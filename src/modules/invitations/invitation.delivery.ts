@@ -10,6 +10,7 @@ import {
   isSendingPaused,
   pauseSending,
   recordAttempt,
+  recordSent,
   setEmailStatus,
 } from '../emails/email.service.ts';
 import { findUsersByIds } from '../users/user.service.ts';
@@ -211,13 +212,15 @@ async function deliverOne(
     });
     return 'not sent';
   }
-  await recordAttempt(deps.db, email.id, {
-    status: 'sent',
+  // Recorded with group commit: the accepted messages of all lanes that arrive while a write is in
+  // flight go together in the next statement (sent.recorder.ts).
+  await recordSent(deps.db, {
+    id: email.id,
     attempts,
-    ...stored,
-    lastError: null,
+    subject: stored.subject,
+    html: stored.html,
+    text: stored.text,
     sentAt: now(),
-    now: now(),
   });
   return 'sent';
 }
