@@ -41,6 +41,18 @@ onBothDatabases('redeemInvitation', (dialect) => {
   const asContact = (contactId: string): Redeemer => ({ kind: 'contact', contactId, method: 'signin' });
   const contact = async (id: string) => ok<Json>(await h.api('GET', `/api/v1/contacts/${id}`));
   const invitation = async (id: string) => ok<Json>(await h.api('GET', `/api/v1/invitations/${id}`));
+  /** Runs `work` with `table` renamed away (a write to it fails), then puts it back. */
+  const withTableAway = async (table: string, work: () => Promise<unknown>) => {
+    await h.deps.db.schema.alterTable(table).renameTo(`${table}_away`).execute();
+    try {
+      await work();
+    } finally {
+      await h.deps.db.schema.alterTable(`${table}_away`).renameTo(table).execute();
+    }
+  };
+  const auditCount = async (invitationId: string) =>
+    ok<Json>(await h.api('GET', `/api/v1/audit-events?entityType=invitation&entityId=${invitationId}`)).items
+      .length;
   const jobs = (invitationId: string) =>
     h.deps.db
       .selectFrom('jobs')
@@ -246,26 +258,17 @@ onBothDatabases('redeemInvitation', (dialect) => {
 
   it('is all or nothing: a failure after the role grant leaves no trace', async () => {
     const { website, contact: invited, invitation: inv } = await makeSingle(h);
-    const auditBefore = ok<Json>(
-      await h.api('GET', `/api/v1/audit-events?entityType=invitation&entityId=${inv.id}`),
-    ).items.length;
+    const auditBefore = await auditCount(inv.id);
     // The Invite Redemption activity is written after the account and web roles are granted;
     // taking its table away makes that write fail inside the transaction.
-    await h.deps.db.schema.alterTable('invite_redemptions').renameTo('invite_redemptions_away').execute();
-    try {
-      await assert.rejects(redeem(website.id, inv.code, register(invited.email)));
-    } finally {
-      await h.deps.db.schema.alterTable('invite_redemptions_away').renameTo('invite_redemptions').execute();
-    }
+    await withTableAway('invite_redemptions', () =>
+      assert.rejects(redeem(website.id, inv.code, register(invited.email))),
+    );
     const c = await contact(invited.id);
     assert.deepEqual([c.loginEnabled, c.username, c.parentAccountId, c.webRoleIds], [false, null, null, []]);
     const after = await invitation(inv.id);
     assert.deepEqual([after.redemptionCount, after.redeemedContactIds, after.statusReason], [0, [], 'new']);
-    assert.equal(
-      ok<Json>(await h.api('GET', `/api/v1/audit-events?entityType=invitation&entityId=${inv.id}`)).items
-        .length,
-      auditBefore,
-    );
+    assert.equal(await auditCount(inv.id), auditBefore);
     assert.deepEqual(await jobs(inv.id), []);
     const ok2 = await redeem(website.id, inv.code, register(invited.email));
     assert.equal(ok2.contactId, invited.id, 'and works once the fault is gone');
@@ -275,16 +278,9 @@ onBothDatabases('redeemInvitation', (dialect) => {
     // A signed-in contact's redemption is one write batch, not a transaction of the caller's.
     const { website, role, account, contact: invited, invitation: inv } = await makeSingle(h);
     await h.api('PATCH', `/api/v1/contacts/${invited.id}`, { username: `u_${rand()}`, loginEnabled: true });
-    const auditBefore = ok<Json>(
-      await h.api('GET', `/api/v1/audit-events?entityType=invitation&entityId=${inv.id}`),
-    ).items.length;
+    const auditBefore = await auditCount(inv.id);
     // The jobs are written after the account, the roles, the activity and the audit event.
-    await h.deps.db.schema.alterTable('jobs').renameTo('jobs_away').execute();
-    try {
-      await assert.rejects(redeem(website.id, inv.code, asContact(invited.id)));
-    } finally {
-      await h.deps.db.schema.alterTable('jobs_away').renameTo('jobs').execute();
-    }
+    await withTableAway('jobs', () => assert.rejects(redeem(website.id, inv.code, asContact(invited.id))));
     const c = await contact(invited.id);
     assert.deepEqual([c.parentAccountId, c.webRoleIds], [null, []]);
     const after = await invitation(inv.id);
@@ -295,11 +291,7 @@ onBothDatabases('redeemInvitation', (dialect) => {
       .where('invitation_id', '=', inv.id)
       .execute();
     assert.deepEqual(activities, []);
-    assert.equal(
-      ok<Json>(await h.api('GET', `/api/v1/audit-events?entityType=invitation&entityId=${inv.id}`)).items
-        .length,
-      auditBefore,
-    );
+    assert.equal(await auditCount(inv.id), auditBefore);
     await redeem(website.id, inv.code, asContact(invited.id));
     assert.deepEqual(
       [(await contact(invited.id)).parentAccountId, (await contact(invited.id)).webRoleIds],

@@ -10,15 +10,8 @@ export type { AuditEvent };
  * Records one audit event inside the caller's transaction, so the trail and the change commit
  * together. `data` must never hold a secret (code, password, key): callers pass what changed.
  */
-export async function recordAudit(
-  trx: Conn,
-  deps: Pick<Deps, 'now'>,
-  actor: Actor,
-  action: string,
-  entity: { type: string; id: string },
-  data: Record<string, unknown> = {},
-): Promise<void> {
-  await recordAuditMany(trx, deps, actor, action, [{ entity, data }]);
+export async function recordAudit(...args: Parameters<typeof auditWrites>): Promise<void> {
+  for (const q of auditWrites(...args)) await args[0].executeQuery(q);
 }
 
 /** One audit event per entity, written in batches (bulk operations). */
