@@ -1,5 +1,10 @@
 import { parentPort, Worker } from 'node:worker_threads';
 
+interface Slot {
+  worker: Worker;
+  inFlight: number;
+}
+
 /**
  * Worker threads for CPU-heavy work that must stay off the event loop (composing messages, hashing
  * passwords). A request goes to the thread with the fewest in flight; its answer comes back by id.
@@ -9,49 +14,64 @@ import { parentPort, Worker } from 'node:worker_threads';
  * which registers tsx and imports the `.ts` source.
  */
 export class ThreadPool<Request, Result> {
-  private readonly workers: { worker: Worker; inFlight: number }[];
+  private readonly slots: Slot[];
   private readonly pending = new Map<
     number,
-    { resolve: (r: Result) => void; reject: (e: Error) => void; slot: { worker: Worker; inFlight: number } }
+    { resolve: (r: Result) => void; reject: (e: Error) => void; slot: Slot }
   >();
   private next = 0;
+  private closed = false;
 
-  constructor(entry: URL, size: number) {
-    const underTsx = entry.pathname.endsWith('.ts');
-    this.workers = Array.from({ length: size }, () => {
-      const worker = underTsx
-        ? new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), {
-            workerData: { entry: entry.href },
-          })
-        : new Worker(entry);
-      const slot = { worker, inFlight: 0 };
-      worker.on('message', (m: { id: number; result?: Result; error?: string }) => {
-        const p = this.pending.get(m.id);
-        if (!p) return;
-        this.pending.delete(m.id);
-        if (--p.slot.inFlight === 0) p.slot.worker.unref();
-        if (m.error !== undefined) p.reject(new Error(m.error));
-        else p.resolve(m.result as Result);
-      });
-      worker.on('error', (err) => {
-        for (const [id, p] of this.pending) {
-          if (p.slot !== slot) continue;
-          this.pending.delete(id);
-          if (--slot.inFlight === 0) worker.unref();
-          p.reject(err);
-        }
-      });
-      // An idle thread keeps no process alive; a busy one does, until its answers are in. (After the
-      // listeners: adding a 'message' listener refs the thread again.)
-      worker.unref();
+  constructor(
+    private readonly entry: URL,
+    size: number,
+  ) {
+    this.slots = Array.from({ length: size }, () => {
+      const slot = { inFlight: 0 } as Slot;
+      this.start(slot);
       return slot;
     });
   }
 
+  /** Starts the slot's thread; a thread that dies fails its requests and is replaced. */
+  private start(slot: Slot): void {
+    const worker = this.entry.pathname.endsWith('.ts')
+      ? new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), {
+          workerData: { entry: this.entry.href },
+        })
+      : new Worker(this.entry);
+    slot.worker = worker;
+    worker.on('message', (m: { id: number; result?: Result; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (--slot.inFlight === 0) worker.unref();
+      if (m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve(m.result as Result);
+    });
+    const fail = (err: Error) => {
+      for (const [id, p] of this.pending) {
+        if (p.slot !== slot) continue;
+        this.pending.delete(id);
+        p.reject(err);
+      }
+      slot.inFlight = 0;
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (this.closed) return;
+      fail(new Error(`worker thread exited (code ${code})`));
+      this.start(slot);
+    });
+    // An idle thread keeps no process alive; a busy one does, until its answers are in. (After the
+    // listeners: adding a 'message' listener refs the thread again.)
+    worker.unref();
+  }
+
   run(request: Request): Promise<Result> {
     const id = this.next++;
-    let slot = this.workers[0] as { worker: Worker; inFlight: number };
-    for (const w of this.workers) if (w.inFlight < slot.inFlight) slot = w;
+    let slot = this.slots[0] as Slot;
+    for (const w of this.slots) if (w.inFlight < slot.inFlight) slot = w;
     if (slot.inFlight++ === 0) slot.worker.ref();
     return new Promise<Result>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
@@ -60,7 +80,8 @@ export class ThreadPool<Request, Result> {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }
 
