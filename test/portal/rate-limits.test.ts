@@ -62,6 +62,52 @@ onBothDatabases('portal rate limits', (dialect) => {
     }
   });
 
+  it('a code the landing kept unchecked counts when a page refuses it, on the page or the form post', async () => {
+    // The landing keeps any well-formed code without a lookup and answers the same 303 for all;
+    // the first page or post that finds the code unredeemable counts it (decision 0010).
+    const website = await makeWebsite(h, { settings: { openRegistrationEnabled: true } });
+    const unknown = 'ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ';
+    const land = (b: PortalClient) => b.get(`/portal/${website.slug}/register?invitation=${unknown}`);
+    freshWindow(h, 3);
+    try {
+      const guesser = new PortalClient(h, '203.0.113.21');
+      for (let i = 0; i < 3; i++) {
+        assert.equal((await land(guesser)).statusCode, 303, 'the landing answers alike');
+        const page = await guesser.get(`/portal/${website.slug}/register`);
+        assert.equal(page.statusCode, 422, 'the page refuses the code');
+        assert.equal((await guesser.get(`/portal/${website.slug}/register`)).statusCode, 422);
+      }
+      await land(guesser);
+      assert.equal(
+        (await guesser.get(`/portal/${website.slug}/register`)).statusCode,
+        429,
+        'counted once each',
+      );
+
+      freshWindow(h, 1);
+      // Two refused registration posts, then pages: the third refusal is the last allowed, so the
+      // posts counted (the 'register' limit, a budget of its own, is not spent by two posts).
+      const poster = new PortalClient(h, '203.0.113.22');
+      for (let i = 0; i < 2; i++) {
+        await land(poster);
+        await poster.get(`/portal/${website.slug}/redeem`);
+        const refused = await poster.post(`/portal/${website.slug}/register`, {
+          email: `g${i}@example.test`,
+          username: `guess_${i}`,
+          password: 'correct horse battery staple',
+          confirmPassword: 'correct horse battery staple',
+        });
+        assert.equal(refused.statusCode, 422, 'the post refuses the code');
+      }
+      await land(poster);
+      assert.equal((await poster.get(`/portal/${website.slug}/register`)).statusCode, 422);
+      await land(poster);
+      assert.equal((await poster.get(`/portal/${website.slug}/register`)).statusCode, 429);
+    } finally {
+      h.advance(-(h.deps.now().getTime() - Date.now()));
+    }
+  });
+
   it('honours TRUST_PROXY: the client address comes from X-Forwarded-For', async () => {
     const website = await makeWebsite(h);
     freshWindow(h, 2);

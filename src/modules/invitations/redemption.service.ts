@@ -15,6 +15,7 @@ import { auditWrites } from '../events/audit.service.ts';
 import { getWebsiteSettings } from '../websites/website.service.ts';
 import type { WebsiteSettings } from '../websites/website.settings.ts';
 import { codeHash } from './invitation.code.ts';
+import type { CodeRef } from './invitation.lookup.ts';
 import type { InvitationRow } from './invitation.repository.ts';
 import * as repo from './invitation.repository.ts';
 import { isRedeemable } from './invitation.rules.ts';
@@ -57,7 +58,8 @@ export type Redeemer =
 
 export interface RedeemInput {
   websiteId: string;
-  code: string;
+  /** The code as typed, or the reference the portal kept of it (its keyed hash). */
+  code: string | CodeRef;
   redeemer: Redeemer;
   ipAddress: string | null;
   userAgent: string | null;
@@ -76,7 +78,7 @@ export interface RedeemResult {
 const MAX_USER_AGENT = 512;
 
 export async function redeemInvitation(deps: Deps, input: RedeemInput): Promise<RedeemResult> {
-  const hash = codeHash(deps.keys, input.code);
+  const hash = typeof input.code === 'string' ? codeHash(deps.keys, input.code) : input.code.codeHash;
   if (hash === null) throw notRedeemable();
   // The website's settings, read before the transaction (from a cache of at most a second): on
   // SQLite the one connection belongs to the transaction once it begins.

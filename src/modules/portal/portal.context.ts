@@ -34,7 +34,7 @@ export const dataOf = (s: Session | null): PortalSessionData => (s?.data ?? {}) 
 
 export const pendingRef = (s: Session | null): CodeRef | null => {
   const p = dataOf(s).pending;
-  return p && 'invitationId' in p ? p : null;
+  return p && 'codeHash' in p ? p : null;
 };
 
 /** Saves the portal's session data (creating the session if needed), keeping who is signed in. */

@@ -11,7 +11,7 @@ import {
 import type { ContactRow } from '../contacts/contact.repository.ts';
 import { findContactRow, findContactsByEmail } from '../contacts/contact.service.ts';
 import { recordAudit } from '../events/audit.service.ts';
-import { type CodeRef, codeOfRef } from '../invitations/invitation.lookup.ts';
+import type { CodeRef } from '../invitations/invitation.lookup.ts';
 import { redeemInvitation } from '../invitations/redemption.service.ts';
 import type { Website } from '../websites/website.service.ts';
 import { findValidToken, issueToken, spendToken, type TokenPurpose } from './contact-token.ts';
@@ -89,7 +89,7 @@ export async function register(
   if (pending) {
     const r = await redeemInvitation(deps, {
       websiteId: website.id,
-      code: codeOfRef(deps, pending),
+      code: pending,
       redeemer: { kind: 'register', email: form.email, username, passwordHash },
       ipAddress: client.ip,
       userAgent: client.userAgent,
@@ -169,7 +169,7 @@ export async function redeemSignedIn(
 ): Promise<void> {
   await redeemInvitation(deps, {
     websiteId: website.id,
-    code: codeOfRef(deps, pending),
+    code: pending,
     redeemer: { kind: 'contact', contactId: contact.id, method: 'signin', row: contact },
     ipAddress: client.ip,
     userAgent: client.userAgent,

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../context.ts';
 import { AppError, INVALID_CODE_MESSAGE } from '../../errors.ts';
 import { checkRateLimit } from '../../http/rate-limit.ts';
-import { type CodeRef, describePending, findRedeemableCode } from '../invitations/invitation.lookup.ts';
+import { describePending, findRedeemableCode, refOfCode } from '../invitations/invitation.lookup.ts';
 import {
   clientOf,
   dataOf,
@@ -45,8 +45,10 @@ export async function redeemRoutes(app: FastifyInstance, deps: Deps): Promise<vo
     const path = req.url.split('?')[0] as string;
     if (typeof q.invitation !== 'string') return false;
     if (invitationsOn(req)) {
-      const ref = await findRedeemableCode(deps, req.portal.website.id, q.invitation);
-      // Codes that fail count against the limits (guessing); a valid code is no guess.
+      // The code's reference is kept without a lookup (one write). The answer is the same 303 for any
+      // code, so the landing tells a guesser nothing: a malformed code counts against the limits
+      // here, a well-formed one where a page first finds it cannot be redeemed (`refused`).
+      const ref = refOfCode(deps, q.invitation);
       if (!ref) await checkRateLimit(deps, 'code', req.ip);
       await keepInSession(deps, req, reply, { pending: ref ?? { invalid: true } });
     }
@@ -65,8 +67,9 @@ export async function redeemRoutes(app: FastifyInstance, deps: Deps): Promise<vo
     const pendingData = dataOf(session).pending;
     if (pendingData && 'invalid' in pendingData) return invalidCode(req, reply);
     const ref = pendingRef(session);
-    const pending = ref && invitationsOn(req) ? await describePending(deps, website.id, ref) : null;
-    if (ref && !pending) return invalidCode(req, reply);
+    if (ref && !invitationsOn(req)) return invalidCode(req, reply);
+    const pending = ref ? await describePending(deps, website.id, ref) : null;
+    if (ref && !pending) return refused(req, reply);
     if (pending && contact) return reply.redirect(`${base}/redeem/confirm${returnQuery(returnUrl)}`, 303);
     if (!pending) {
       const s = website.settings;
@@ -90,6 +93,16 @@ export async function redeemRoutes(app: FastifyInstance, deps: Deps): Promise<vo
       },
       status,
     );
+  };
+
+  /**
+   * The session's code turned out not to be redeemable: that counts against the code limits (it may
+   * be a guess the landing kept unchecked), the session remembers it, and the page says so.
+   */
+  const refused = async (req: FastifyRequest, reply: FastifyReply) => {
+    await checkRateLimit(deps, 'code', req.ip);
+    await keepInSession(deps, req, reply, { pending: { invalid: true } });
+    return invalidCode(req, reply);
   };
 
   const invalidCode = (req: FastifyRequest, reply: FastifyReply, status = 422) =>
@@ -179,10 +192,7 @@ export async function redeemRoutes(app: FastifyInstance, deps: Deps): Promise<vo
       result = await register(deps, website, form, ref, clientOf(req));
     } catch (err) {
       if (err instanceof AppError && err.code === 'ACCOUNT_EXISTS') return accountExists(req, reply);
-      if (err instanceof AppError && err.code === 'INVITATION_NOT_REDEEMABLE') {
-        await keepInSession(deps, req, reply, { pending: { invalid: true } });
-        return invalidCode(req, reply);
-      }
+      if (err instanceof AppError && err.code === 'INVITATION_NOT_REDEEMABLE') return refused(req, reply);
       throw err;
     }
     if ('errors' in result) {
@@ -212,17 +222,13 @@ export async function redeemRoutes(app: FastifyInstance, deps: Deps): Promise<vo
     );
   };
 
-  const confirmable = async (req: FastifyRequest): Promise<CodeRef | null> => {
-    const ref = pendingRef(req.portal.session);
-    if (!ref || !invitationsOn(req)) return null;
-    return (await describePending(deps, req.portal.website.id, ref)) ? ref : null;
-  };
-
   app.get('/redeem/confirm', async (req, reply) => {
     const { contact, base } = req.portal;
     const rq = returnQuery(returnOf(req));
     if (!contact) return reply.redirect(`${base}/signin${rq}`, 303);
-    if (!(await confirmable(req))) return invalidCode(req, reply);
+    const ref = invitationsOn(req) ? pendingRef(req.portal.session) : null;
+    if (!ref) return invalidCode(req, reply);
+    if (!(await describePending(deps, req.portal.website.id, ref))) return refused(req, reply);
     return render(req, reply, 'confirm-redeem', { title: 'Redeem invitation', returnQuery: rq });
   });
 
@@ -230,18 +236,15 @@ export async function redeemRoutes(app: FastifyInstance, deps: Deps): Promise<vo
     const { contact, base, website } = req.portal;
     const rq = returnQuery(returnOf(req));
     if (!contact) return reply.redirect(`${base}/signin${rq}`, 303);
-    // Not rate-limited: it carries no code, only the session's reference to one that POST /redeem or
-    // the landing already checked (and counted, when it failed).
-    // No separate check first: redeemInvitation decides everything in its transaction.
+    // Rate-limited only when it fails: it carries no code, only the session's reference to one,
+    // and a refused reference counts (`refused`) as on every page that finds one.
+    // No separate check first: redeemInvitation decides everything.
     const ref = invitationsOn(req) ? pendingRef(req.portal.session) : null;
+    if (!ref) return invalidCode(req, reply);
     try {
-      if (!ref) throw new AppError('INVITATION_NOT_REDEEMABLE', INVALID_CODE_MESSAGE);
       await redeemSignedIn(deps, website, contact, ref, clientOf(req));
     } catch (err) {
-      if (err instanceof AppError && err.code === 'INVITATION_NOT_REDEEMABLE') {
-        await keepInSession(deps, req, reply, { pending: { invalid: true } });
-        return invalidCode(req, reply);
-      }
+      if (err instanceof AppError && err.code === 'INVITATION_NOT_REDEEMABLE') return refused(req, reply);
       throw err;
     }
     await signInSession(deps, req, reply, contact, {});
