@@ -107,41 +107,84 @@ const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(
 console.log(
   `\nBulk send of ${rows[0].emails} emails to Postfix smtp-sink (${machine}, ${new Date().toISOString()})\n`,
 );
-console.log(
-  '| scenario | seconds | emails/s | vs nodemailer | peak RSS MB | main thread ms / email | CPU ms / email |',
-);
-console.log('|---|---:|---:|---:|---:|---:|---:|');
-for (const r of rows) {
-  const rss = r.workerPeakRssMb
-    ? `${r.peakRssMb} (worker ${r.workerPeakRssMb.join(', ')})`
-    : `${r.peakRssMb}`;
+/** A Markdown table: its header row, then one row per item. */
+function table(header: string[], body: unknown[][]) {
+  console.log(`| ${header.join(' | ')} |`);
   console.log(
-    `| ${r.name} | ${r.seconds} | ${r.perSecond} | ${r.ratio} | ${rss} | ${r.mainThreadMsPerEmail ?? ''} | ${r.cpuMsPerEmail ?? ''} |`,
+    `|---|${header
+      .slice(1)
+      .map(() => '---:')
+      .join('|')}|`,
   );
+  for (const r of body) console.log(`| ${r.join(' | ')} |`);
 }
+table(
+  [
+    'scenario',
+    'seconds',
+    'emails/s',
+    'vs nodemailer',
+    'peak RSS MB',
+    'main thread ms / email',
+    'CPU ms / email',
+  ],
+  rows.map((r) => [
+    r.name,
+    r.seconds,
+    r.perSecond,
+    r.ratio,
+    r.workerPeakRssMb ? `${r.peakRssMb} (worker ${r.workerPeakRssMb.join(', ')})` : r.peakRssMb,
+    r.mainThreadMsPerEmail ?? '',
+    r.cpuMsPerEmail ?? '',
+  ]),
+);
 console.log('\nPortal (50 signed-in clients redeeming; 8 registering; landing GET with 50 connections)\n');
-console.log(
-  '| database | registrations/s | redemption p50 / p99 ms, 200/s | same, with 8 registering | saturated: redemptions/s, p50 / p99 ms | landing GET req/s (p99 ms) |',
+const p50p99 = (x: Json) => `${x.confirmP50} / ${x.confirmP99}`;
+table(
+  [
+    'database',
+    'registrations/s',
+    'redemption p50 / p99 ms, 200/s',
+    'same, with 8 registering',
+    'saturated: redemptions/s, p50 / p99 ms',
+    'landing GET req/s (p99 ms)',
+  ],
+  portal.map((p) => [
+    p.database,
+    p.registrationsPerSecond,
+    p50p99(p.redemption),
+    `${p50p99(p.redemptionWhileRegistering)} (${p.redemptionWhileRegistering.registrationsPerSecond} reg/s)`,
+    `${p.redemptionSaturated.perSecond}, ${p50p99(p.redemptionSaturated)}`,
+    `${p.landingGet.requestsPerSecond} (${p.landingGet.p99})`,
+  ]),
 );
-console.log('|---|---:|---:|---:|---:|---:|');
-for (const p of portal) {
-  const r = (x: Json) => `${x.confirmP50} / ${x.confirmP99}`;
-  console.log(
-    `| ${p.database} | ${p.registrationsPerSecond} | ${r(p.redemption)} | ${r(p.redemptionWhileRegistering)} (${p.redemptionWhileRegistering.registrationsPerSecond} reg/s) | ${p.redemptionSaturated.perSecond}, ${r(p.redemptionSaturated)} | ${p.landingGet.requestsPerSecond} (${p.landingGet.p99}) |`,
-  );
-}
 console.log('\nAdmin lists with 100,000 contacts (p50 / p95 ms, one request at a time)\n');
-console.log(
-  '| database | import contacts/s | first page | middle page | search, many match | search, one email | search, none match |',
+const p50p95 = (x: Json) => `${x.p50} / ${x.p95}`;
+table(
+  [
+    'database',
+    'import contacts/s',
+    'first page',
+    'middle page',
+    'search, many match',
+    'search, one email',
+    'search, none match',
+  ],
+  lists.map((l) => [
+    l.database,
+    l.importPerSecond,
+    p50p95(l.firstPage),
+    p50p95(l.middlePage),
+    p50p95(l.searchMany),
+    p50p95(l.searchOneEmail),
+    p50p95(l.searchNothing),
+  ]),
 );
-console.log('|---|---:|---:|---:|---:|---:|---:|');
-for (const l of lists) {
-  const q = (x: Json) => `${x.p50} / ${x.p95}`;
-  console.log(
-    `| ${l.database} | ${l.importPerSecond} | ${q(l.firstPage)} | ${q(l.middlePage)} | ${q(l.searchMany)} | ${q(l.searchOneEmail)} | ${q(l.searchNothing)} |`,
-  );
-}
 writeFileSync(
-  path.join(here, 'results.json'),
+  // bench/results.json of the source tree (this file runs compiled, from dist/bench).
+  path.join(
+    here.endsWith(path.join('dist', 'bench')) ? path.resolve(here, '../../bench') : here,
+    'results.json',
+  ),
   `${JSON.stringify({ machine, date: new Date().toISOString(), results: rows, portal, lists }, null, 2)}\n`,
 );

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { ThreadPool } from './threads.ts';
+import { siblingModule, ThreadPool } from './threads.ts';
 
 /**
  * Contact passwords (SPEC 5, ASVS 5.0 V6): 8 to 256 characters, not one of the ~18,000 common
@@ -7,7 +7,7 @@ import { ThreadPool } from './threads.ts';
  *
  * Hashing and verifying (about 30 ms of CPU each) run in worker threads of their own, one per core
  * (at most 4), never on the event loop and never inside a transaction. On Linux those threads run at
- * a lower priority (nice 10): when registrations and sign-ins crowd the CPU, the event loop and the
+ * the lowest priority (nice 19): when registrations and sign-ins crowd the CPU, the event loop and the
  * database still answer every other request promptly, and hashing takes the CPU that is left
  * (decision 0010).
  */
@@ -44,19 +44,16 @@ export type PasswordRequest =
 let pool: ThreadPool<PasswordRequest, string | boolean> | undefined;
 const run = (request: PasswordRequest) => {
   pool ??= new ThreadPool(
-    new URL(
-      import.meta.url.endsWith('.ts') ? './passwords.worker.ts' : './passwords.worker.js',
-      import.meta.url,
-    ),
+    siblingModule(import.meta.url, 'passwords.worker'),
     Math.min(4, availableParallelism()),
   );
   return pool.run(request);
 };
-const hash = async (password: string) => (await run({ op: 'hash', password })) as string;
 const verify = async (stored: string, password: string) =>
   (await run({ op: 'verify', stored, password })) as boolean;
 
-export const hashPassword = (password: string): Promise<string> => hash(password);
+export const hashPassword = async (password: string): Promise<string> =>
+  (await run({ op: 'hash', password })) as string;
 
 /** A hash of a random password, verified against when there is no contact, so timing does not tell. */
 let decoy: Promise<string> | undefined;
@@ -65,7 +62,7 @@ let decoy: Promise<string> | undefined;
 export async function verifyPassword(stored: string | null, password: string): Promise<boolean> {
   if (password.length > MAX_PASSWORD * 4) return false;
   if (!stored) {
-    decoy ??= hash('decoy-password-for-timing');
+    decoy ??= hashPassword('decoy-password-for-timing');
     await verify(await decoy, password).catch(() => false);
     return false;
   }

@@ -13,6 +13,13 @@ interface Slot {
  * `npm run admit`) a worker cannot load TypeScript by itself, so it starts `worker-bootstrap.mjs`,
  * which registers tsx and imports the `.ts` source.
  */
+/**
+ * The module `name` beside `of` (an `import.meta.url`), as it runs: `.ts` under tsx, `.js` compiled;
+ * the entry of a ThreadPool.
+ */
+export const siblingModule = (of: string, name: string): URL =>
+  new URL(`./${name}${of.endsWith('.ts') ? '.ts' : '.js'}`, of);
+
 export class ThreadPool<Request, Result> {
   private readonly slots: Slot[];
   private readonly pending = new Map<

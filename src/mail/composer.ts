@@ -1,4 +1,4 @@
-import { ThreadPool } from '../threads.ts';
+import { siblingModule, ThreadPool } from '../threads.ts';
 import { type Composed, type ComposeRequest, compose } from './compose.ts';
 
 /**
@@ -16,7 +16,7 @@ export const inlineComposer = (): Composer => ({ compose, close: async () => {} 
 /** `threads` worker threads composing (compose.worker.ts). */
 export function threadComposer(threads: number): Composer {
   const pool = new ThreadPool<ComposeRequest, Composed>(
-    new URL(import.meta.url.endsWith('.ts') ? './compose.worker.ts' : './compose.worker.js', import.meta.url),
+    siblingModule(import.meta.url, 'compose.worker'),
     threads,
   );
   return { compose: (request) => pool.run(request), close: () => pool.close() };
