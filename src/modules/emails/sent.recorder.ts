@@ -2,10 +2,13 @@ import type { Db } from '../../db/database.ts';
 import { recordSentMany, type SentRecord } from './email.repository.ts';
 
 /**
- * Records accepted messages with group commit: the first record is written at once; the ones that
- * arrive while a write is in flight wait for it to finish and then go together in the next
- * statement. Nothing waits on a timer, so a lone email is recorded as fast as before, and under load
- * one statement records a handful (one round trip instead of each email's own).
+ * Records accepted messages with group commit: a write starts at the end of the event loop's turn
+ * (setImmediate), so every record that arrives in the same turn (the SMTP replies read together)
+ * goes in it, and the ones that arrive while a write is in flight go together in the next. Nothing
+ * waits on a timer, so a lone email is recorded as fast as before, and under load one statement
+ * records a handful (one transaction or round trip instead of each email's own). Without the turn's
+ * wait SQLite, whose writes finish within the turn, wrote each record alone: 10,013 commits for
+ * 10,000 emails, 2.2 s of the main thread.
  *
  * Each caller still awaits its own record before taking its next email, so after a crash the
  * messages accepted but not yet recorded are at most the lanes sending, as without batching.
@@ -19,12 +22,14 @@ export class SentRecorder {
   record(record: SentRecord): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ record, done: (err) => (err === undefined ? resolve() : reject(err)) });
-      if (!this.writing) void this.flush();
+      if (!this.writing) {
+        this.writing = true;
+        setImmediate(() => void this.flush());
+      }
     });
   }
 
   private async flush(): Promise<void> {
-    this.writing = true;
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
