@@ -117,7 +117,7 @@ async function serve(config: Config, http: boolean): Promise<number> {
   runtime.onJobs(() => worker.nudge());
   worker.start();
   log.info(
-    deps.mailer.kind === 'outbox'
+    deps.post.kind === 'outbox'
       ? `SMTP_URL is not set: emails are written to the outbox, ${outboxDir(config)} (open the .eml files with any mail client)`
       : 'emails are sent through SMTP_URL',
   );

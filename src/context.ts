@@ -1,8 +1,7 @@
 import type { Config } from './config.ts';
 import type { Db, DialectName } from './db/database.ts';
 import type { Keys } from './keys.ts';
-import type { Composer } from './mail/composer.ts';
-import type { Mailer } from './mail/mailer.ts';
+import type { Post } from './mail/post.ts';
 
 /** What every service needs, built once by main.ts (or the test harness) and passed explicitly. */
 export interface Deps {
@@ -12,10 +11,8 @@ export interface Deps {
   readonly keys: Keys;
   /** The current instant; tests move it to see expiry without waiting. */
   readonly now: () => Date;
-  /** Where email goes: SMTP or the outbox. */
-  readonly mailer: Mailer;
-  /** Where messages are rendered and built: worker threads, or inline. */
-  readonly composer: Composer;
+  /** Where messages are composed and sent (SMTP or the outbox): worker threads, or inline. */
+  readonly post: Post;
   /** Tells this process's worker that jobs were committed (so it claims now, not after its idle wait). */
   readonly notifyJobs: () => void;
 }

@@ -4,10 +4,7 @@ import type { Deps } from './context.ts';
 import { type DatabaseHandle, openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { deriveKeys } from './keys.ts';
-import { composerFor } from './mail/composer.ts';
-import type { Mailer } from './mail/mailer.ts';
-import { outboxMailer } from './mail/outbox.ts';
-import { smtpMailer } from './mail/smtp.ts';
+import { type Post, postFor, transportSpec } from './mail/post.ts';
 
 export interface Runtime {
   deps: Deps;
@@ -17,30 +14,25 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** SMTP when SMTP_URL is set, else the outbox under the data directory. */
-export const mailerFor = (config: Config): Mailer =>
-  config.smtpUrl ? smtpMailer(config.smtpUrl) : outboxMailer(outboxDir(config));
+/** SMTP when SMTP_URL is set, else the outbox under the data directory; on ADMIT_COMPOSE_THREADS threads. */
+export const postOf = (config: Config): Post =>
+  postFor(transportSpec(config.smtpUrl, outboxDir(config)), config.composeThreads);
 
 export const outboxDir = (config: Config): string => path.join(config.dataDir, 'outbox');
 
 /** Opens the database, brings the schema up to date, and assembles the services' dependencies. */
-export async function startRuntime(
-  config: Config,
-  options: { migrate?: boolean; mailer?: Mailer } = {},
-): Promise<Runtime> {
+export async function startRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
   const handle = openDatabase(config.databaseUrl, { preparedStatements: config.preparedStatements });
   if (options.migrate !== false) await migrateToLatest(handle.db);
   let listener = () => {};
-  const mailer = options.mailer ?? mailerFor(config);
-  const composer = composerFor(config.composeThreads);
+  const post = postOf(config);
   const deps: Deps = {
     db: handle.db,
     dialect: handle.dialect,
     config,
     keys: deriveKeys(config.secret),
     now: () => new Date(),
-    mailer,
-    composer,
+    post,
     notifyJobs: () => listener(),
   };
   return {
@@ -50,8 +42,7 @@ export async function startRuntime(
       listener = l;
     },
     close: async () => {
-      await composer.close();
-      await mailer.close();
+      await post.close();
       await handle.close();
     },
   };

@@ -1,6 +1,7 @@
-import { parentPort, Worker } from 'node:worker_threads';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
 
 interface Slot {
+  index: number;
   worker: Worker;
   inFlight: number;
 }
@@ -29,12 +30,14 @@ export class ThreadPool<Request, Result> {
   private next = 0;
   private closed = false;
 
+  /** `data(i)` is what thread `i` reads with threadData() (cloned; e.g. its own configuration). */
   constructor(
     private readonly entry: URL,
     size: number,
+    private readonly data: (index: number) => unknown = () => undefined,
   ) {
-    this.slots = Array.from({ length: size }, () => {
-      const slot = { inFlight: 0 } as Slot;
+    this.slots = Array.from({ length: size }, (_, index) => {
+      const slot = { index, inFlight: 0 } as Slot;
       this.start(slot);
       return slot;
     });
@@ -42,11 +45,12 @@ export class ThreadPool<Request, Result> {
 
   /** Starts the slot's thread; a thread that dies fails its requests and is replaced. */
   private start(slot: Slot): void {
+    const data = this.data(slot.index);
     const worker = this.entry.pathname.endsWith('.ts')
       ? new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), {
-          workerData: { entry: this.entry.href },
+          workerData: { entry: this.entry.href, data },
         })
-      : new Worker(this.entry);
+      : new Worker(this.entry, { workerData: { data } });
     slot.worker = worker;
     worker.on('message', (m: { id: number; result?: Result; error?: string }) => {
       const p = this.pending.get(m.id);
@@ -91,6 +95,9 @@ export class ThreadPool<Request, Result> {
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }
+
+/** In a pool's thread: the data its pool gave it. */
+export const threadData = <T>(): T => (workerData as { data: T }).data;
 
 /**
  * The worker's side: answers each request with `handle`'s result (and transfers what it lists),

@@ -2,16 +2,6 @@
  * The Mailer port: what sending needs from a transport. Two transports implement it: SMTP
  * (`smtp.ts`, pooled nodemailer) and the outbox (`outbox.ts`, .eml files, the default).
  */
-export interface OutgoingMessage {
-  /** Our own Message-ID, `<id@domain>`, stored on the Email record before the first attempt. */
-  messageId: string;
-  from: string;
-  to: string;
-  subject: string;
-  html: string;
-  text: string;
-}
-
 /** Who a composed message goes from and to, and its Message-ID (also inside the raw message). */
 export interface Envelope {
   messageId: string;
@@ -81,21 +71,6 @@ export function classifyMailError(err: unknown): MailError {
 /** One line, no control characters: for subjects and display names that go into headers. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
 export const headerSafe = (s: string): string => s.replace(/[\u0000-\u001F\u007F]+/g, ' ').trim();
-
-/**
- * The message as nodemailer takes it, the same for every transport: one line subjects, and no file
- * or URL access (a template can never make the mailer read a local file or fetch a URL).
- */
-export const nodemailerMessage = (m: OutgoingMessage) => ({
-  messageId: m.messageId,
-  from: m.from,
-  to: m.to,
-  subject: headerSafe(m.subject),
-  html: m.html,
-  text: m.text,
-  disableFileAccess: true,
-  disableUrlAccess: true,
-});
 
 /** The address alone, for the SMTP envelope: `a@b.test` from `"Name" <a@b.test>`. */
 export const bareAddress = (from: string): string => /<([^<>\s]+)>\s*$/.exec(from)?.[1] ?? from.trim();

@@ -2,6 +2,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Envelope, Mailer } from './mailer.ts';
 
+/** Files written at once. */
+export const OUTBOX_PARALLELISM = 16;
+
 /**
  * The embedded default when SMTP_URL is unset: every message, composed exactly as it would be sent,
  * is written as an .eml file under `{DATA_DIR}/outbox`, where any mail client opens it.
@@ -10,7 +13,7 @@ export function outboxMailer(dir: string): Mailer {
   let ready: Promise<unknown> | undefined;
   return {
     kind: 'outbox',
-    parallelism: 16,
+    parallelism: OUTBOX_PARALLELISM,
     async send(envelope: Envelope, raw: Uint8Array) {
       ready ??= mkdir(dir, { recursive: true });
       await ready;

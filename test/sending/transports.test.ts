@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { outboxFileName } from '../../src/mail/outbox.ts';
+import { SMTP_POOL_SIZE } from '../../src/mail/smtp.ts';
 import { eventually } from '../support/eventually.ts';
 import { emailWhen, inviteAndSend, type Json, makeContact, makeWebsite, ok } from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
@@ -66,3 +67,56 @@ onBothDatabases('SMTP credentials refused', (dialect) => {
     assert.equal(resumed.paused, false);
   });
 });
+
+for (const threads of ['0', '2']) {
+  onBothDatabases(
+    `composing and sending on ${threads === '0' ? 'the main thread' : `${threads} threads`}`,
+    (dialect) => {
+      const sink = new SmtpSink();
+      let h: Harness;
+      before(async () => {
+        await sink.start();
+        h = await startHarness(dialect, {
+          worker: true,
+          env: { SMTP_URL: sink.url, ADMIT_COMPOSE_THREADS: threads },
+        });
+      });
+      after(async () => {
+        await h.close();
+        await sink.stop();
+      });
+
+      it('delivers each invitation once, with its own code, over at most the pool size of connections', async () => {
+        const website = await makeWebsite(h);
+        const contacts = await Promise.all(Array.from({ length: 30 }, () => makeContact(h)));
+        const res = ok<Json>(
+          await h.api('POST', '/api/v1/invitations/bulk', {
+            websiteId: website.id,
+            contactIds: contacts.map((c) => c.id),
+            send: true,
+          }),
+          201,
+        );
+        assert.equal(res.queued, 30);
+        await sink.waitFor(30);
+        for (const c of contacts) {
+          const got = sink.messages.filter((m) => m.to.includes(c.email));
+          assert.equal(got.length, 1, `one message to ${c.email}`);
+          assert.equal(got[0]?.headers.get('to'), c.email);
+        }
+        const codes = new Set(sink.messages.map((m) => /invitation=([0-9A-Z-]+)/.exec(m.text)?.[1]));
+        assert.equal(codes.size, 30, 'each message its own code');
+        const sent = await eventually(async () => {
+          const l = ok<Json>(await h.api('GET', '/api/v1/emails?status=sent&limit=100'));
+          return l.items.length === 30 ? l.items : undefined;
+        });
+        const ids = new Set(sink.messages.map((m) => m.headers.get('message-id')));
+        assert.ok(
+          sent.every((e: Json) => ids.has(e.messageId)),
+          'each Email recorded with the Message-ID sent',
+        );
+        assert.ok(sink.mostOpen <= SMTP_POOL_SIZE, `${sink.mostOpen} connections at once`);
+      });
+    },
+  );
+}

@@ -12,9 +12,8 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
 import { jobHandlers } from '../../src/jobs/registry.ts';
 import { Worker } from '../../src/jobs/worker.ts';
 import { deriveKeys } from '../../src/keys.ts';
-import { composerFor } from '../../src/mail/composer.ts';
 import { ensureBootstrapApiKey } from '../../src/modules/users/user.service.ts';
-import { mailerFor } from '../../src/runtime.ts';
+import { postOf } from '../../src/runtime.ts';
 import { createTestDatabase, type DialectName, dialectsUnderTest } from './databases.ts';
 
 /**
@@ -69,16 +68,14 @@ export async function startHarness(dialect: DialectName, options: HarnessOptions
   await migrateToLatest(handle.db);
   let offset = 0;
   let worker: Worker | null = null;
-  const mailer = mailerFor(config);
-  const composer = composerFor(config.composeThreads);
+  const post = postOf(config);
   const deps: Deps = {
     db: handle.db,
     dialect: handle.dialect,
     config,
     keys: deriveKeys(config.secret),
     now: () => new Date(Date.now() + offset),
-    mailer,
-    composer,
+    post,
     notifyJobs: () => worker?.nudge(),
   };
   if (options.worker) {
@@ -125,8 +122,7 @@ export async function startHarness(dialect: DialectName, options: HarnessOptions
     close: async () => {
       await worker?.stop();
       await app.close();
-      await composer.close();
-      await mailer.close();
+      await post.close();
       await handle.close();
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -23,6 +23,9 @@ export class SmtpSink {
   private always: Reply | null = null;
   private waiters: { n: number; resolve: () => void }[] = [];
   port = 0;
+  /** Connections open now, and the most open at once. */
+  open = 0;
+  mostOpen = 0;
 
   constructor(private readonly auth: { user: string; pass: string } | null = null) {}
 
@@ -50,6 +53,13 @@ export class SmtpSink {
       logger: false,
       size: 10 * 1024 * 1024,
       closeTimeout: 200,
+      onConnect: (_session, cb) => {
+        this.mostOpen = Math.max(this.mostOpen, ++this.open);
+        cb();
+      },
+      onClose: () => {
+        this.open--;
+      },
       onAuth: (auth, _session, cb) => {
         if (this.auth && auth.username === this.auth.user && auth.password === this.auth.pass)
           return cb(null, { user: auth.username });

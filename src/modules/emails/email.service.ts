@@ -97,7 +97,7 @@ export interface MailStatus {
 
 export async function mailStatus(deps: Deps): Promise<MailStatus> {
   const p = await repo.findPausedReason(deps.db);
-  return { transport: deps.mailer.kind, paused: p.reason !== null, reason: p.reason, since: p.since };
+  return { transport: deps.post.kind, paused: p.reason !== null, reason: p.reason, since: p.since };
 }
 
 /** Sending stops (jobs wait) until resumed: the server refused our credentials. */

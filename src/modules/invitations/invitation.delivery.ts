@@ -24,7 +24,7 @@ import { DELIVER_JOB } from './send.service.ts';
 /**
  * The Send Invitation workflow's second half: the `invitation-email.deliver` job. For each email of
  * the job still pending, it renders the template with the invitation's code, hands the message to the
- * mailer, and records the outcome at once, in one statement (so a crash repeats at most the messages
+ * post (composed and sent on a mail thread), and records the outcome at once, in one statement (so a crash repeats at most the messages
  * in flight, and recording costs one write):
  * - accepted: the Email is `sent` (its stored copy has the code masked);
  * - 4xx: this email is retried alone later with backoff, and fails after MAX_EMAIL_ATTEMPTS;
@@ -88,7 +88,7 @@ async function deliver(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(emails.length, deps.mailer.parallelism * 2) }, lane));
+  await Promise.all(Array.from({ length: Math.min(emails.length, deps.post.parallelism * 2) }, lane));
   if (stop === null) return;
 
   const { failure, message } = stop as MailError;
@@ -186,11 +186,10 @@ async function deliverOne(
       owner: ctx.owners.get(invitation.ownerId) ?? null,
     },
   );
-  const { raw, stored } = await deps.composer.compose(request);
-  try {
-    await deps.mailer.send(envelope, raw);
-  } catch (err) {
-    const e = err instanceof MailError ? err : new MailError('connection', String(err));
+  const posted = await deps.post.send(request);
+  const { stored } = posted;
+  if (posted.error) {
+    const e = posted.error;
     if (e.failure === 'connection' || e.failure === 'auth') return e;
     if (e.failure === 'permanent' || attempts >= MAX_EMAIL_ATTEMPTS) return fail(e.message, stored);
     const at = deps.now();

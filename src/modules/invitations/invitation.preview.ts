@@ -51,6 +51,5 @@ export async function previewInvitationEmail(
     inviter,
     owner: (await findUser(deps.db, invitation.ownerId)) ?? null,
   });
-  const { stored } = await deps.composer.compose(request);
-  return { to: contact.email, ...stored };
+  return { to: contact.email, ...(await deps.post.render(request)) };
 }

@@ -4,7 +4,7 @@ import { newId } from '../../ids.ts';
 import { enqueue } from '../../jobs/enqueue.ts';
 import { type Job, PermanentJobError } from '../../jobs/worker.ts';
 import type { TemplateSource } from '../../mail/liquid.ts';
-import { MailError, messageIdFor } from '../../mail/mailer.ts';
+import { messageIdFor } from '../../mail/mailer.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
 import { findContactRow } from '../contacts/contact.service.ts';
 import { findEmailsByIds, insertEmails, recordAttempt } from '../emails/email.service.ts';
@@ -106,7 +106,7 @@ export async function deliverContactEmail(job: Job, deps: Deps): Promise<void> {
   if (!contact || !token || email.to === null) throw new PermanentJobError('contact or token missing');
   const website = await getWebsite(deps, token.website_id);
   const secret = tokenFor(deps, tokenId);
-  const { raw, stored } = await deps.composer.compose({
+  const posted = await deps.post.send({
     templateKey: `builtin:${purpose}:1`,
     template,
     vars: varsOf(
@@ -119,12 +119,11 @@ export async function deliverContactEmail(job: Job, deps: Deps): Promise<void> {
     secrets: [secret],
     mask: '[token]',
   });
+  const { stored } = posted;
   const attempts = email.attempts + 1;
   const at = () => deps.now().toISOString();
-  try {
-    await deps.mailer.send({ messageId: email.messageId, from: email.from, to: email.to }, raw);
-  } catch (err) {
-    const e = err instanceof MailError ? err : new MailError('connection', String(err));
+  if (posted.error) {
+    const e = posted.error;
     if (e.failure === 'permanent') {
       await recordAttempt(deps.db, email.id, {
         status: 'failed',

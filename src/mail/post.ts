@@ -1,0 +1,106 @@
+import { siblingModule, ThreadPool } from '../threads.ts';
+import { type ComposeRequest, compose } from './compose.ts';
+import type { Rendered } from './liquid.ts';
+import { MailError, type Mailer, type MailFailure } from './mailer.ts';
+import { OUTBOX_PARALLELISM, outboxMailer } from './outbox.ts';
+import { SMTP_POOL_SIZE, smtpMailer } from './smtp.ts';
+
+/**
+ * The post: where a message is composed (rendered and built, compose.ts) and handed to the
+ * transport. Composing and the transport's work (nodemailer's SMTP pool, the sockets) are most of
+ * the CPU a send costs, so on a machine with more cores both run on worker threads (post.worker.ts),
+ * each with its share of the SMTP connections, and the main thread keeps the database. The raw
+ * message never crosses threads; what comes back is the stored copy and the outcome.
+ */
+export interface Post {
+  readonly kind: 'smtp' | 'outbox';
+  /** How many messages may be in flight at once (the SMTP connections, in all threads). */
+  readonly parallelism: number;
+  /** Composes the message and sends it; a template error rejects, a transport failure is `error`. */
+  send(request: ComposeRequest): Promise<Posted>;
+  /** Renders only: the stored copy (code masked), as a send would store it. */
+  render(request: ComposeRequest): Promise<Rendered>;
+  close(): Promise<void>;
+}
+
+export type Posted =
+  | { stored: Rendered; response: string; error?: undefined }
+  | { stored: Rendered; error: MailError };
+
+/** The transport, as data, so that each thread can build its own. */
+export type TransportSpec =
+  | { kind: 'smtp'; url: string; connections: number }
+  | { kind: 'outbox'; dir: string };
+
+export const transportFor = (spec: TransportSpec): Mailer =>
+  spec.kind === 'smtp' ? smtpMailer(spec.url, spec.connections) : outboxMailer(spec.dir);
+
+/** SMTP when SMTP_URL is set, else the outbox directory. */
+export const transportSpec = (smtpUrl: string | null, outboxDir: string): TransportSpec =>
+  smtpUrl ? { kind: 'smtp', url: smtpUrl, connections: SMTP_POOL_SIZE } : { kind: 'outbox', dir: outboxDir };
+
+/** Composes and sends with `mailer`, here: the work of one thread, or of the main thread alone. */
+export async function composeAndSend(mailer: Mailer, request: ComposeRequest): Promise<Posted> {
+  const { raw, stored } = await compose(request);
+  try {
+    const { response } = await mailer.send(request.envelope, raw);
+    return { stored, response };
+  } catch (err) {
+    return { stored, error: err instanceof MailError ? err : new MailError('connection', String(err)) };
+  }
+}
+
+/** Everything on the main thread (ADMIT_COMPOSE_THREADS=0). */
+export function inlinePost(spec: TransportSpec): Post {
+  const mailer = transportFor(spec);
+  return {
+    kind: mailer.kind,
+    parallelism: mailer.parallelism,
+    send: (request) => composeAndSend(mailer, request),
+    render: async (request) => (await compose(request)).stored,
+    close: () => mailer.close(),
+  };
+}
+
+export type PostRequest = { op: 'send' | 'render'; request: ComposeRequest };
+/** A Posted as it crosses threads: the error as plain data. */
+export type PostReply = {
+  stored: Rendered;
+  response?: string;
+  error?: { failure: MailFailure; message: string };
+};
+
+/** `threads` worker threads; the SMTP connections are shared out among them (at least one each). */
+export function threadPost(spec: TransportSpec, threads: number): Post {
+  const share = (i: number): TransportSpec =>
+    spec.kind === 'smtp'
+      ? {
+          ...spec,
+          connections: Math.max(
+            1,
+            Math.floor(spec.connections / threads) + (i < spec.connections % threads ? 1 : 0),
+          ),
+        }
+      : spec;
+  const pool = new ThreadPool<PostRequest, PostReply>(
+    siblingModule(import.meta.url, 'post.worker'),
+    threads,
+    share,
+  );
+  return {
+    kind: spec.kind,
+    parallelism: spec.kind === 'smtp' ? Math.max(spec.connections, threads) : OUTBOX_PARALLELISM * threads,
+    async send(request) {
+      const r = await pool.run({ op: 'send', request });
+      return r.error
+        ? { stored: r.stored, error: new MailError(r.error.failure, r.error.message) }
+        : { stored: r.stored, response: r.response ?? '' };
+    },
+    render: async (request) => (await pool.run({ op: 'render', request })).stored,
+    close: () => pool.close(),
+  };
+}
+
+/** `threads` worker threads (ADMIT_COMPOSE_THREADS; default one less than the cores, at most 4), or inline. */
+export const postFor = (spec: TransportSpec, threads: number): Post =>
+  threads >= 1 ? threadPost(spec, threads) : inlinePost(spec);
