@@ -103,7 +103,7 @@ const lists = await perDatabase('lists');
 
 const base = results[0].perSecond as number;
 const rows = results.map((r) => ({ ...r, ratio: Number((r.perSecond / base).toFixed(2)) }));
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}${process.env.NODE_OPTIONS ? ` (NODE_OPTIONS ${process.env.NODE_OPTIONS})` : ''}`;
 console.log(
   `\nBulk send of ${rows[0].emails} emails to Postfix smtp-sink (${machine}, ${new Date().toISOString()})\n`,
 );

@@ -1,4 +1,4 @@
-import { PostgresAdapter, type Selectable, sql } from 'kysely';
+import { CompiledQuery, PostgresAdapter, type Selectable, sql } from 'kysely';
 import { insertMany } from '../../db/bulk.ts';
 import type { Conn } from '../../db/database.ts';
 import type { EmailsTable } from '../../db/schema.ts';
@@ -159,6 +159,9 @@ export interface SentRecord {
   sentAt: string;
 }
 
+const RECORD_SENT_SQLITE = `update emails set status = 'sent', attempts = ?, subject = ?, html = ?, text = ?,
+  last_error = null, sent_at = ?, updated_at = ? where id = ?`;
+
 /**
  * Many accepted messages recorded `sent` in one statement. PostgreSQL: an UPDATE joined to unnest
  * arrays (one round trip whatever the count); SQLite: the same UPDATE per row, in one transaction.
@@ -175,9 +178,21 @@ export async function recordSentMany(conn: Conn, rows: readonly SentRecord[]): P
       where emails.id = v.id`.execute(conn);
     return;
   }
+  // One SQL text for every row (prepared once: the statement cache of database.ts) without building a query per
+  // row: at thousands of emails a second, Kysely's builder allocated ~10 KB per row (profiled).
   const write = async (trx: Conn) => {
     for (const r of rows) {
-      await recordAttempt(trx, r.id, { status: 'sent', lastError: null, now: r.sentAt, ...r });
+      await trx.executeQuery(
+        CompiledQuery.raw(RECORD_SENT_SQLITE, [
+          r.attempts,
+          r.subject,
+          r.html,
+          r.text,
+          r.sentAt,
+          r.sentAt,
+          r.id,
+        ]),
+      );
     }
   };
   if (conn.isTransaction) await write(conn);
