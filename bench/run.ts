@@ -62,7 +62,7 @@ try {
   results.push(await scenario('bare nodemailer', ['nodemailer', smtpUrl]));
   results.push(await scenario('Admit, SQLite', ['admit', smtpUrl, 'sqlite']));
   results.push(
-    await scenario('Admit, SQLite, composing on the main thread', ['admit', smtpUrl, 'sqlite'], {
+    await scenario('Admit, SQLite, composing and sending on the main thread', ['admit', smtpUrl, 'sqlite'], {
       ADMIT_COMPOSE_THREADS: '0',
     }),
   );
