@@ -33,7 +33,7 @@ export const maskAll = (text: string, secrets: readonly string[], mask: string):
   return out;
 };
 
-export async function compose(r: ComposeRequest): Promise<Composed> {
+export function compose(r: ComposeRequest): Composed {
   const rendered = render(compiledFor(r.templateKey, r.template), r.vars);
   const raw = buildMessage({ ...r.envelope, ...rendered });
   const stored = {

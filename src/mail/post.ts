@@ -41,7 +41,7 @@ export const transportSpec = (smtpUrl: string | null, outboxDir: string): Transp
 
 /** Composes and sends with `mailer`, here: the work of one thread, or of the main thread alone. */
 export async function composeAndSend(mailer: Mailer, request: ComposeRequest): Promise<Posted> {
-  const { raw, stored } = await compose(request);
+  const { raw, stored } = compose(request);
   try {
     const { response } = await mailer.send(request.envelope, raw);
     return { stored, response };
@@ -57,7 +57,7 @@ export function inlinePost(spec: TransportSpec): Post {
     kind: mailer.kind,
     parallelism: mailer.parallelism,
     send: (request) => composeAndSend(mailer, request),
-    render: async (request) => (await compose(request)).stored,
+    render: async (request) => compose(request).stored,
     close: () => mailer.close(),
   };
 }

@@ -15,7 +15,7 @@ import {
 const mailer = transportFor(threadData<TransportSpec>());
 
 serveThreadRequests(async ({ op, request }: PostRequest): Promise<{ result: PostReply }> => {
-  if (op === 'render') return { result: { stored: (await compose(request)).stored } };
+  if (op === 'render') return { result: { stored: compose(request).stored } };
   const posted = await composeAndSend(mailer, request);
   return {
     result: posted.error

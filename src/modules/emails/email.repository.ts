@@ -178,8 +178,8 @@ export async function recordSentMany(conn: Conn, rows: readonly SentRecord[]): P
       where emails.id = v.id`.execute(conn);
     return;
   }
-  // One SQL text for every row (prepared once: the statement cache of database.ts) without building a query per
-  // row: at thousands of emails a second, Kysely's builder allocated ~10 KB per row (profiled).
+  // One SQL text for every row (prepared once, in the statement cache of database.ts) instead of a
+  // query built per row: at a thousand emails a second Kysely's builder made ~10 KB of garbage each.
   const write = async (trx: Conn) => {
     for (const r of rows) {
       await trx.executeQuery(
