@@ -2,6 +2,9 @@
  * The Mailer port: what sending needs from a transport. Two transports implement it: SMTP
  * (`smtp.ts`, pooled nodemailer) and the outbox (`outbox.ts`, .eml files, the default).
  */
+/** SMTP connections per process (shared out among its mail threads). */
+export const SMTP_POOL_SIZE = 5;
+
 /** Who a composed message goes from and to, and its Message-ID (also inside the raw message). */
 export interface Envelope {
   messageId: string;

@@ -1,9 +1,8 @@
 import { siblingModule, ThreadPool } from '../threads.ts';
-import { type ComposeRequest, compose } from './compose.ts';
+import type { ComposeRequest } from './compose.ts';
 import type { Rendered } from './liquid.ts';
-import { MailError, type Mailer, type MailFailure } from './mailer.ts';
-import { OUTBOX_PARALLELISM, outboxMailer } from './outbox.ts';
-import { SMTP_POOL_SIZE, smtpMailer } from './smtp.ts';
+import { MailError, type MailFailure, SMTP_POOL_SIZE } from './mailer.ts';
+import { OUTBOX_PARALLELISM } from './outbox.ts';
 
 /**
  * The post: where a message is composed (rendered and built, compose.ts) and handed to the
@@ -32,33 +31,22 @@ export type TransportSpec =
   | { kind: 'smtp'; url: string; connections: number }
   | { kind: 'outbox'; dir: string };
 
-export const transportFor = (spec: TransportSpec): Mailer =>
-  spec.kind === 'smtp' ? smtpMailer(spec.url, spec.connections) : outboxMailer(spec.dir);
-
 /** SMTP when SMTP_URL is set, else the outbox directory. */
 export const transportSpec = (smtpUrl: string | null, outboxDir: string): TransportSpec =>
   smtpUrl ? { kind: 'smtp', url: smtpUrl, connections: SMTP_POOL_SIZE } : { kind: 'outbox', dir: outboxDir };
 
-/** Composes and sends with `mailer`, here: the work of one thread, or of the main thread alone. */
-export async function composeAndSend(mailer: Mailer, request: ComposeRequest): Promise<Posted> {
-  const { raw, stored } = compose(request);
-  try {
-    const { response } = await mailer.send(request.envelope, raw);
-    return { stored, response };
-  } catch (err) {
-    return { stored, error: err instanceof MailError ? err : new MailError('connection', String(err)) };
-  }
-}
-
 /** Everything on the main thread (ADMIT_COMPOSE_THREADS=0). */
 export function inlinePost(spec: TransportSpec): Post {
-  const mailer = transportFor(spec);
+  const work = import('./post.send.ts').then((m) => ({ ...m, mailer: m.transportFor(spec) }));
   return {
-    kind: mailer.kind,
-    parallelism: mailer.parallelism,
-    send: (request) => composeAndSend(mailer, request),
-    render: async (request) => compose(request).stored,
-    close: () => mailer.close(),
+    kind: spec.kind,
+    parallelism: spec.kind === 'smtp' ? spec.connections : OUTBOX_PARALLELISM,
+    send: async (request) => {
+      const w = await work;
+      return w.composeAndSend(w.mailer, request);
+    },
+    render: async (request) => (await work).renderOnly(request),
+    close: async () => (await work).mailer.close(),
   };
 }
 

@@ -1,12 +1,6 @@
 import { serveThreadRequests, threadData } from '../threads.ts';
-import { compose } from './compose.ts';
-import {
-  composeAndSend,
-  type PostReply,
-  type PostRequest,
-  type TransportSpec,
-  transportFor,
-} from './post.ts';
+import { composeAndSend, renderOnly, transportFor } from './post.send.ts';
+import type { PostReply, PostRequest, TransportSpec } from './post.ts';
 
 /**
  * Worker-thread entry of the post (post.ts): composes each message and sends it with this thread's
@@ -15,7 +9,7 @@ import {
 const mailer = transportFor(threadData<TransportSpec>());
 
 serveThreadRequests(async ({ op, request }: PostRequest): Promise<{ result: PostReply }> => {
-  if (op === 'render') return { result: { stored: compose(request).stored } };
+  if (op === 'render') return { result: { stored: renderOnly(request) } };
   const posted = await composeAndSend(mailer, request);
   return {
     result: posted.error

@@ -1,7 +1,5 @@
 import nodemailer from 'nodemailer';
-import { bareAddress, classifyMailError, type Envelope, type Mailer } from './mailer.ts';
-
-export const SMTP_POOL_SIZE = 5;
+import { bareAddress, classifyMailError, type Envelope, type Mailer, SMTP_POOL_SIZE } from './mailer.ts';
 
 /** SMTP through a pool of connections (SMTP_URL). */
 export function smtpMailer(url: string, poolSize = SMTP_POOL_SIZE): Mailer {

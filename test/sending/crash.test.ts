@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { promisify } from 'node:util';
-import { SMTP_POOL_SIZE } from '../../src/mail/smtp.ts';
+import { SMTP_POOL_SIZE } from '../../src/mail/mailer.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { eventually } from '../support/eventually.ts';
 import { onBothDatabases, TEST_API_KEY } from '../support/harness.ts';
