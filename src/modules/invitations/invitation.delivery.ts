@@ -211,8 +211,8 @@ async function deliverOne(
     });
     return 'not sent';
   }
-  // Recorded with group commit: the accepted messages of all lanes that arrive while a write is in
-  // flight go together in the next statement (sent.recorder.ts).
+  // Recorded with group commit: the accepted messages of all lanes that arrive in the same turn of
+  // the event loop, or while a write is in flight, go together in one statement (sent.recorder.ts).
   await recordSent(deps.db, {
     id: email.id,
     attempts,

@@ -119,40 +119,21 @@ export async function deliverContactEmail(job: Job, deps: Deps): Promise<void> {
     secrets: [secret],
     mask: '[token]',
   });
-  const { stored } = posted;
-  const attempts = email.attempts + 1;
-  const at = () => deps.now().toISOString();
-  if (posted.error) {
-    const e = posted.error;
-    if (e.failure === 'permanent') {
-      await recordAttempt(deps.db, email.id, {
-        status: 'failed',
-        attempts,
-        ...stored,
-        lastError: e.message,
-        sentAt: null,
-        now: at(),
-      });
-      return;
-    }
-    await recordAttempt(deps.db, email.id, {
-      status: 'pending',
-      attempts,
-      ...stored,
-      lastError: e.message,
-      sentAt: null,
-      now: at(),
+  const record = (status: 'sent' | 'pending' | 'failed', lastError: string | null) => {
+    const now = deps.now().toISOString();
+    return recordAttempt(deps.db, email.id, {
+      status,
+      attempts: email.attempts + 1,
+      ...posted.stored,
+      lastError,
+      sentAt: status === 'sent' ? now : null,
+      now,
     });
-    throw e;
-  }
-  await recordAttempt(deps.db, email.id, {
-    status: 'sent',
-    attempts,
-    ...stored,
-    lastError: null,
-    sentAt: at(),
-    now: at(),
-  });
+  };
+  if (!posted.error) return record('sent', null);
+  if (posted.error.failure === 'permanent') return record('failed', posted.error.message);
+  await record('pending', posted.error.message);
+  throw posted.error;
 }
 
 const varsOf = (website: Website, contact: ContactRow, email: string, link: string) => ({
