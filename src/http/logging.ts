@@ -20,8 +20,12 @@ export function loggerOptions(level: string) {
     serializers: {
       req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
       // Framework errors quote the URL in their message (e.g. "Reply was already sent … in /…?invitation=…").
+      // A log call must never throw: a value that is not an Error is logged as its text.
       err: (err: Error) => {
-        const e = pino.stdSerializers.err(err);
+        const e =
+          err instanceof Error
+            ? pino.stdSerializers.err(err)
+            : { type: typeof err, message: String(err), stack: '' };
         return { ...e, message: redactUrl(e.message), stack: redactUrl(e.stack ?? '') };
       },
     },
