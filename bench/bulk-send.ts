@@ -1,66 +1,60 @@
 /**
- * One scenario of the bulk-send benchmark, run in a process of its own so its peak RSS is its own:
+ * One scenario of the bulk-send benchmark, run in a process of its own:
  *   node --import tsx bench/bulk-send.ts <nodemailer|admit> <smtp-url> [database-url]
- * Prints one JSON line: {scenario, emails, seconds, perSecond, peakRssMb}.
+ * Prints one JSON line: {scenario, emails, seconds, perSecond, peakRssMb, …}.
  *
- * admit: 10,000 contacts exist; one POST /invitations/bulk with send: true over real HTTP creates
- * 10,000 Single invitations and queues their emails; the in-process worker (as in `admit serve`)
- * delivers them. The clock stops when the last Email is recorded sent, which happens right after
- * the sink accepted it. nodemailer: the same pool size sends 10,000 messages of the same size.
+ * admit: `admit serve` (compiled, as `npm start` runs it; bench/server.ts) in a child process, with
+ * its job worker inside as deployed. 10,000 contacts are written to its database from here; one
+ * POST /invitations/bulk with send: true over HTTP creates 10,000 Single invitations and queues their
+ * emails. The clock stops when the last Email is recorded sent, which happens right after the sink
+ * accepted it. Peak RSS and CPU are the server's (from /proc), not this client's.
+ * nodemailer: the same pool size sends 10,000 messages of the same size, in this process.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
+import { openDatabase } from '../src/db/database.ts';
 import { newId } from '../src/ids.ts';
-import { jobHandlers } from '../src/jobs/registry.ts';
-import { Worker } from '../src/jobs/worker.ts';
 import { SMTP_POOL_SIZE } from '../src/mail/mailer.ts';
-import { ensureBootstrapApiKey } from '../src/modules/users/user.service.ts';
-import { startRuntime } from '../src/runtime.ts';
+import { BENCH_SECRET, startBenchServer } from './server.ts';
 
 const N = Number(process.env.BENCH_EMAILS ?? 10_000);
-const KEY = 'admit_bench_key_0123456789abcdefghijklmnop';
 const [scenario, smtpUrl, databaseUrl] = process.argv.slice(2);
 
 const EXTRA_WORKERS = Number(process.env.BENCH_WORKERS ?? 0);
-const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
-/** Peak RSS of another process (VmHWM), in MB. */
-const peakRssOf = (pid: number) =>
+/** Peak RSS (VmHWM) of a process, in MB. */
+const peakRssOf = (pid: number | 'self') =>
   Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+let serverPeak = 0;
 let workerPeaks: number[] = [];
 
-/** CPU time (ms) of each thread of this process by name (Linux /proc; empty elsewhere). */
-function threadCpu(): Map<string, number> {
+/** CPU time (ms) of each thread of process `pid` by name (Linux /proc). */
+function threadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
-  try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const name = /\((.*)\)/.exec(stat)?.[1] ?? tid;
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ms = ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
-      out.set(`${name}#${tid}`, ms);
-    }
-  } catch {}
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const name = tid === String(pid) ? 'main' : (/\((.*)\)/.exec(stat)?.[1] ?? tid);
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+    out.set(`${name}#${tid}`, ms);
+  }
   return out;
 }
-/** CPU ms per email of the threads that used at least 0.05 ms per email: the main thread first. */
-function threadCpuPerEmail(before: Map<string, number>, n: number): string[] {
-  return [...threadCpu()]
-    .map(([key, ms]) => ({ key, used: (ms - (before.get(key) ?? 0)) / n }))
-    .filter((t) => t.used >= 0.05)
-    .sort(
-      (a, b) =>
-        Number(b.key.endsWith(`#${process.pid}`)) - Number(a.key.endsWith(`#${process.pid}`)) ||
-        b.used - a.used,
-    )
-    .map(
-      (t) =>
-        `${t.key.endsWith(`#${process.pid}`) ? 'main' : t.key.slice(0, t.key.lastIndexOf('#'))} ${t.used.toFixed(2)}`,
-    );
+/** CPU ms per email of the threads that used at least 0.05 ms per email, the main thread first. */
+function threadCpuPerEmail(pid: number, before: Map<string, number>, n: number) {
+  const used = [...threadCpu(pid)].map(([key, ms]) => ({
+    name: key.slice(0, key.lastIndexOf('#')),
+    used: (ms - (before.get(key) ?? 0)) / n,
+  }));
+  return {
+    total: used.reduce((a, t) => a + t.used, 0),
+    main: used.find((t) => t.name === 'main')?.used ?? 0,
+    shown: used
+      .filter((t) => t.used >= 0.05)
+      .sort((a, b) => Number(b.name === 'main') - Number(a.name === 'main') || b.used - a.used)
+      .map((t) => `${t.name} ${t.used.toFixed(2)}`),
+  };
 }
 let work: Record<string, number> = {};
 
@@ -92,26 +86,13 @@ async function bareNodemailer(): Promise<number> {
 }
 
 async function admit(): Promise<number> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'admit-bench-'));
-  const url =
-    databaseUrl && databaseUrl !== 'sqlite' ? databaseUrl : `sqlite:${path.join(dataDir, 'admit.db')}`;
-  const config = loadConfig({
-    DATABASE_URL: url,
-    DATA_DIR: dataDir,
+  const server = await startBenchServer(databaseUrl ?? 'sqlite', 'bulk', {
     SMTP_URL: smtpUrl,
-    ADMIT_SECRET: 'bench-secret-0123456789abcdefghijklmnopqrstu',
-    LOG_LEVEL: 'warn',
     MAIL_FROM: 'Portal <portal@example.test>',
-    ...(process.env.ADMIT_COMPOSE_THREADS
-      ? { ADMIT_COMPOSE_THREADS: process.env.ADMIT_COMPOSE_THREADS }
-      : {}),
   });
-  // Assembled exactly as `admit serve` does it (runtime.ts): migrations, SMTP mailer, composer.
-  const runtime = await startRuntime(config);
-  const { deps, handle } = runtime;
-  let worker: Worker | undefined;
-  runtime.onJobs(() => worker?.nudge());
-  await ensureBootstrapApiKey(deps, KEY);
+  const pid = server.process.pid as number;
+  // This client's own connection to the server's database: the contacts, and the count of sent.
+  const handle = openDatabase(server.databaseUrl);
   const at = new Date().toISOString();
   const contactIds: string[] = [];
   for (let i = 0; i < N; i += 500) {
@@ -133,20 +114,9 @@ async function admit(): Promise<number> {
     });
     await handle.db.insertInto('contacts').values(rows).execute();
   }
-  const app = await buildApp(deps);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const port = (app.server.address() as { port: number }).port;
-  const api = (p: string, body: unknown) =>
-    fetch(`http://127.0.0.1:${port}/api/v1${p}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    }).then((r) => r.json() as Promise<{ id?: string; queued?: number }>);
-  const website = await api('/websites', { name: 'Bench', slug: 'bench' });
-  worker = new Worker(deps, jobHandlers(), { concurrency: config.workerConcurrency });
-  worker.start();
+  const website = await server.api('POST', '/websites', { name: 'Bench', slug: 'bench' });
   // Scale-out as deployed: extra `admit worker` processes on the same database.
-  const workers = await Promise.all(
+  const workers: ChildProcess[] = await Promise.all(
     Array.from({ length: EXTRA_WORKERS }, async () => {
       const child = spawn(
         process.execPath,
@@ -154,12 +124,12 @@ async function admit(): Promise<number> {
         {
           env: {
             ...process.env,
-            DATABASE_URL: url,
-            DATA_DIR: dataDir,
+            DATABASE_URL: server.databaseUrl,
+            DATA_DIR: server.dataDir,
             SMTP_URL: smtpUrl,
-            ADMIT_SECRET: config.secret,
+            ADMIT_SECRET: BENCH_SECRET,
             LOG_LEVEL: 'warn',
-            MAIL_FROM: config.mailFrom,
+            MAIL_FROM: 'Portal <portal@example.test>',
           },
           stdio: ['ignore', 'pipe', 'inherit'],
         },
@@ -172,10 +142,12 @@ async function admit(): Promise<number> {
   );
 
   const started = performance.now();
-  const elu = performance.eventLoopUtilization();
-  const cpu = process.cpuUsage();
-  const threadsBefore = threadCpu();
-  const result = await api('/invitations/bulk', { websiteId: website.id, contactIds, send: true });
+  const threadsBefore = threadCpu(pid);
+  const result = await server.api('POST', '/invitations/bulk', {
+    websiteId: website.id,
+    contactIds,
+    send: true,
+  });
   if (result.queued !== N)
     throw new Error(`bulk queued ${result.queued} of ${N}: ${JSON.stringify(result).slice(0, 300)}`);
   const createdIn = (performance.now() - started) / 1000;
@@ -189,29 +161,27 @@ async function admit(): Promise<number> {
     await new Promise((res) => setTimeout(res, 200));
   }
   const seconds = (performance.now() - started) / 1000;
-  // Work per email, which this shared machine's changing speed moves less than emails/s: the main
-  // thread's busy time (event loop utilisation) and the CPU time of the whole process.
-  const busy = performance.eventLoopUtilization(elu).active;
-  const used = process.cpuUsage(cpu);
+  // Work per email, which this shared machine's changing speed moves less than emails/s: the CPU
+  // time of the server's main thread and of the whole server process.
+  const threads = threadCpuPerEmail(pid, threadsBefore, N);
   work = {
-    mainThreadMsPerEmail: Number((busy / N).toFixed(3)),
-    cpuMsPerEmail: Number(((used.user + used.system) / 1000 / N).toFixed(3)),
+    mainThreadMsPerEmail: Number(threads.main.toFixed(3)),
+    cpuMsPerEmail: Number(threads.total.toFixed(3)),
   };
-  const threads = threadCpuPerEmail(threadsBefore, N);
   process.stderr.write(
-    `  (bulk call answered in ${createdIn.toFixed(2)} s; CPU ms per email by thread: ${threads.join(', ')})\n`,
+    `  (bulk call answered in ${createdIn.toFixed(2)} s; server CPU ms per email by thread: ${threads.shown.join(', ')})\n`,
   );
+  serverPeak = peakRssOf(pid);
   workerPeaks = workers.map((w) => peakRssOf(w.pid as number));
   for (const w of workers) w.kill('SIGTERM');
-  await worker.stop();
-  await app.close();
-  await runtime.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await handle.close();
+  await server.stop();
   return seconds;
 }
 
 const seconds = scenario === 'nodemailer' ? await bareNodemailer() : await admit();
+const peakRssMb = scenario === 'nodemailer' ? peakRssOf('self') : serverPeak;
 process.stdout.write(
-  `${JSON.stringify({ scenario, emails: N, seconds: Number(seconds.toFixed(3)), perSecond: Math.round(N / seconds), peakRssMb: peakRssMb(), ...work, ...(workerPeaks.length ? { workerPeakRssMb: workerPeaks } : {}) })}\n`,
+  `${JSON.stringify({ scenario, emails: N, seconds: Number(seconds.toFixed(3)), perSecond: Math.round(N / seconds), peakRssMb, ...work, ...(workerPeaks.length ? { workerPeakRssMb: workerPeaks } : {}) })}\n`,
 );
 process.exit(0);

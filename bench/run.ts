@@ -125,7 +125,7 @@ table(
     'emails/s',
     'vs nodemailer',
     'peak RSS MB',
-    'main thread ms / email',
+    'main thread CPU ms / email',
     'CPU ms / email',
   ],
   rows.map((r) => [

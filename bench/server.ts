@@ -5,6 +5,7 @@ import path from 'node:path';
 import { freePort } from './ports.ts';
 
 export const BENCH_KEY = 'admit_bench_key_0123456789abcdefghijklmnop';
+export const BENCH_SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstu';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON from the API
 export type Json = Record<string, any>;
@@ -12,6 +13,9 @@ export type Json = Record<string, any>;
 export interface BenchServer {
   base: string;
   process: ChildProcess;
+  /** The server's DATABASE_URL and DATA_DIR. */
+  databaseUrl: string;
+  dataDir: string;
   /** An API call with the bench key; throws on a 4xx or 5xx. */
   api(method: string, p: string, body?: unknown, contentType?: string): Promise<Json>;
   stop(): Promise<void>;
@@ -20,12 +24,19 @@ export interface BenchServer {
 /**
  * `admit serve`, compiled as `npm start` runs it, in a child process on a free loopback port, with
  * its own data directory, the bench API key and rate limits out of the way. `database` is `sqlite`
- * or a PostgreSQL URL. BENCH_PROFILE_DIR set: the server writes a CPU profile there.
+ * or a PostgreSQL URL; `env` adds to its environment. BENCH_PROFILE_DIR set: the server writes a CPU
+ * profile there.
  */
-export async function startBenchServer(database: string | undefined, name: string): Promise<BenchServer> {
+export async function startBenchServer(
+  database: string | undefined,
+  name: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<BenchServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `admit-${name}-bench-`));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const databaseUrl =
+    database === 'sqlite' || !database ? `sqlite:${path.join(dataDir, 'admit.db')}` : database;
   const child = spawn(
     process.execPath,
     [
@@ -42,13 +53,13 @@ export async function startBenchServer(database: string | undefined, name: strin
         HOST: '127.0.0.1',
         PUBLIC_URL: base,
         DATA_DIR: dataDir,
-        DATABASE_URL:
-          database === 'sqlite' || !database ? `sqlite:${path.join(dataDir, 'admit.db')}` : database,
-        ADMIT_SECRET: 'bench-secret-0123456789abcdefghijklmnopqrstu',
+        DATABASE_URL: databaseUrl,
+        ADMIT_SECRET: BENCH_SECRET,
         ADMIT_BOOTSTRAP_API_KEY: BENCH_KEY,
         ADMIT_RATE_LIMIT_PER_IP: '1000000',
         ADMIT_RATE_LIMIT_GLOBAL: '1000000',
         LOG_LEVEL: 'warn',
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -59,6 +70,8 @@ export async function startBenchServer(database: string | undefined, name: strin
   return {
     base,
     process: child,
+    databaseUrl,
+    dataDir,
     async api(method, p, body, contentType = 'application/json') {
       const r = await fetch(`${base}/api/v1${p}`, {
         method,

@@ -8,6 +8,7 @@ import { type Harness, onBothDatabases, startHarness } from '../support/harness.
 const missing = '01936f4e-0000-7000-8000-00000000f00d';
 
 onBothDatabases('bulk invitations in batches', (dialect) => {
+  const batch = BULK_BATCH[dialect];
   let h: Harness;
   before(async () => {
     h = await startHarness(dialect);
@@ -27,7 +28,7 @@ onBothDatabases('bulk invitations in batches', (dialect) => {
 
   it('invites more contacts than one batch holds: every one, in the order given, duplicates once', async () => {
     const website = await makeWebsite(h);
-    const ids = await makeSignedInContactsBulk(h, BULK_BATCH * 2 + 500);
+    const ids = await makeSignedInContactsBulk(h, batch * 2 + 500);
     const res = ok<Json>(
       await h.api('POST', '/api/v1/invitations/bulk', {
         websiteId: website.id,
@@ -45,21 +46,21 @@ onBothDatabases('bulk invitations in batches', (dialect) => {
 
   it('a batch the database refuses: the batches before stay, that batch and the rest are reported, nothing half-written', async () => {
     const website = await makeWebsite(h);
-    const ids = await makeSignedInContactsBulk(h, BULK_BATCH + 300);
-    const trigger = await refuseInvitationsAfter(h, website.id, BULK_BATCH);
+    const ids = await makeSignedInContactsBulk(h, batch + 300);
+    const trigger = await refuseInvitationsAfter(h, website.id, batch);
     try {
       const res = ok<Json>(
         await h.api('POST', '/api/v1/invitations/bulk', { websiteId: website.id, contactIds: ids }),
         201,
       );
-      assert.deepEqual([res.created, res.rejected], [BULK_BATCH, 300]);
+      assert.deepEqual([res.created, res.rejected], [batch, 300]);
       const rejected = res.items.filter((i: Json) => i.status === 'rejected');
       assert.deepEqual(
         rejected.map((i: Json) => i.contactId),
-        ids.slice(BULK_BATCH),
+        ids.slice(batch),
       );
       assert.ok(rejected.every((i: Json) => i.code === 'INTERNAL' && /Try this one again/.test(i.detail)));
-      assert.equal(await invitationsOf(website.id), BULK_BATCH);
+      assert.equal(await invitationsOf(website.id), batch);
       const audit = await h.deps.db
         .selectFrom('audit_events')
         .select((eb) => eb.fn.countAll().as('n'))
@@ -68,7 +69,7 @@ onBothDatabases('bulk invitations in batches', (dialect) => {
           eb.selectFrom('invitations').select('id').where('website_id', '=', website.id),
         )
         .executeTakeFirstOrThrow();
-      assert.equal(Number(audit.n), BULK_BATCH, 'an audit event per invitation that exists, no more');
+      assert.equal(Number(audit.n), batch, 'an audit event per invitation that exists, no more');
     } finally {
       await trigger.drop();
     }
