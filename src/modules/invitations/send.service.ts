@@ -9,9 +9,10 @@ import { findContactRows } from '../contacts/contact.service.ts';
 import type { Email } from '../emails/email.repository.ts';
 import { insertEmails } from '../emails/email.service.ts';
 import { recordAuditMany } from '../events/audit.service.ts';
-import { findUsersByIds } from '../users/user.service.ts';
+import { findUsersByIds, type User } from '../users/user.service.ts';
 import { activeSendWorkflow } from '../workflows/workflow.service.ts';
 import { senderOf } from './invitation.email.ts';
+import type { InvitationRow } from './invitation.repository.ts';
 import * as repo from './invitation.repository.ts';
 import { deriveStatus } from './invitation.rules.ts';
 import {
@@ -43,6 +44,14 @@ export interface SendItem {
   failedNoPrimaryEmail?: number;
 }
 
+/** What queueing reads of the invitations: their rows, invited contacts, contacts and owners. */
+export interface SendContext {
+  invitations: ReadonlyMap<string, InvitationRow>;
+  invitedContactIds: ReadonlyMap<string, readonly string[]>;
+  contacts: ReadonlyMap<string, Pick<ContactRow, 'email'>>;
+  owners: ReadonlyMap<string, Pick<User, 'name' | 'email'>>;
+}
+
 /** Queues the invitation emails of `ids` inside `trx`. 409 WORKFLOW_INACTIVE refuses the whole call. */
 export async function queueInvitationEmails(
   trx: Conn,
@@ -50,19 +59,36 @@ export async function queueInvitationEmails(
   actor: Actor,
   ids: readonly string[],
 ): Promise<SendItem[]> {
-  const workflow = await activeSendWorkflow(trx);
-  const now = deps.now();
-  const at = now.toISOString();
   const unique = [...new Set(ids)];
   const invitations = new Map((await repo.findInvitationsByIds(trx, unique)).map((i) => [i.id, i]));
   const relations = await repo.findRelations(trx, [...invitations.keys()]);
   const contactIds = [...new Set([...relations.values()].flatMap((r) => r.invitedContactIds))];
-  const contacts = new Map<string, ContactRow>(
-    (await findContactRows(trx, contactIds)).map((c) => [c.id, c]),
-  );
+  const contacts = new Map((await findContactRows(trx, contactIds)).map((c) => [c.id, c]));
   const ownerIds = [...new Set([...invitations.values()].map((i) => i.ownerId))];
   const owners = new Map((await findUsersByIds(trx, ownerIds)).map((u) => [u.id, u]));
+  const invitedContactIds = new Map([...relations].map(([id, r]) => [id, r.invitedContactIds]));
+  return queueKnownInvitationEmails(trx, deps, actor, unique, {
+    invitations,
+    invitedContactIds,
+    contacts,
+    owners,
+  });
+}
 
+/**
+ * The same for invitations whose rows the caller holds already (a bulk call that has just written
+ * them): nothing is read again but the workflow.
+ */
+export async function queueKnownInvitationEmails(
+  trx: Conn,
+  deps: Deps,
+  actor: Actor,
+  unique: readonly string[],
+  { invitations, invitedContactIds, contacts, owners }: SendContext,
+): Promise<SendItem[]> {
+  const workflow = await activeSendWorkflow(trx);
+  const now = deps.now();
+  const at = now.toISOString();
   const items: SendItem[] = [];
   const emails: Email[] = [];
   for (const id of unique) {
@@ -86,7 +112,7 @@ export async function queueInvitationEmails(
       });
       continue;
     }
-    const invited = relations.get(id)?.invitedContactIds ?? [];
+    const invited = invitedContactIds.get(id) ?? [];
     if (invited.length === 0) {
       items.push({
         invitationId: id,
