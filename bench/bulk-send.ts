@@ -10,14 +10,12 @@
  * accepted it. Peak RSS and CPU are the server's (from /proc), not this client's.
  * nodemailer: the same pool size sends 10,000 messages of the same size, in this process.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openDatabase } from '../src/db/database.ts';
 import { newId } from '../src/ids.ts';
 import { SMTP_POOL_SIZE } from '../src/mail/mailer.ts';
-import { BENCH_SECRET, startBenchServer } from './server.ts';
+import { startBenchServer } from './server.ts';
 
 const N = Number(process.env.BENCH_EMAILS ?? 10_000);
 const [scenario, smtpUrl, databaseUrl] = process.argv.slice(2);
@@ -116,30 +114,7 @@ async function admit(): Promise<number> {
   }
   const website = await server.api('POST', '/websites', { name: 'Bench', slug: 'bench' });
   // Scale-out as deployed: extra `admit worker` processes on the same database.
-  const workers: ChildProcess[] = await Promise.all(
-    Array.from({ length: EXTRA_WORKERS }, async () => {
-      const child = spawn(
-        process.execPath,
-        [path.resolve(path.dirname(new URL(import.meta.url).pathname), '../src/main.js'), 'worker'],
-        {
-          env: {
-            ...process.env,
-            DATABASE_URL: server.databaseUrl,
-            DATA_DIR: server.dataDir,
-            SMTP_URL: smtpUrl,
-            ADMIT_SECRET: BENCH_SECRET,
-            LOG_LEVEL: 'warn',
-            MAIL_FROM: 'Portal <portal@example.test>',
-          },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      await new Promise<void>((resolve) =>
-        child.stdout?.on('data', (d: Buffer) => d.toString().includes('is running') && resolve()),
-      );
-      return child;
-    }),
-  );
+  const workers = await Promise.all(Array.from({ length: EXTRA_WORKERS }, () => server.startWorker()));
 
   const started = performance.now();
   const threadsBefore = threadCpu(pid);

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { freePort } from './ports.ts';
 
 export const BENCH_KEY = 'admit_bench_key_0123456789abcdefghijklmnop';
-export const BENCH_SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstu';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON from the API
 export type Json = Record<string, any>;
@@ -13,9 +12,10 @@ export type Json = Record<string, any>;
 export interface BenchServer {
   base: string;
   process: ChildProcess;
-  /** The server's DATABASE_URL and DATA_DIR. */
+  /** The server's DATABASE_URL. */
   databaseUrl: string;
-  dataDir: string;
+  /** `admit worker` on the server's database and configuration (scale-out as deployed). */
+  startWorker(): Promise<ChildProcess>;
   /** An API call with the bench key; throws on a 4xx or 5xx. */
   api(method: string, p: string, body?: unknown, contentType?: string): Promise<Json>;
   stop(): Promise<void>;
@@ -37,41 +37,41 @@ export async function startBenchServer(
   const base = `http://127.0.0.1:${port}`;
   const databaseUrl =
     database === 'sqlite' || !database ? `sqlite:${path.join(dataDir, 'admit.db')}` : database;
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env.BENCH_PROFILE_DIR
-        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
-        : []),
-      path.resolve(path.dirname(new URL(import.meta.url).pathname), '../src/main.js'),
-      'serve',
-    ],
-    {
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        PUBLIC_URL: base,
-        DATA_DIR: dataDir,
-        DATABASE_URL: databaseUrl,
-        ADMIT_SECRET: BENCH_SECRET,
-        ADMIT_BOOTSTRAP_API_KEY: BENCH_KEY,
-        ADMIT_RATE_LIMIT_PER_IP: '1000000',
-        ADMIT_RATE_LIMIT_GLOBAL: '1000000',
-        LOG_LEVEL: 'warn',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  await new Promise<void>((resolve) =>
-    child.stdout?.on('data', (d: Buffer) => d.toString().includes('is running') && resolve()),
+  const childEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: base,
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    ADMIT_SECRET: 'bench-secret-0123456789abcdefghijklmnopqrstu',
+    ADMIT_BOOTSTRAP_API_KEY: BENCH_KEY,
+    ADMIT_RATE_LIMIT_PER_IP: '1000000',
+    ADMIT_RATE_LIMIT_GLOBAL: '1000000',
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
+  /** `admit <command>`, once it says it is running. */
+  const startAdmit = async (command: 'serve' | 'worker', flags: string[] = []) => {
+    const child = spawn(
+      process.execPath,
+      [...flags, path.resolve(path.dirname(new URL(import.meta.url).pathname), '../src/main.js'), command],
+      { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) =>
+      child.stdout?.on('data', (d: Buffer) => d.toString().includes('is running') && resolve()),
+    );
+    return child;
+  };
+  const child = await startAdmit(
+    'serve',
+    process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [],
   );
   return {
     base,
     process: child,
     databaseUrl,
-    dataDir,
+    startWorker: () => startAdmit('worker'),
     async api(method, p, body, contentType = 'application/json') {
       const r = await fetch(`${base}/api/v1${p}`, {
         method,
