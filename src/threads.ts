@@ -1,4 +1,4 @@
-import { parentPort, Worker, workerData } from 'node:worker_threads';
+import { parentPort, threadId, Worker, workerData } from 'node:worker_threads';
 
 interface Slot {
   index: number;
@@ -84,6 +84,14 @@ export class ThreadPool<Request, Result> {
     });
   }
 
+  /**
+   * Sends `note` to the thread whose `threadId` this is, without an answer. A thread that has died
+   * since is gone with its state, and the note is dropped.
+   */
+  tell(thread: number, note: unknown): void {
+    this.slots.find((s) => s.worker.threadId === thread)?.worker.postMessage({ note });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
@@ -125,14 +133,20 @@ class InFlight<T> {
 /** In a pool's thread: the data its pool gave it. */
 export const threadData = <T>(): T => (workerData as { data: T }).data;
 
+/** In a pool's thread: its id, as the pool's `tell` names it. */
+export const thisThread = (): number => threadId;
+
 /**
  * The worker's side: answers each request with `handle`'s result (and transfers what it lists),
- * or with the error's message.
+ * or with the error's message; passes the pool's notes (`tell`) to `onNote`.
  */
 export function serveThreadRequests<Request, Result>(
   handle: (request: Request) => Promise<{ result: Result; transfer?: ArrayBuffer[] }>,
+  onNote?: (note: unknown) => void,
 ): void {
-  parentPort?.on('message', async ({ id, request }: { id: number; request: Request }) => {
+  parentPort?.on('message', async (m: { id: number; request: Request } | { note: unknown }) => {
+    if ('note' in m) return onNote?.(m.note);
+    const { id, request } = m;
     try {
       const { result, transfer } = await handle(request);
       parentPort?.postMessage({ id, result }, transfer ?? []);

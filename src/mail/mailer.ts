@@ -1,3 +1,5 @@
+import type { Place } from './window.ts';
+
 /**
  * The Mailer port: what sending needs from a transport. Two transports implement it: SMTP
  * (`smtp.ts`, pooled nodemailer) and the outbox (`outbox.ts`, .eml files, the default).
@@ -15,10 +17,11 @@ export interface Envelope {
 export interface Mailer {
   readonly kind: 'smtp' | 'outbox';
   /**
-   * Sends a composed message (compose.ts). Resolves with the server's reply when it was accepted;
+   * Sends a composed message (compose.ts), taking its `place` in the sending window just before the
+   * message can be accepted (window.ts). Resolves with the server's reply when it was accepted;
    * throws MailError otherwise.
    */
-  send(envelope: Envelope, raw: Uint8Array): Promise<{ response: string }>;
+  send(envelope: Envelope, raw: Uint8Array, place: Place): Promise<{ response: string }>;
   /** How many messages may be in flight at once (the SMTP pool size). */
   readonly parallelism: number;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Envelope, Mailer } from './mailer.ts';
+import type { Place } from './window.ts';
 
 /** Files written at once. */
 export const OUTBOX_PARALLELISM = 16;
@@ -14,9 +15,10 @@ export function outboxMailer(dir: string): Mailer {
   return {
     kind: 'outbox',
     parallelism: OUTBOX_PARALLELISM,
-    async send(envelope: Envelope, raw: Uint8Array) {
+    async send(envelope: Envelope, raw: Uint8Array, place: Place) {
       ready ??= mkdir(dir, { recursive: true });
       await ready;
+      await place.take();
       const file = path.join(dir, `${outboxFileName(envelope.messageId)}.eml`);
       await writeFile(file, raw);
       return { response: `250 written to ${file}` };

@@ -15,8 +15,13 @@ export interface Post {
   readonly kind: 'smtp' | 'outbox';
   /** How many messages may be in flight at once (the SMTP connections, in all threads). */
   readonly parallelism: number;
-  /** Composes the message and sends it; a template error rejects, a transport failure is `error`. */
-  send(request: ComposeRequest): Promise<Posted>;
+  /**
+   * Composes the message, sends it, and hands the outcome to `record` (a template error rejects, a
+   * transport failure is `error`). An accepted message keeps its place in the sending window until
+   * `record` has finished: at most `parallelism` messages are accepted and not yet recorded, which
+   * bounds what a crash sends twice (window.ts).
+   */
+  send<T>(request: ComposeRequest, record: (posted: Posted) => Promise<T>): Promise<T>;
   /** Renders only: the stored copy (code masked), as a send would store it. */
   render(request: ComposeRequest): Promise<Rendered>;
   close(): Promise<void>;
@@ -37,26 +42,34 @@ export const transportSpec = (smtpUrl: string | null, outboxDir: string): Transp
 
 /** Everything on the main thread (ADMIT_COMPOSE_THREADS=0). */
 export function inlinePost(spec: TransportSpec): Post {
-  const work = import('./post.send.ts').then((m) => ({ ...m, mailer: m.transportFor(spec) }));
+  const work = import('./post.send.ts').then((m) => ({ ...m, sender: m.senderFor(spec) }));
   return {
     kind: spec.kind,
     parallelism: spec.kind === 'smtp' ? spec.connections : OUTBOX_PARALLELISM,
-    send: async (request) => {
+    async send(request, record) {
       const w = await work;
-      return w.composeAndSend(w.mailer, request);
+      const posted = await w.composeAndSend(w.sender, request);
+      try {
+        return await record(posted);
+      } finally {
+        if (!posted.error) w.sender.window.release();
+      }
     },
     render: async (request) => (await work).renderOnly(request),
-    close: async () => (await work).mailer.close(),
+    close: async () => (await work).sender.mailer.close(),
   };
 }
 
 export type PostRequest = { op: 'send' | 'render'; request: ComposeRequest };
-/** A Posted as it crosses threads: the error as plain data. */
+/** A Posted as it crosses threads: the error as plain data, and the thread that sent it. */
 export type PostReply = {
   stored: Rendered;
+  thread: number;
   response?: string;
   error?: { failure: MailFailure; message: string };
 };
+/** To the thread that sent an accepted message: it is recorded, its place in the window is free. */
+export type PostNote = 'recorded';
 
 /** `threads` worker threads; the SMTP connections are shared out among them (at least one each). */
 export function threadPost(spec: TransportSpec, threads: number): Post {
@@ -78,11 +91,15 @@ export function threadPost(spec: TransportSpec, threads: number): Post {
   return {
     kind: spec.kind,
     parallelism: spec.kind === 'smtp' ? Math.max(spec.connections, threads) : OUTBOX_PARALLELISM * threads,
-    async send(request) {
+    async send(request, record) {
       const r = await pool.run({ op: 'send', request });
-      return r.error
-        ? { stored: r.stored, error: new MailError(r.error.failure, r.error.message) }
-        : { stored: r.stored, response: r.response ?? '' };
+      if (r.error)
+        return record({ stored: r.stored, error: new MailError(r.error.failure, r.error.message) });
+      try {
+        return await record({ stored: r.stored, response: r.response ?? '' });
+      } finally {
+        pool.tell(r.thread, 'recorded' satisfies PostNote);
+      }
     },
     render: async (request) => (await pool.run({ op: 'render', request })).stored,
     close: () => pool.close(),

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import { bareAddress, classifyMailError, type Envelope, type Mailer, SMTP_POOL_SIZE } from './mailer.ts';
+import type { Place } from './window.ts';
 
 /**
  * A composed message as nodemailer's SMTP pool reads a message: its envelope, its Message-ID and a
@@ -23,7 +24,7 @@ type PoolTransport = {
   send(mail: PoolMail, callback: (err: Error | null, info?: { response?: string }) => void): void;
 };
 
-function poolMail(envelope: Envelope, raw: Buffer): PoolMail {
+function poolMail(envelope: Envelope, raw: Buffer, place: Place): PoolMail {
   const messageId = `<${envelope.messageId}>`;
   const sender = { from: bareAddress(envelope.from), to: [envelope.to] };
   return {
@@ -32,9 +33,19 @@ function poolMail(envelope: Envelope, raw: Buffer): PoolMail {
       getEnvelope: () => sender,
       messageId: () => messageId,
       getHeader: (name) => (name.toLowerCase() === 'message-id' ? messageId : undefined),
-      createReadStream: () => Readable.from([raw], { objectMode: false }),
+      createReadStream: () => Readable.from(bytesThenPlace(raw, place), { objectMode: false }),
     },
   };
+}
+
+/**
+ * The message's bytes, then its place in the sending window: the stream ends, and the connection
+ * sends the final dot after which the server may accept, only once the place is taken. Until then
+ * the server holds an unfinished message, which it drops if the connection dies.
+ */
+async function* bytesThenPlace(raw: Buffer, place: Place): AsyncGenerator<Buffer> {
+  yield raw;
+  await place.take();
 }
 
 /** SMTP through a pool of connections (SMTP_URL). */
@@ -52,8 +63,8 @@ export function smtpMailer(url: string, poolSize = SMTP_POOL_SIZE): Mailer {
   return {
     kind: 'smtp',
     parallelism: poolSize,
-    send(envelope: Envelope, raw: Uint8Array) {
-      const mail = poolMail(envelope, Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
+    send(envelope: Envelope, raw: Uint8Array, place: Place) {
+      const mail = poolMail(envelope, Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), place);
       return new Promise((resolve, reject) =>
         pool.send(mail, (err, info) =>
           err ? reject(classifyMailError(err)) : resolve({ response: String(info?.response ?? '') }),

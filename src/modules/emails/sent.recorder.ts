@@ -10,8 +10,9 @@ import { recordSentMany, type SentRecord } from './email.repository.ts';
  * wait SQLite, whose writes finish within the turn, wrote each record alone: 10,013 commits for
  * 10,000 emails, 2.2 s of the main thread.
  *
- * Each caller still awaits its own record before taking its next email, so after a crash the
- * messages accepted but not yet recorded are at most the lanes sending, as without batching.
+ * An accepted message keeps its place in the post's sending window until its record is written
+ * (mail/window.ts), so after a crash the messages accepted but not recorded are at most the SMTP
+ * pool size, batching or not.
  */
 export class SentRecorder {
   private queue: { record: SentRecord; done: (err?: unknown) => void }[] = [];

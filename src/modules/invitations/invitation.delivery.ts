@@ -24,8 +24,9 @@ import { DELIVER_JOB } from './send.service.ts';
 /**
  * The Send Invitation workflow's second half: the `invitation-email.deliver` job. For each email of
  * the job still pending, it renders the template with the invitation's code, hands the message to the
- * post (composed and sent on a mail thread), and records the outcome at once, in one statement (so a crash repeats at most the messages
- * in flight, and recording costs one write):
+ * post (composed and sent on a mail thread), and records the outcome at once. An accepted message
+ * holds its place in the post's sending window until it is recorded, so a crash sends again at most
+ * the SMTP pool size of messages (window.ts).
  * - accepted: the Email is `sent` (its stored copy has the code masked);
  * - 4xx: this email is retried alone later with backoff, and fails after MAX_EMAIL_ATTEMPTS;
  * - 5xx: the Email is `failed` with the server's reply; never retried by itself;
@@ -142,7 +143,6 @@ async function deliverOne(
   email: Email,
   ctx: Context,
 ): Promise<'sent' | 'not sent' | MailError> {
-  const now = () => deps.now().toISOString();
   const attempts = email.attempts + 1;
   const fail = async (
     lastError: string,
@@ -158,7 +158,7 @@ async function deliverOne(
       ...stored,
       lastError,
       sentAt: null,
-      now: now(),
+      now: deps.now().toISOString(),
     });
     return 'not sent' as const;
   };
@@ -186,18 +186,27 @@ async function deliverOne(
       owner: ctx.owners.get(invitation.ownerId) ?? null,
     },
   );
-  const posted = await deps.post.send(request);
-  const { stored } = posted;
-  if (posted.error) {
+  return deps.post.send(request, async (posted) => {
+    if (!posted.error) {
+      // Recorded with group commit: the accepted messages that arrive in the same turn of the event
+      // loop, or while a write is in flight, go together in one statement (sent.recorder.ts).
+      await recordSent(deps.db, {
+        id: email.id,
+        attempts,
+        ...posted.stored,
+        sentAt: deps.now().toISOString(),
+      });
+      return 'sent';
+    }
     const e = posted.error;
     if (e.failure === 'connection' || e.failure === 'auth') return e;
-    if (e.failure === 'permanent' || attempts >= MAX_EMAIL_ATTEMPTS) return fail(e.message, stored);
+    if (e.failure === 'permanent' || attempts >= MAX_EMAIL_ATTEMPTS) return fail(e.message, posted.stored);
     const at = deps.now();
     await deps.db.transaction().execute(async (trx) => {
       await recordAttempt(trx, email.id, {
         status: 'pending',
         attempts,
-        ...stored,
+        ...posted.stored,
         lastError: e.message,
         sentAt: null,
         now: at.toISOString(),
@@ -209,17 +218,6 @@ async function deliverOne(
         runAt: new Date(at.getTime() + delay).toISOString(),
       });
     });
-    return 'not sent';
-  }
-  // Recorded with group commit: the accepted messages of all lanes that arrive in the same turn of
-  // the event loop, or while a write is in flight, go together in one statement (sent.recorder.ts).
-  await recordSent(deps.db, {
-    id: email.id,
-    attempts,
-    subject: stored.subject,
-    html: stored.html,
-    text: stored.text,
-    sentAt: now(),
+    return 'not sent' as const;
   });
-  return 'sent';
 }

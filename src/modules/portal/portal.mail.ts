@@ -106,7 +106,7 @@ export async function deliverContactEmail(job: Job, deps: Deps): Promise<void> {
   if (!contact || !token || email.to === null) throw new PermanentJobError('contact or token missing');
   const website = await getWebsite(deps, token.website_id);
   const secret = tokenFor(deps, tokenId);
-  const posted = await deps.post.send({
+  const request = {
     templateKey: `builtin:${purpose}:1`,
     template,
     vars: varsOf(
@@ -118,22 +118,24 @@ export async function deliverContactEmail(job: Job, deps: Deps): Promise<void> {
     envelope: { messageId: email.messageId, from: email.from, to: email.to },
     secrets: [secret],
     mask: '[token]',
-  });
-  const record = (status: 'sent' | 'pending' | 'failed', lastError: string | null) => {
-    const now = deps.now().toISOString();
-    return recordAttempt(deps.db, email.id, {
-      status,
-      attempts: email.attempts + 1,
-      ...posted.stored,
-      lastError,
-      sentAt: status === 'sent' ? now : null,
-      now,
-    });
   };
-  if (!posted.error) return record('sent', null);
-  if (posted.error.failure === 'permanent') return record('failed', posted.error.message);
-  await record('pending', posted.error.message);
-  throw posted.error;
+  await deps.post.send(request, async (posted) => {
+    const record = (status: 'sent' | 'pending' | 'failed', lastError: string | null) => {
+      const now = deps.now().toISOString();
+      return recordAttempt(deps.db, email.id, {
+        status,
+        attempts: email.attempts + 1,
+        ...posted.stored,
+        lastError,
+        sentAt: status === 'sent' ? now : null,
+        now,
+      });
+    };
+    if (!posted.error) return record('sent', null);
+    if (posted.error.failure === 'permanent') return record('failed', posted.error.message);
+    await record('pending', posted.error.message);
+    throw posted.error;
+  });
 }
 
 const varsOf = (website: Website, contact: ContactRow, email: string, link: string) => ({
