@@ -40,6 +40,23 @@ export type TransportSpec =
 export const transportSpec = (smtpUrl: string | null, outboxDir: string): TransportSpec =>
   smtpUrl ? { kind: 'smtp', url: smtpUrl, connections: SMTP_POOL_SIZE } : { kind: 'outbox', dir: outboxDir };
 
+/**
+ * Runs `record` on the outcome; an accepted message's place in the window is freed (`free`) once
+ * `record` has finished, however it ends. A message not accepted gave its place back already.
+ */
+async function recordInWindow<T>(
+  posted: Posted,
+  record: (posted: Posted) => Promise<T>,
+  free: () => void,
+): Promise<T> {
+  if (posted.error) return record(posted);
+  try {
+    return await record(posted);
+  } finally {
+    free();
+  }
+}
+
 /** Everything on the main thread (ADMIT_COMPOSE_THREADS=0). */
 export function inlinePost(spec: TransportSpec): Post {
   const work = import('./post.send.ts').then((m) => ({ ...m, sender: m.senderFor(spec) }));
@@ -48,12 +65,9 @@ export function inlinePost(spec: TransportSpec): Post {
     parallelism: spec.kind === 'smtp' ? spec.connections : OUTBOX_PARALLELISM,
     async send(request, record) {
       const w = await work;
-      const posted = await w.composeAndSend(w.sender, request);
-      try {
-        return await record(posted);
-      } finally {
-        if (!posted.error) w.sender.window.release();
-      }
+      return recordInWindow(await w.composeAndSend(w.sender, request), record, () =>
+        w.sender.window.release(),
+      );
     },
     render: async (request) => (await work).renderOnly(request),
     close: async () => (await work).sender.mailer.close(),
@@ -93,13 +107,10 @@ export function threadPost(spec: TransportSpec, threads: number): Post {
     parallelism: spec.kind === 'smtp' ? Math.max(spec.connections, threads) : OUTBOX_PARALLELISM * threads,
     async send(request, record) {
       const r = await pool.run({ op: 'send', request });
-      if (r.error)
-        return record({ stored: r.stored, error: new MailError(r.error.failure, r.error.message) });
-      try {
-        return await record({ stored: r.stored, response: r.response ?? '' });
-      } finally {
-        pool.tell(r.thread, 'recorded' satisfies PostNote);
-      }
+      const posted: Posted = r.error
+        ? { stored: r.stored, error: new MailError(r.error.failure, r.error.message) }
+        : { stored: r.stored, response: r.response ?? '' };
+      return recordInWindow(posted, record, () => pool.tell(r.thread, 'recorded' satisfies PostNote));
     },
     render: async (request) => (await pool.run({ op: 'render', request })).stored,
     close: () => pool.close(),
