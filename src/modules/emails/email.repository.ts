@@ -1,4 +1,4 @@
-import { CompiledQuery, PostgresAdapter, type Selectable, sql } from 'kysely';
+import { CompiledQuery, PostgresAdapter, type Selectable } from 'kysely';
 import { insertMany } from '../../db/bulk.ts';
 import type { Conn } from '../../db/database.ts';
 import type { EmailsTable } from '../../db/schema.ts';
