@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.ts';
@@ -22,7 +22,23 @@ export interface BenchServer {
 }
 
 /**
- * `admit serve`, compiled as `npm start` runs it, in a child process on a free loopback port, with
+ * The node flags of `npm start` (package.json), so the server runs with the same memory settings as
+ * deployed: `node <flags> dist/src/main.js serve`.
+ */
+function startFlags(): string[] {
+  const here = path.dirname(new URL(import.meta.url).pathname);
+  const file = ['../package.json', '../../package.json']
+    .map((p) => path.resolve(here, p))
+    .find((p) => existsSync(p));
+  const start = file ? (JSON.parse(readFileSync(file, 'utf8')).scripts?.start ?? '') : '';
+  const flags = /\bnode\s+(.*?)\s*dist\/src\/main\.js serve/.exec(start)?.[1];
+  if (flags === undefined)
+    throw new Error('package.json: no `node … dist/src/main.js serve` in scripts.start');
+  return flags.split(/\s+/).filter(Boolean);
+}
+
+/**
+ * `admit serve`, compiled as `npm start` runs it (its node flags too), in a child process on a free loopback port, with
  * its own data directory, the bench API key and rate limits out of the way. `database` is `sqlite`
  * or a PostgreSQL URL; `env` adds to its environment. BENCH_PROFILE_DIR set: the server writes a CPU
  * profile there.
@@ -63,15 +79,17 @@ export async function startBenchServer(
     );
     return child;
   };
-  const child = await startAdmit(
-    'serve',
-    process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [],
-  );
+  const child = await startAdmit('serve', [
+    ...startFlags(),
+    ...(process.env.BENCH_PROFILE_DIR
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+      : []),
+  ]);
   return {
     base,
     process: child,
     databaseUrl,
-    startWorker: () => startAdmit('worker'),
+    startWorker: () => startAdmit('worker', startFlags()),
     async api(method, p, body, contentType = 'application/json') {
       const r = await fetch(`${base}/api/v1${p}`, {
         method,
