@@ -38,10 +38,10 @@ function startFlags(): string[] {
 }
 
 /**
- * `admit serve`, compiled as `npm start` runs it (its node flags too), in a child process on a free loopback port, with
- * its own data directory, the bench API key and rate limits out of the way. `database` is `sqlite`
- * or a PostgreSQL URL; `env` adds to its environment. BENCH_PROFILE_DIR set: the server writes a CPU
- * profile there.
+ * `admit serve`, compiled and with the node flags of `npm start`, in a child process on a free
+ * loopback port, with its own data directory, the bench API key and rate limits out of the way.
+ * `database` is `sqlite` or a PostgreSQL URL; `env` adds to its environment. BENCH_PROFILE_DIR set:
+ * the server writes a CPU profile there.
  */
 export async function startBenchServer(
   database: string | undefined,
