@@ -48,6 +48,7 @@ export async function startBenchServer(
   name: string,
   env: NodeJS.ProcessEnv = {},
 ): Promise<BenchServer> {
+  const nodeFlags = startFlags();
   const dataDir = mkdtempSync(path.join(tmpdir(), `admit-${name}-bench-`));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -80,7 +81,7 @@ export async function startBenchServer(
     return child;
   };
   const child = await startAdmit('serve', [
-    ...startFlags(),
+    ...nodeFlags,
     ...(process.env.BENCH_PROFILE_DIR
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
       : []),
@@ -89,7 +90,7 @@ export async function startBenchServer(
     base,
     process: child,
     databaseUrl,
-    startWorker: () => startAdmit('worker', startFlags()),
+    startWorker: () => startAdmit('worker', nodeFlags),
     async api(method, p, body, contentType = 'application/json') {
       const r = await fetch(`${base}/api/v1${p}`, {
         method,

@@ -55,12 +55,10 @@ export class ThreadPool<Request, Result> {
   /** Starts the slot's thread; a thread that dies fails its requests and is replaced. */
   private start(slot: Slot): void {
     const data = this.data(slot.index);
-    const worker = this.entry.pathname.endsWith('.ts')
-      ? new Worker(new URL('./worker-bootstrap.mjs', import.meta.url), {
-          workerData: { entry: this.entry.href, data },
-          resourceLimits: THREAD_LIMITS,
-        })
-      : new Worker(this.entry, { workerData: { data }, resourceLimits: THREAD_LIMITS });
+    const [url, workerData] = this.entry.pathname.endsWith('.ts')
+      ? [new URL('./worker-bootstrap.mjs', import.meta.url), { entry: this.entry.href, data }]
+      : [this.entry, { data }];
+    const worker = new Worker(url, { workerData, resourceLimits: THREAD_LIMITS });
     slot.worker = worker;
     worker.on('message', (m: { id: number; result?: Result; error?: string }) => {
       const p = this.pending.take(m.id, (p) => p.slot === slot);
