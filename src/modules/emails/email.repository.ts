@@ -1,4 +1,4 @@
-import { CompiledQuery, PostgresAdapter, type Selectable } from 'kysely';
+import { CompiledQuery, PostgresAdapter, type Selectable, sql } from 'kysely';
 import { insertMany } from '../../db/bulk.ts';
 import type { Conn } from '../../db/database.ts';
 import type { EmailsTable } from '../../db/schema.ts';
@@ -227,27 +227,49 @@ export async function recordSentMany(conn: Conn, rows: readonly SentRecord[]): P
   else await conn.transaction().execute(write);
 }
 
+/** The columns of an Email but its bodies (what delivery reads: it renders the bodies again). */
+const HEAD_COLUMNS = [
+  'id',
+  'invitation_id',
+  'contact_id',
+  'to_address',
+  'from_address',
+  'subject',
+  'status',
+  'attempts',
+  'last_error',
+  'message_id',
+  'sent_at',
+  'created_at',
+  'updated_at',
+] as const;
+
 /** Emails by id, whatever their status, without their bodies. */
 export async function findEmailsByIds(conn: Conn, ids: readonly string[]): Promise<Email[]> {
   if (ids.length === 0) return [];
+  const rows = await conn.selectFrom('emails').select(HEAD_COLUMNS).where('id', 'in', ids).execute();
+  return rows.map((r) => toEmail({ ...r, html: null, text: null }));
+}
+
+/**
+ * The emails of `ids`, without their bodies, those still to send (`pending`, or `sending` from a run
+ * that stopped) marked `sending` on the way: one statement where a read and an update were two. The
+ * ids alone choose the rows, so the primary key is the only index PostgreSQL can plan with; with the
+ * status in the WHERE clause it read every pending email through the status index to find the job's
+ * 50 whenever its statistics thought pending ones rare (just after a bulk send queued 10,000: 13 ms a
+ * job instead of 1.8, decision 0015).
+ */
+export async function startSending(conn: Conn, ids: readonly string[], now: string): Promise<Email[]> {
+  if (ids.length === 0) return [];
+  const toSend = sql<boolean>`status in ('pending', 'sending')`;
   const rows = await conn
-    .selectFrom('emails')
-    .select([
-      'id',
-      'invitation_id',
-      'contact_id',
-      'to_address',
-      'from_address',
-      'subject',
-      'status',
-      'attempts',
-      'last_error',
-      'message_id',
-      'sent_at',
-      'created_at',
-      'updated_at',
-    ])
+    .updateTable('emails')
+    .set({
+      status: sql`case when ${toSend} then 'sending' else status end`,
+      updated_at: sql`case when ${toSend} then ${now} else updated_at end`,
+    })
     .where('id', 'in', ids)
+    .returning(HEAD_COLUMNS)
     .execute();
   return rows.map((r) => toEmail({ ...r, html: null, text: null }));
 }

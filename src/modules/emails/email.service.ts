@@ -77,6 +77,7 @@ export async function retryEmail(
 }
 
 export const findEmailsByIds = (conn: Conn, ids: readonly string[]) => repo.findEmailsByIds(conn, ids);
+export const startSending = repo.startSending;
 export const setEmailStatus = (
   conn: Conn,
   ids: readonly string[],

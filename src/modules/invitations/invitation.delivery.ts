@@ -6,12 +6,12 @@ import type { ContactRow } from '../contacts/contact.repository.ts';
 import { findContactRows } from '../contacts/contact.service.ts';
 import {
   type Email,
-  findEmailsByIds,
   isSendingPaused,
   pauseSending,
   recordAttempt,
   recordSent,
   setEmailStatus,
+  startSending,
 } from '../emails/email.service.ts';
 import { findUsersByIds } from '../users/user.service.ts';
 import { getWebsite, type Website } from '../websites/website.service.ts';
@@ -49,11 +49,13 @@ export function deliverInvitationEmails(options: DeliveryOptions) {
     const ids = (job.payload.emailIds as string[] | undefined) ?? [];
     const paused = await isSendingPaused(deps.db);
     if (paused) throw new RetryLater(PAUSED_RECHECK_MS, `sending is paused: ${paused}`);
-    const all = await findEmailsByIds(deps.db, ids);
+    const all = await startSending(deps.db, ids, deps.now().toISOString());
+    const emails = all.filter((e) => e.status === 'sending');
+    // A job run again after a crash may hold emails its first run sent: their invitations are marked
+    // below with this run's.
     const sentTo = new Set(
       all.filter((e) => e.status === 'sent' && e.invitationId).map((e) => e.invitationId as string),
     );
-    const emails = all.filter((e) => e.status === 'pending' || e.status === 'sending');
     try {
       if (emails.length > 0) await deliver(deps, options, emails, sentTo);
     } finally {
@@ -68,8 +70,6 @@ async function deliver(
   emails: Email[],
   sentTo: Set<string>,
 ): Promise<void> {
-  const ids = emails.map((e) => e.id);
-  await setEmailStatus(deps.db, ids, 'sending', deps.now().toISOString());
   const context = await loadContext(deps, emails);
   let stop: MailError | null = null;
   const left: Email[] = [];
