@@ -4,16 +4,17 @@
  * Prints one JSON line: {scenario, emails, seconds, perSecond, peakRssMb, …}.
  *
  * admit: `admit serve` (compiled, as `npm start` runs it; bench/server.ts) in a child process, with
- * its job worker inside as deployed. 10,000 contacts are written to its database from here; one
+ * its job worker inside as deployed. 10,000 contacts are imported with `admit contacts import`; one
  * POST /invitations/bulk with send: true over HTTP creates 10,000 Single invitations and queues their
  * emails. The clock stops when the last Email is recorded sent, which happens right after the sink
  * accepted it. Peak RSS and CPU are the server's (from /proc), not this client's.
  * nodemailer: the same pool size sends 10,000 messages of the same size, in this process.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openDatabase } from '../src/db/database.ts';
-import { newId } from '../src/ids.ts';
 import { SMTP_POOL_SIZE } from '../src/mail/mailer.ts';
 import { startBenchServer } from './server.ts';
 
@@ -89,29 +90,21 @@ async function admit(): Promise<number> {
     MAIL_FROM: 'Portal <portal@example.test>',
   });
   const pid = server.process.pid as number;
-  // This client's own connection to the server's database: the contacts, and the count of sent.
+  // The contacts come in as an operator's would, with `admit contacts import` (which refreshes the
+  // planner's statistics after a large import); this client's own connection to the database then
+  // reads their ids, and later watches the emails.
+  const csv = path.join(mkdtempSync(path.join(tmpdir(), 'admit-bench-csv-')), 'contacts.csv');
+  writeFileSync(
+    csv,
+    `firstName,lastName,email\n${Array.from({ length: N }, (_, i) => `Person,${i},person${i}@example.test\n`).join('')}`,
+  );
+  await server.cli('contacts', 'import', csv);
+  rmSync(path.dirname(csv), { recursive: true });
   const handle = openDatabase(server.databaseUrl);
-  const at = new Date().toISOString();
-  const contactIds: string[] = [];
-  for (let i = 0; i < N; i += 500) {
-    const rows = Array.from({ length: Math.min(500, N - i) }, (_, k) => {
-      const id = newId();
-      contactIds.push(id);
-      const email = `person${i + k}@example.test`;
-      return {
-        id,
-        first_name: 'Person',
-        last_name: String(i + k),
-        email,
-        email_normalized: email,
-        login_enabled: 0,
-        email_confirmed: 0,
-        created_at: at,
-        updated_at: at,
-      };
-    });
-    await handle.db.insertInto('contacts').values(rows).execute();
-  }
+  const contactIds = (await handle.db.selectFrom('contacts').select('id').orderBy('id').execute()).map(
+    (c) => c.id,
+  );
+  if (contactIds.length !== N) throw new Error(`imported ${contactIds.length} contacts of ${N}`);
   const website = await server.api('POST', '/websites', { name: 'Bench', slug: 'bench' });
   // Scale-out as deployed: extra `admit worker` processes on the same database.
   const workers = await Promise.all(Array.from({ length: EXTRA_WORKERS }, () => server.startWorker()));

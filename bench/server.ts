@@ -16,6 +16,8 @@ export interface BenchServer {
   databaseUrl: string;
   /** `admit worker` on the server's database and configuration (scale-out as deployed). */
   startWorker(): Promise<ChildProcess>;
+  /** A CLI command (`admit <args>`) on the server's database; throws unless it exits 0. */
+  cli(...args: string[]): Promise<void>;
   /** An API call with the bench key; throws on a 4xx or 5xx. */
   api(method: string, p: string, body?: unknown, contentType?: string): Promise<Json>;
   stop(): Promise<void>;
@@ -68,13 +70,13 @@ export async function startBenchServer(
     LOG_LEVEL: 'warn',
     ...env,
   };
+  const main = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../src/main.js');
   /** `admit <command>`, once it says it is running. */
   const startAdmit = async (command: 'serve' | 'worker', flags: string[] = []) => {
-    const child = spawn(
-      process.execPath,
-      [...flags, path.resolve(path.dirname(new URL(import.meta.url).pathname), '../src/main.js'), command],
-      { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const child = spawn(process.execPath, [...flags, main, command], {
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve) =>
       child.stdout?.on('data', (d: Buffer) => d.toString().includes('is running') && resolve()),
     );
@@ -91,6 +93,16 @@ export async function startBenchServer(
     process: child,
     databaseUrl,
     startWorker: () => startAdmit('worker', nodeFlags),
+    async cli(...args) {
+      const child = spawn(process.execPath, [...nodeFlags, main, ...args], {
+        env: childEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      for (const s of [child.stdout, child.stderr]) s?.on('data', (d: Buffer) => (output += d));
+      const code = await new Promise((r) => child.on('exit', r));
+      if (code !== 0) throw new Error(`admit ${args.join(' ')} exited with ${code}: ${output.slice(-2000)}`);
+    },
     async api(method, p, body, contentType = 'application/json') {
       const r = await fetch(`${base}/api/v1${p}`, {
         method,

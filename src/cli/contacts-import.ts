@@ -1,6 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { parse } from 'csv-parse';
 import { type Deps, systemActor } from '../context.ts';
+import { refreshPlannerStats } from '../db/bulk.ts';
 import { type ImportReport, importLines, mapHeader } from '../modules/contacts/contact.import.ts';
 import { progressBar } from './progress.ts';
 
@@ -52,6 +53,7 @@ export async function importContactsFile(
     if (chunk.length >= CHUNK) await flush();
   }
   await flush();
+  await refreshPlannerStats(deps.db, 'contacts', totals.created);
   bar.done(`${totals.created} created, ${totals.skipped} skipped, ${totals.failed} failed`);
   out(
     `Imported ${file}: ${totals.created} created, ${totals.skipped} skipped (email already known), ${totals.failed} failed.`,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { sql } from 'kysely';
 import {
   type Json,
   makeAccount,
@@ -154,6 +155,22 @@ onBothDatabases('contacts and accounts', (dialect) => {
     assert.equal(dan.email2, `d2.${tag}@example.test`);
     const ann = ok<Json>(await h.api('GET', `/api/v1/contacts/${report.lines[0].contactId}`));
     assert.equal(ann.parentAccountId, account.id);
+  });
+
+  it('after a large import, PostgreSQL plans with the new row count at once', async () => {
+    // Not a minute later, when autovacuum would: a bulk send right after an import otherwise read
+    // the contacts by sequential scans (decision 0015).
+    const tag = rand();
+    const csv = `firstName,lastName,email\n${Array.from({ length: 1000 }, (_, i) => `P,${i},p${i}.${tag}@example.test`).join('\n')}`;
+    const report = ok<Json>(
+      await h.api('POST', '/api/v1/contacts/import', csv, { 'content-type': 'text/csv' }),
+    );
+    assert.equal(report.created, 1000);
+    if (dialect === 'postgres') {
+      const { rows } = await sql<{ n: number }>`
+        select reltuples::int as n from pg_class where relname = 'contacts'`.execute(h.deps.db);
+      assert.ok((rows[0]?.n ?? 0) >= 1000, `the planner counts ${rows[0]?.n} contacts`);
+    }
   });
 
   it('refuses a CSV with unknown columns, or not sent as text/csv', async () => {

@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import type { Actor, Deps } from '../../context.ts';
+import { refreshPlannerStats } from '../../db/bulk.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { fieldErrors } from '../../http/problem.ts';
 import { compileStrictValidator } from '../../http/validation.ts';
@@ -95,12 +96,14 @@ export async function importContactsCsv(deps: Deps, actor: Actor, csv: string): 
   if (!header)
     throw new AppError('VALIDATION_FAILED', 'The file is empty; the first line must name the columns.');
   const columns = mapHeader(header);
-  return importLines(
+  const report = await importLines(
     deps,
     actor,
     columns,
     rows.map((values, i) => ({ line: i + 2, values })),
   );
+  await refreshPlannerStats(deps.db, 'contacts', report.created);
+  return report;
 }
 
 /** Imports already-split lines (the CLI streams a file through here in chunks). */
