@@ -82,13 +82,20 @@ export class ThreadPool<Request, Result> {
     worker.unref();
   }
 
-  run(request: Request): Promise<Result> {
+  /**
+   * Runs a request on the thread with the fewest in flight. A function is given that thread's
+   * `threadId` (a replaced thread has a new one) and returns the request, for callers that send a
+   * thread only what it does not hold yet.
+   */
+  run(request: Request | ((thread: number) => Request)): Promise<Result> {
     let slot = this.slots[0] as Slot;
     for (const w of this.slots) if (w.inFlight < slot.inFlight) slot = w;
     if (slot.inFlight++ === 0) slot.worker.ref();
+    const message =
+      typeof request === 'function' ? (request as (t: number) => Request)(slot.worker.threadId) : request;
     return new Promise<Result>((resolve, reject) => {
       const id = this.pending.add({ resolve, reject, slot });
-      slot.worker.postMessage({ id, request });
+      slot.worker.postMessage({ id, request: message });
     });
   }
 

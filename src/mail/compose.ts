@@ -1,7 +1,7 @@
 import MimeNode from 'nodemailer/lib/mime-node';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
 import { randomToken } from '../random.ts';
-import { compiledFor, type Rendered, render, type TemplateSource } from './liquid.ts';
+import { cachedTemplate, compiledFor, type Rendered, render, type TemplateSource } from './liquid.ts';
 import { headerSafe } from './mailer.ts';
 
 /**
@@ -12,7 +12,8 @@ import { headerSafe } from './mailer.ts';
 export interface ComposeRequest {
   /** Cache key of the template version, e.g. `${id}:${updatedAt}`. */
   templateKey: string;
-  template: TemplateSource;
+  /** The template's parts; left out for a thread that has this version compiled already (post.ts). */
+  template?: TemplateSource;
   vars: Record<string, unknown>;
   envelope: { messageId: string; from: string; to: string };
   /** Strings replaced by `mask` in the stored copy (every spelling of a code). */
@@ -34,7 +35,9 @@ export const maskAll = (text: string, secrets: readonly string[], mask: string):
 };
 
 export function compose(r: ComposeRequest): Composed {
-  const rendered = render(compiledFor(r.templateKey, r.template), r.vars);
+  const template = r.template ? compiledFor(r.templateKey, r.template) : cachedTemplate(r.templateKey);
+  if (!template) throw new Error(`the template ${r.templateKey} was not sent to this thread`);
+  const rendered = render(template, r.vars);
   const raw = buildMessage({ ...r.envelope, ...rendered });
   const stored = {
     subject: maskAll(rendered.subject, r.secrets, r.mask),

@@ -67,6 +67,9 @@ export function compiledFor(key: string, src: TemplateSource): CompiledTemplate 
   return compiled;
 }
 
+/** The compiled template version `key`, if this process (or thread) has parsed it. */
+export const cachedTemplate = (key: string): CompiledTemplate | undefined => cache.get(key);
+
 export function render(t: CompiledTemplate, vars: Record<string, unknown>): Rendered {
   return {
     subject: textEngine.renderSync(t.subject, vars).replace(/\s+/g, ' ').trim(),

@@ -5,7 +5,7 @@ import type { PostNote, PostReply, PostRequest, TransportSpec } from './post.ts'
 /**
  * Worker-thread entry of the post (post.ts): composes each message and sends it with this thread's
  * own transport (its share of the SMTP connections) and sending window. Only the stored copy and the
- * outcome go back; the main thread's note `recorded` then frees the accepted message's place.
+ * outcome go back; the main thread's note `recorded` then frees the accepted messages' places.
  */
 const sender = senderFor(threadData<TransportSpec>());
 
@@ -43,6 +43,6 @@ serveThreadRequests(
     };
   },
   (note) => {
-    if ((note as PostNote) === 'recorded') sender.window.release();
+    for (let n = (note as PostNote).recorded; n > 0; n--) sender.window.release();
   },
 );

@@ -117,6 +117,42 @@ for (const threads of ['0', '2']) {
         );
         assert.ok(sink.mostOpen <= SMTP_POOL_SIZE, `${sink.mostOpen} connections at once`);
       });
+
+      it('a template edited after a send is the one the next messages are written with', async () => {
+        // The threads compiled the template with the send above, and are sent its parts only once
+        // per version: an edit must reach each of them.
+        const workflow = ok<Json>(await h.api('GET', '/api/v1/workflows')).items.find(
+          (w: Json) => w.key === 'send-invitation',
+        );
+        const templateUrl = `/api/v1/email-templates/${workflow.templateId}`;
+        const template = ok<Json>(await h.api('GET', templateUrl));
+        ok(await h.api('POST', `/api/v1/workflows/${workflow.id}/deactivate`));
+        ok(
+          await h.api('PUT', templateUrl, {
+            name: template.name,
+            subject: 'Edited for {{ contact.firstName }}',
+            html: template.html,
+            text: `${template.text}\nEdited`,
+          }),
+        );
+        ok(await h.api('POST', `/api/v1/workflows/${workflow.id}/activate`));
+        const website = await makeWebsite(h);
+        const contacts = await Promise.all(Array.from({ length: 6 }, () => makeContact(h)));
+        ok(
+          await h.api('POST', '/api/v1/invitations/bulk', {
+            websiteId: website.id,
+            contactIds: contacts.map((c) => c.id),
+            send: true,
+          }),
+          201,
+        );
+        await sink.waitFor(36);
+        for (const c of contacts) {
+          const [m] = sink.messages.filter((m) => m.to.includes(c.email));
+          assert.equal(m?.headers.get('subject'), `Edited for ${c.firstName}`);
+          assert.match(m?.text ?? '', /Edited/);
+        }
+      });
     },
   );
 }
