@@ -15,6 +15,7 @@ import {
 import type pg from 'pg';
 import { withPreparedStatements } from './pg-prepared.ts';
 import type { Database } from './schema.ts';
+import { pgInstant } from './values.ts';
 
 export type Db = Kysely<Database>;
 /** Either the database or an open transaction: what repositories take. */
@@ -57,9 +58,19 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     dialect = new ImmediateSqliteDialect({ database: withStatementCache(sqlite) });
     name = 'sqlite';
   } else {
-    // Instants come back as Date (timestamptz); counts as strings (mapped in db/values.ts).
-    const { Pool }: typeof pg = require('pg');
-    const pool = new Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    // Instants come back as ISO strings (timestamptz, pgInstant), counts as strings (db/values.ts).
+    const { Pool, types }: typeof pg = require('pg');
+    const readDate = types.getTypeParser(types.builtins.TIMESTAMPTZ, 'text');
+    const pool = new Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === types.builtins.TIMESTAMPTZ && format !== 'binary'
+            ? (text: string) => pgInstant(text) ?? readDate(text)
+            : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
+      },
+    });
     pool.on('error', () => {
       // An idle client lost its connection; the pool replaces it. Queries in flight still fail loudly.
     });
