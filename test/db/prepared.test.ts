@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { type DatabaseHandle, openDatabase } from '../../src/db/database.ts';
+import { PLAN_EACH_CALL } from '../../src/db/pg-prepared.ts';
 import { createTestDatabase, dialectsUnderTest, type TestDatabase } from '../support/databases.ts';
 
 const postgres = dialectsUnderTest().find((d) => d.name === 'postgres');
@@ -37,6 +38,18 @@ describe('prepared statements on PostgreSQL', { skip: postgres?.skip }, () => {
       handle.db,
     );
     assert.equal(Number(rows[0]?.n), 1, 'one prepared statement for both inserts');
+  });
+
+  it('plans a statement marked PLAN_EACH_CALL for each call, never as a prepared statement', async () => {
+    for (const pattern of ['o%', 't%', '%e', 'x%', 'o%', 't%'])
+      await sql`select ${sql.raw(PLAN_EACH_CALL)} name from things where name like ${pattern}`.execute(
+        handle.db,
+      );
+    const { rows } = await sql<{ n: string }>`
+      select count(*) as n from pg_prepared_statements where statement like ${`%${PLAN_EACH_CALL}%`}`.execute(
+      handle.db,
+    );
+    assert.equal(Number(rows[0]?.n), 0);
   });
 
   it('runs statements unnamed when turned off (ADMIT_PG_PREPARED_STATEMENTS=false)', async () => {
