@@ -60,14 +60,16 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   } else {
     // Instants come back as ISO strings (timestamptz, pgInstant), counts as strings (db/values.ts).
     const { Pool, types }: typeof pg = require('pg');
+    // node-postgres asks for a column's parser on every result: the instant parser is made once.
     const readDate = types.getTypeParser(types.builtins.TIMESTAMPTZ, 'text');
+    const readInstant = (text: string) => pgInstant(text) ?? readDate(text);
     const pool = new Pool({
       connectionString: url,
       max: options.poolSize ?? 10,
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
           oid === types.builtins.TIMESTAMPTZ && format !== 'binary'
-            ? (text: string) => pgInstant(text) ?? readDate(text)
+            ? readInstant
             : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
       },
     });
