@@ -10,6 +10,7 @@ import * as contactSearch from './migrations/2026-11-29T1000_contact_search.ts';
 import * as writeBatchCheck from './migrations/2026-11-29T1400_write_batch_check.ts';
 import * as sessionPartialIndexes from './migrations/2026-11-29T1500_session_partial_indexes.ts';
 import * as emailBodyLz4 from './migrations/2026-11-30T0100_email_body_lz4.ts';
+import * as cheaperSendUpdates from './migrations/2026-11-30T0400_cheaper_send_updates.ts';
 
 /** Every migration, in order. Names are timestamps; a migration, once landed, never changes. */
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-29T1400_write_batch_check': writeBatchCheck,
   '2026-11-29T1500_session_partial_indexes': sessionPartialIndexes,
   '2026-11-30T0100_email_body_lz4': emailBodyLz4,
+  '2026-11-30T0400_cheaper_send_updates': cheaperSendUpdates,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
 import { BULK_BATCH, FIRST_BULK_BATCH } from '../../src/modules/invitations/invitation.bulk.ts';
+import { markSent } from '../../src/modules/invitations/invitation.repository.ts';
 import { type Json, makeSignedInContactsBulk, makeWebsite, ok } from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
 
@@ -76,6 +77,27 @@ onBothDatabases('bulk invitations in batches', (dialect) => {
       await trigger.drop();
     }
   });
+
+  // Every email accepted marks its invitation sent (`markSent`, per delivery job). PostgreSQL can
+  // keep the new version of each row on its page, with no new index entries, only if the bulk
+  // insert left room there (migration 2026-11-30T0400, decision 0016). SQLite has no such versions.
+  if (dialect === 'postgres')
+    it('marking freshly bulk-created invitations sent rewrites no index entries', async () => {
+      const website = await makeWebsite(h);
+      const ids = await makeSignedInContactsBulk(h, 400);
+      const res = ok<Json>(
+        await h.api('POST', '/api/v1/invitations/bulk', { websiteId: website.id, contactIds: ids }),
+        201,
+      );
+      const invitationIds = res.items.map((i: Json) => i.invitationId as string);
+      const heapOnly = await h.deps.db.transaction().execute(async (trx) => {
+        await markSent(trx, invitationIds, new Date().toISOString());
+        const { rows } = await sql<{ n: string }>`
+        select pg_stat_get_xact_tuples_hot_updated('invitations'::regclass) as n`.execute(trx);
+        return Number(rows[0]?.n);
+      });
+      assert.equal(heapOnly, invitationIds.length, 'every invitation updated in place on its page');
+    });
 });
 
 /** A trigger that refuses the website's invitations past `limit` (a database failure mid-call). */
