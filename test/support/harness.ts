@@ -48,6 +48,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Run a job worker with test-sized timings (short leases, polls and backoffs). */
   worker?: boolean;
+  /** The worker's first retry backoff of a failed job (default 200 ms; the retry comes after 50–100%). */
+  jobBackoffMs?: number;
 }
 
 export async function startHarness(dialect: DialectName, options: HarnessOptions = {}): Promise<Harness> {
@@ -83,8 +85,8 @@ export async function startHarness(dialect: DialectName, options: HarnessOptions
       concurrency: 4,
       leaseMs: 2000,
       pollMs: 25,
-      backoffBaseMs: 200,
-      backoffCapMs: 1000,
+      backoffBaseMs: options.jobBackoffMs ?? 200,
+      backoffCapMs: Math.max(1000, options.jobBackoffMs ?? 0),
     });
     worker.start();
   }

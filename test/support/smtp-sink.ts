@@ -21,6 +21,7 @@ export class SmtpSink {
   private server: SMTPServer | undefined;
   private replies: Reply[] = [];
   private always: Reply | null = null;
+  private delayMs = 0;
   private waiters: { n: number; resolve: () => void }[] = [];
   port = 0;
   /** Connections open now, and the most open at once. */
@@ -38,6 +39,11 @@ export class SmtpSink {
   /** The next `n` messages get this reply instead of 250. */
   failNext(n: number, code: number, message: string): void {
     for (let i = 0; i < n; i++) this.replies.push({ code, message });
+  }
+
+  /** Each message's reply comes `ms` later (a slow mail server; 0: at once). */
+  delayEach(ms: number): void {
+    this.delayMs = ms;
   }
 
   /** Every message gets this reply (null: accept again). */
@@ -70,7 +76,8 @@ export class SmtpSink {
       onData: (stream, session, cb) => {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
+        stream.on('end', () => (this.delayMs > 0 ? setTimeout(answer, this.delayMs) : answer()));
+        const answer = () => {
           const reply = this.replies.shift() ?? this.always;
           if (reply) return cb(Object.assign(new Error(reply.message), { responseCode: reply.code }));
           const raw = Buffer.concat(chunks).toString('utf8');
@@ -82,7 +89,7 @@ export class SmtpSink {
           });
           this.notify();
           cb();
-        });
+        };
       },
     };
     this.server = new SMTPServer(options);

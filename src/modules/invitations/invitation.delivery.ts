@@ -72,15 +72,25 @@ async function deliver(
 ): Promise<void> {
   const context = await loadContext(deps, emails);
   let stop: MailError | null = null;
+  // An error no outcome explains, such as a record the database refused: the lanes take no more
+  // emails, and the job fails only once the emails in flight have finished. A job that failed at
+  // once left its other lanes sending beside its own retry, which sent their emails again.
+  let broken: { error: unknown } | null = null;
   const left: Email[] = [];
   const queue = [...emails];
   const lane = async () => {
     for (let email = queue.shift(); email; email = queue.shift()) {
-      if (stop) {
+      if (stop || broken) {
         left.push(email);
         continue;
       }
-      const outcome = await deliverOne(deps, options, email, context);
+      let outcome: Awaited<ReturnType<typeof deliverOne>>;
+      try {
+        outcome = await deliverOne(deps, options, email, context);
+      } catch (error) {
+        broken ??= { error };
+        continue;
+      }
       if (outcome instanceof MailError) {
         stop = outcome;
         left.push(email);
@@ -90,6 +100,8 @@ async function deliver(
     }
   };
   await Promise.all(Array.from({ length: Math.min(emails.length, deps.post.parallelism * 2) }, lane));
+  // The emails not taken stay `sending`: the job's next run takes them with the others.
+  if (broken) throw (broken as { error: unknown }).error;
   if (stop === null) return;
 
   const { failure, message } = stop as MailError;
