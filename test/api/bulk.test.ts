@@ -5,6 +5,7 @@ import { BULK_BATCH, FIRST_BULK_BATCH } from '../../src/modules/invitations/invi
 import { markSent } from '../../src/modules/invitations/invitation.repository.ts';
 import { type Json, makeSignedInContactsBulk, makeWebsite, ok } from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
+import { refuseWrites } from '../support/refusals.ts';
 
 const missing = '01936f4e-0000-7000-8000-00000000f00d';
 
@@ -101,36 +102,10 @@ onBothDatabases('bulk invitations in batches', (dialect) => {
 });
 
 /** A trigger that refuses the website's invitations past `limit` (a database failure mid-call). */
-async function refuseInvitationsAfter(h: Harness, websiteId: string, limit: number) {
-  const db = h.deps.db;
-  if (h.dialect === 'postgres') {
-    await sql
-      .raw(`create function refuse_invitations() returns trigger language plpgsql as $$
-        begin
-          if new.website_id = '${websiteId}'
-            and (select count(*) from invitations where website_id = new.website_id) >= ${limit} then
-            raise exception 'refused by the test';
-          end if;
-          return new;
-        end $$`)
-      .execute(db);
-    await sql
-      .raw(
-        'create trigger refuse_invitations before insert on invitations for each row execute function refuse_invitations()',
-      )
-      .execute(db);
-    return {
-      drop: async () => {
-        await sql.raw('drop trigger refuse_invitations on invitations').execute(db);
-        await sql.raw('drop function refuse_invitations').execute(db);
-      },
-    };
-  }
-  await sql
-    .raw(`create trigger refuse_invitations before insert on invitations
-      when new.website_id = '${websiteId}'
-        and (select count(*) from invitations where website_id = new.website_id) >= ${limit}
-      begin select raise(abort, 'refused by the test'); end`)
-    .execute(db);
-  return { drop: async () => void (await sql.raw('drop trigger refuse_invitations').execute(db)) };
-}
+const refuseInvitationsAfter = (h: Harness, websiteId: string, limit: number) =>
+  refuseWrites(h, 'refuse_invitations', {
+    table: 'invitations',
+    on: 'insert',
+    condition: `new.website_id = '${websiteId}'
+      and (select count(*) from invitations where website_id = new.website_id) >= ${limit}`,
+  });

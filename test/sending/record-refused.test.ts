@@ -6,6 +6,7 @@ import { EMAILS_PER_JOB } from '../../src/modules/invitations/send.service.ts';
 import { eventually } from '../support/eventually.ts';
 import { type Json, makeSignedInContactsBulk, makeWebsite, ok } from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
+import { refuseWrites } from '../support/refusals.ts';
 import { SmtpSink } from '../support/smtp-sink.ts';
 
 /**
@@ -93,25 +94,10 @@ async function refuseSentRecords(h: Harness) {
   const db = h.deps.db;
   await sql`create table refuse_records (x integer)`.execute(db);
   await sql`insert into refuse_records values (1)`.execute(db);
-  if (h.dialect === 'postgres') {
-    await sql
-      .raw(`create function refuse_sent() returns trigger language plpgsql as $$
-        begin
-          if new.status = 'sent' and exists (select 1 from refuse_records) then
-            raise exception 'refused by the test';
-          end if;
-          return new;
-        end $$`)
-      .execute(db);
-    await sql
-      .raw('create trigger refuse_sent before update on emails for each row execute function refuse_sent()')
-      .execute(db);
-  } else {
-    await sql
-      .raw(`create trigger refuse_sent before update of status on emails
-        when new.status = 'sent' and exists (select 1 from refuse_records)
-        begin select raise(abort, 'refused by the test'); end`)
-      .execute(db);
-  }
+  await refuseWrites(h, 'refuse_sent', {
+    table: 'emails',
+    on: 'update',
+    condition: `new.status = 'sent' and exists (select 1 from refuse_records)`,
+  });
   return { stop: async () => void (await sql`delete from refuse_records`.execute(db)) };
 }
