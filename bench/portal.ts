@@ -4,8 +4,9 @@
  * Starts `admit serve` (compiled, as `npm start` runs it; bench/server.ts), prepares invitations
  * through the API, then drives it over HTTP from this process:
  *   A. registrations through Single codes (landing GET, form GET, POST), 8 at a time;
- *   B. signed-in redemption: 50 signed-in contacts at once, each posting a Group code and then
- *      confirming (the POST that redeems), p50/p99 of that POST: after 1,500 unmeasured redemptions
+ *   B. signed-in redemption: 50 signed-in contacts at once, each loading the Redeem Invitation form,
+ *      posting a Group code, loading the confirmation and confirming (the POST that redeems), p50/p99
+ *      of that POST: after 1,500 unmeasured redemptions
  *      (the server warms up, as a server in service is), first as fast as the server answers
  *      (saturated), then at a steady 200 redemptions/s (each client one every 250 ms);
  *   C. the steady load again while 8 registrations run at the same time (as fast as they can);
@@ -32,9 +33,13 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 class Browser {
   cookies = new Map<string, string>();
   csrf = '';
+  /** The tag of the invitation the last form showed (its hidden `invitation` field). */
+  tag = '';
   request(method: 'GET' | 'POST', p: string, form?: Record<string, string>) {
     const started = performance.now();
-    const body = form ? new URLSearchParams({ ...form, _csrf: this.csrf }).toString() : undefined;
+    const body = form
+      ? new URLSearchParams({ invitation: this.tag, ...form, _csrf: this.csrf }).toString()
+      : undefined;
     return new Promise<{ status: number; location: string | null; ms: number }>((resolve, reject) => {
       const req = http.request(
         `${base}${p}`,
@@ -61,8 +66,11 @@ class Browser {
               const i = (pair as string).indexOf('=');
               this.cookies.set((pair as string).slice(0, i), (pair as string).slice(i + 1));
             }
-            const token = /name="_csrf" value="([^"]+)"/.exec(Buffer.concat(chunks).toString())?.[1];
+            const page = Buffer.concat(chunks).toString();
+            const token = /name="_csrf" value="([^"]+)"/.exec(page)?.[1];
             if (token) this.csrf = token;
+            const tag = /name="invitation" value="([^"]*)"/.exec(page)?.[1];
+            if (tag !== undefined) this.tag = tag;
             resolve({ status: res.statusCode ?? 0, location: res.headers.location ?? null, ms });
           });
         },
@@ -163,7 +171,11 @@ async function redeemRound(codes: string[], everyMs = 0) {
       if (everyMs) await new Promise((r) => setTimeout(r, (everyMs * i) / redeemers.length));
       for (const code of codes) {
         const started = performance.now();
+        // As a browser: the form, the code, the confirmation page (its invitation tag), then the
+        // POST that redeems. The CSRF secret changes at each redemption, so each round loads a form.
+        await b.request('GET', `/portal/${slug}/redeem`);
         const r1 = await b.request('POST', `/portal/${slug}/redeem`, { code });
+        await b.request('GET', `/portal/${slug}/redeem/confirm`);
         const r2 = await b.request('POST', `/portal/${slug}/redeem/confirm`, {});
         if (r1.status !== 303 || r2.status !== 303)
           throw new Error(`redeem answered ${r1.status}, ${r2.status}`);

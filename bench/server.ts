@@ -67,6 +67,8 @@ export async function startBenchServer(
     ADMIT_BOOTSTRAP_API_KEY: BENCH_KEY,
     ADMIT_RATE_LIMIT_PER_IP: '1000000',
     ADMIT_RATE_LIMIT_GLOBAL: '1000000',
+    ADMIT_RATE_LIMIT_PER_ACCOUNT: '1000000',
+    ADMIT_RATE_LIMIT_PER_CODE: '1000000',
     LOG_LEVEL: 'warn',
     ...env,
   };

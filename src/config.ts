@@ -32,7 +32,12 @@ export interface Config {
   /** The first administrator of an empty database (else one is generated and its password printed). */
   readonly bootstrapAdmin: { readonly email: string; readonly password: string } | null;
   /** Portal attempts a minute per action: from one IP, and from everyone. */
-  readonly rateLimits: { readonly perIp: number; readonly global: number };
+  readonly rateLimits: {
+    readonly perIp: number;
+    readonly perAccount: number;
+    readonly perCode: number;
+    readonly global: number;
+  };
   /** PostgreSQL statements as named prepared statements (off for poolers that cannot keep them). */
   readonly preparedStatements: boolean;
 }
@@ -134,6 +139,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const rateLimits = Object.freeze({
     perIp: positiveInt('ADMIT_RATE_LIMIT_PER_IP', value('ADMIT_RATE_LIMIT_PER_IP'), 20, problems, 1_000_000),
+    perAccount: positiveInt(
+      'ADMIT_RATE_LIMIT_PER_ACCOUNT',
+      value('ADMIT_RATE_LIMIT_PER_ACCOUNT'),
+      10,
+      problems,
+      1_000_000,
+    ),
+    perCode: positiveInt(
+      'ADMIT_RATE_LIMIT_PER_CODE',
+      value('ADMIT_RATE_LIMIT_PER_CODE'),
+      20,
+      problems,
+      1_000_000,
+    ),
     global: positiveInt(
       'ADMIT_RATE_LIMIT_GLOBAL',
       value('ADMIT_RATE_LIMIT_GLOBAL'),

@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { V7Generator } from 'uuidv7';
 
 /**
@@ -21,3 +21,14 @@ const generator = new V7Generator({
 
 /** Application-generated ids: UUIDv7, so they sort by creation time (cursor paging relies on it). */
 export const newId = (): string => generator.generate().toString();
+
+/**
+ * A UUIDv7-shaped id that is the same for the same `seed` and instant: it sorts with the ids made
+ * at `atMs`, and names one aggregate (e.g. an invitation's refused attempts in one minute).
+ */
+export function derivedId(atMs: number, seed: string): string {
+  const hex = createHash('sha256').update(seed).digest('hex');
+  const time = Math.trunc(atMs).toString(16).padStart(12, '0').slice(-12);
+  const variant = ((Number.parseInt(hex[3] as string, 16) & 0x3) | 0x8).toString(16);
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${hex.slice(0, 3)}-${variant}${hex.slice(4, 7)}-${hex.slice(7, 19)}`;
+}

@@ -11,6 +11,7 @@ import * as writeBatchCheck from './migrations/2026-11-29T1400_write_batch_check
 import * as sessionPartialIndexes from './migrations/2026-11-29T1500_session_partial_indexes.ts';
 import * as emailBodyLz4 from './migrations/2026-11-30T0100_email_body_lz4.ts';
 import * as cheaperSendUpdates from './migrations/2026-11-30T0400_cheaper_send_updates.ts';
+import * as portalTrust from './migrations/2026-12-01T0900_portal_trust.ts';
 
 /** Every migration, in order. Names are timestamps; a migration, once landed, never changes. */
 const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-29T1500_session_partial_indexes': sessionPartialIndexes,
   '2026-11-30T0100_email_body_lz4': emailBodyLz4,
   '2026-11-30T0400_cheaper_send_updates': cheaperSendUpdates,
+  '2026-12-01T0900_portal_trust': portalTrust,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -54,8 +54,33 @@ export interface ContactsTable {
   login_enabled: Bool;
   email_confirmed: Bool;
   last_sign_in_at: NullableInstant;
+  /** A primary email change waiting for its confirmation link. */
+  pending_email: string | null;
   created_at: Instant;
   updated_at: Instant;
+}
+
+/** Where a contact's credentials work (SPEC 5: websites are kept apart). */
+export interface WebsiteAccessTable {
+  contact_id: string;
+  website_id: string;
+  source: 'redemption' | 'registration' | 'admin';
+  created_at: Instant;
+}
+
+/** A registration through an invitation, waiting for its email to be confirmed. */
+export interface PendingRegistrationsTable {
+  id: string;
+  website_id: string;
+  invitation_id: string;
+  code_hash: string;
+  contact_id: string | null;
+  email: string;
+  username: string | null;
+  password_hash: string;
+  expires_at: Instant;
+  used_at: NullableInstant;
+  created_at: Instant;
 }
 
 export interface ContactWebRolesTable {
@@ -157,6 +182,7 @@ export interface InvitationsTable {
   redemption_count: number;
   state: 'active' | 'inactive';
   status_reason: 'new' | 'sent' | 'redeemed' | 'inactive';
+  invited_contacts_only: ColumnType<number | boolean, number | undefined, number>;
   code_hash: string;
   code_version: number;
   last_sent_at: NullableInstant;
@@ -268,6 +294,8 @@ export interface Database {
   web_roles: WebRolesTable;
   accounts: AccountsTable;
   contacts: ContactsTable;
+  website_access: WebsiteAccessTable;
+  pending_registrations: PendingRegistrationsTable;
   contact_web_roles: ContactWebRolesTable;
   external_logins: ExternalLoginsTable;
   users: UsersTable;

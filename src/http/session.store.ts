@@ -76,10 +76,14 @@ export async function deleteSession(conn: Conn, id: string): Promise<void> {
   await conn.deleteFrom('sessions').where('id', '=', id).execute();
 }
 
-/** Signs a contact out everywhere (after a password reset), except the session `keep`. */
-export async function deleteSessionsOfContact(conn: Conn, contactId: string, keep?: string): Promise<void> {
+/** Signs a contact out everywhere (after a password reset), or on one website (access removed). */
+export async function deleteSessionsOfContact(
+  conn: Conn,
+  contactId: string,
+  websiteId?: string,
+): Promise<void> {
   let q = conn.deleteFrom('sessions').where('contact_id', '=', contactId);
-  if (keep) q = q.where('id', '!=', keep);
+  if (websiteId) q = q.where('website_id', '=', websiteId);
   await q.execute();
 }
 

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { INVALID_CODE_MESSAGE } from '../../src/errors.ts';
-import { type Json, makeContact, makeInvitation, makeSingle, makeWebsite, ok } from '../support/factories.ts';
+import {
+  expireInvitation,
+  type Json,
+  makeContact,
+  makeInvitation,
+  makeSingle,
+  makeWebsite,
+  ok,
+} from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
 import { countRows, land, registration } from '../support/portal.ts';
 import { PortalClient, textOf } from '../support/portal-client.ts';
@@ -78,7 +86,8 @@ onBothDatabases('portal landing and redeem form', (dialect) => {
     const contact = await makeContact(h);
     const make = (extra: Json) =>
       makeInvitation(h, { type: 'single', websiteId: website.id, invitedContactIds: [contact.id], ...extra });
-    const expiring = await make({ expiresAt: new Date(Date.now() + 2000).toISOString() });
+    const expiring = await make({});
+    await expireInvitation(h, expiring.id);
     const inactive = await make({});
     ok(await h.api('POST', `/api/v1/invitations/${inactive.id}/deactivate`));
     const usedUp = await make({});
@@ -86,8 +95,7 @@ onBothDatabases('portal landing and redeem form', (dialect) => {
     await land(redeemer, website.slug, usedUp.code);
     await redeemer.post(`/portal/${website.slug}/register`, registration(contact.email));
     const elsewhere = await makeInvitation(h, { type: 'group', websiteId: otherSite.id, maxRedemptions: 5 });
-    h.advance(5000);
-    try {
+    {
       const codes = {
         unknown: 'ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ',
         malformed: 'not a code!',
@@ -108,8 +116,6 @@ onBothDatabases('portal landing and redeem form', (dialect) => {
         assert.match(form.body, /aria-invalid="true"/);
         assert.match(form.body, /role="alert"/, 'an error summary');
       }
-    } finally {
-      h.advance(-5000);
     }
   });
 

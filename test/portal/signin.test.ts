@@ -10,7 +10,10 @@ import { PortalClient, textOf } from '../support/portal-client.ts';
 onBothDatabases('portal sign-in and redemption into an existing account', (dialect) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness(dialect, { worker: true, env: { ADMIT_RATE_LIMIT_PER_IP: '100000' } });
+    h = await startHarness(dialect, {
+      worker: true,
+      env: { ADMIT_RATE_LIMIT_PER_IP: '100000', ADMIT_RATE_LIMIT_PER_CODE: '100000' },
+    });
   });
   after(() => h.close());
 
@@ -18,7 +21,7 @@ onBothDatabases('portal sign-in and redemption into an existing account', (diale
 
   it('signing in changes the session id; a wrong password says so without saying which part', async () => {
     const website = await makeWebsite(h);
-    const member = await makeMember(h);
+    const member = await makeMember(h, {}, [website.id]);
     const b = new PortalClient(h);
     const wrong = await signInAs(b, website.slug, member.username, 'not the password');
     assert.equal(wrong.statusCode, 401);
@@ -62,17 +65,36 @@ onBothDatabases('portal sign-in and redemption into an existing account', (diale
     assert.deepEqual(inv.redeemedContactIds, [member.id]);
   });
 
-  it('a Single invitation for someone else: the one message, unless the website allows others', async () => {
-    const member = await makeMember(h);
+  it('a Single invitation for someone else: "for someone else" with a way out, never a confirmation; unless the website allows others', async () => {
     const { website, invitation } = await makeSingle(h);
+    const member = await makeMember(h, {}, [website.id]);
     const b = new PortalClient(h);
     await land(b, website.slug, invitation.code);
-    await signInAs(b, website.slug, member.username);
-    await b.get(`/portal/${website.slug}/redeem/confirm`);
-    const refused = await b.post(`/portal/${website.slug}/redeem/confirm`, {});
-    assert.equal(refused.statusCode, 422);
-    assert.ok(textOf(refused.body).includes(INVALID_CODE_MESSAGE));
+    const signedIn = await signInAs(b, website.slug, member.username);
+    assert.equal(signedIn.headers.location, `/portal/${website.slug}/redeem/confirm`);
+    const page = await b.follow(signedIn);
+    assert.equal(page.statusCode, 403);
+    const text = textOf(page.body);
+    assert.match(text, /This invitation is for someone else/);
+    assert.ok(!text.includes('Redeem this invitation for'), 'no confirmation that would then fail');
+    assert.match(page.body, />Sign out and continue<\/button>/);
+    const forced = await b.post(`/portal/${website.slug}/redeem/confirm`, {});
+    assert.notEqual(forced.statusCode, 303);
     assert.equal((await invitationOf(invitation.id)).redemptionCount, 0);
+
+    // "Sign out and continue": signed out, the invitation kept, on its registration page.
+    await b.get(`/portal/${website.slug}/redeem/confirm`);
+    const out = await b.post(`/portal/${website.slug}/signout`, { continue: 'invitation' });
+    assert.equal(out.headers.location, `/portal/${website.slug}/register`);
+    const registration = await b.follow(out);
+    assert.match(textOf(registration.body), /Accept your invitation/);
+    assert.equal((await b.get(`/portal/${website.slug}/profile`)).statusCode, 303, 'signed out');
+
+    // Another website's member who is not invited cannot even sign in here.
+    const stranger = await makeMember(h);
+    const c = new PortalClient(h);
+    await land(c, website.slug, invitation.code);
+    assert.equal((await signInAs(c, website.slug, stranger.username)).statusCode, 401);
 
     ok(
       await h.api('PATCH', `/api/v1/websites/${website.id}`, {
@@ -104,7 +126,7 @@ onBothDatabases('portal sign-in and redemption into an existing account', (diale
       'evil.test',
     ];
     for (const value of bad) {
-      const member = await makeMember(h, { firstName: 'Ret', lastName: 'Urn' });
+      const member = await makeMember(h, { firstName: 'Ret', lastName: 'Urn' }, [website.id]);
       const b = new PortalClient(h);
       await b.get(`/portal/${website.slug}/signin?returnurl=${value}`);
       const res = await b.post(`/portal/${website.slug}/signin?returnurl=${value}`, {
@@ -113,7 +135,7 @@ onBothDatabases('portal sign-in and redemption into an existing account', (diale
       });
       assert.equal(res.headers.location, `/portal/${website.slug}/`, value);
     }
-    const member = await makeMember(h);
+    const member = await makeMember(h, {}, [website.id]);
     const b = new PortalClient(h);
     await b.get(`/portal/${website.slug}/signin?returnurl=%2Fp%2Fdocs`);
     const good = await b.post(`/portal/${website.slug}/signin?returnurl=%2Fp%2Fdocs`, {
@@ -123,21 +145,38 @@ onBothDatabases('portal sign-in and redemption into an existing account', (diale
     assert.equal(good.headers.location, `/portal/${website.slug}/p/docs`);
   });
 
-  it('the redirect order: the website’s redirectPath first, then the profile when incomplete', async () => {
-    const website = await makeWebsite(h, { redirectPath: '/p/start' });
-    const member = await makeMember(h);
+  it('the Redirect Page applies after a redemption, not to every sign-in; then the profile when incomplete', async () => {
+    const { website, invitation } = await makeSingle(h);
+    ok(await h.api('PATCH', `/api/v1/websites/${website.id}`, { redirectPath: '/p/start' }));
+    const member = await makeMember(h, {}, [website.id]);
     const b = new PortalClient(h);
     await b.get(`/portal/${website.slug}/signin?returnurl=%2Fp%2Fdocs`);
     const res = await b.post(`/portal/${website.slug}/signin?returnurl=%2Fp%2Fdocs`, {
       login: member.username,
       password: PASSWORD,
     });
-    assert.equal(res.headers.location, `/portal/${website.slug}/p/start`);
+    assert.equal(
+      res.headers.location,
+      `/portal/${website.slug}/p/docs`,
+      'a plain sign-in keeps its returnurl',
+    );
+    ok(await h.api('PATCH', `/api/v1/invitations/${invitation.id}`, { invitedContactIds: [member.id] }));
+    const c = new PortalClient(h);
+    await land(c, website.slug, invitation.code, '%2Fp%2Fdocs');
+    const confirm = await c.follow(await signInAs(c, website.slug, member.username));
+    assert.match(textOf(confirm.body), /Redeem this invitation for/);
+    const done = await c.post(`/portal/${website.slug}/redeem/confirm`, {});
+    assert.equal(done.headers.location, `/portal/${website.slug}/p/start`, 'after the redemption');
+    const incomplete = await makeMember(h, { firstName: 'Only' }, [website.id]);
+    await h.deps.db.updateTable('contacts').set({ last_name: '' }).where('id', '=', incomplete.id).execute();
+    const d = new PortalClient(h);
+    const first = await signInAs(d, website.slug, incomplete.username);
+    assert.equal(first.headers.location, `/portal/${website.slug}/profile`, 'an incomplete profile first');
   });
 
   it('sessions end after 30 idle minutes', async () => {
     const website = await makeWebsite(h);
-    const member = await makeMember(h);
+    const member = await makeMember(h, {}, [website.id]);
     const b = new PortalClient(h);
     await signInAs(b, website.slug, member.username);
     assert.equal((await b.get(`/portal/${website.slug}/profile`)).statusCode, 200);
@@ -151,7 +190,7 @@ onBothDatabases('portal sign-in and redemption into an existing account', (diale
 
   it('forgot password: a link by email, used once, signs out everywhere; the old password stops working', async () => {
     const website = await makeWebsite(h);
-    const member = await makeMember(h);
+    const member = await makeMember(h, {}, [website.id]);
     const elsewhere = new PortalClient(h);
     await signInAs(elsewhere, website.slug, member.username);
     const b = new PortalClient(h);
@@ -232,7 +271,7 @@ onBothDatabases('portal sign-in and redemption into an existing account', (diale
     assert.match(textOf((await b.get(`/portal/${website.slug}/p/about`)).body), /Hello Portal/);
     const members = await b.get(`/portal/${website.slug}/p/members`);
     assert.equal(members.headers.location, `/portal/${website.slug}/signin?returnurl=%2Fp%2Fmembers`);
-    const outsider = await makeMember(h);
+    const outsider = await makeMember(h, {}, [website.id]);
     await signInAs(b, website.slug, outsider.username);
     assert.equal((await b.get(`/portal/${website.slug}/p/members`)).statusCode, 200);
     const denied = await b.get(`/portal/${website.slug}/p/partners/prices`);

@@ -18,7 +18,8 @@ const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'
 onBothDatabases('redemption under concurrency', (dialect) => {
   let h: Harness;
   before(async () => {
-    h = await startHarness(dialect);
+    // The losers' refusals are audited and counted per code; the per-code limit is not under test here.
+    h = await startHarness(dialect, { env: { ADMIT_RATE_LIMIT_PER_CODE: '100000' } });
   });
   after(() => h.close());
 

@@ -146,3 +146,15 @@ export async function emailWhen(h: Harness, invitationId: string, status: string
     `an Email ${status}`,
   );
 }
+
+/**
+ * Makes an invitation expired a second ago, by both clocks a redemption may use (the process's and,
+ * on PostgreSQL, the database's; moving the harness clock moves only the first).
+ */
+export async function expireInvitation(h: Harness, id: string): Promise<void> {
+  await h.deps.db
+    .updateTable('invitations')
+    .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+    .where('id', '=', id)
+    .execute();
+}

@@ -43,14 +43,22 @@ export class PortalClient {
     return res;
   }
 
-  /** Posts a form; `_csrf` comes from the last page unless given (null: none at all). */
+  /**
+   * Posts a form; `_csrf` comes from the last page unless given (null: none at all), and so does the
+   * hidden `invitation` tag of the invitation the page showed, as a browser would send them.
+   */
   async post(
     url: string,
     form: Record<string, string>,
     options: { follow?: boolean; csrf?: string | null; headers?: Record<string, string> } = {},
   ) {
     const csrf = options.csrf === undefined ? this.csrf() : options.csrf;
-    const body = new URLSearchParams({ ...form, ...(csrf === null ? {} : { _csrf: csrf }) }).toString();
+    const tag = /name="invitation" value="([^"]*)"/.exec(this.last?.body ?? '')?.[1];
+    const body = new URLSearchParams({
+      ...(tag === undefined ? {} : { invitation: tag }),
+      ...form,
+      ...(csrf === null ? {} : { _csrf: csrf }),
+    }).toString();
     let res = this.keep(
       await this.h.app.inject({
         method: 'POST',

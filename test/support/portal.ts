@@ -2,14 +2,21 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { hashPassword } from '../../src/passwords.ts';
 import { eventually } from './eventually.ts';
-import { type Json, makeContact, rand } from './factories.ts';
+import { type Json, makeContact, ok, rand } from './factories.ts';
 import type { Harness } from './harness.ts';
 import type { PortalClient } from './portal-client.ts';
 
 export const PASSWORD = 'correct horse battery staple';
 
-/** A contact who can sign in with `username` and PASSWORD (the password set as registration would). */
-export async function makeMember(h: Harness, body: Json = {}): Promise<Json & { username: string }> {
+/**
+ * A contact with `username` and PASSWORD (the password set as registration would), who may sign in on
+ * the websites `access` names (given through the API, as an administrator would).
+ */
+export async function makeMember(
+  h: Harness,
+  body: Json = {},
+  access: string[] = [],
+): Promise<Json & { username: string }> {
   const username = `member_${rand()}`;
   const contact = await makeContact(h, { username, loginEnabled: true, ...body });
   await h.deps.db
@@ -17,6 +24,8 @@ export async function makeMember(h: Harness, body: Json = {}): Promise<Json & { 
     .set({ password_hash: await hashPassword(PASSWORD), email_confirmed: 1 })
     .where('id', '=', contact.id)
     .execute();
+  for (const websiteId of access)
+    ok(await h.api('POST', `/api/v1/contacts/${contact.id}/websites`, { websiteId }), 201);
   return { ...contact, username: contact.username ?? username };
 }
 
@@ -48,6 +57,11 @@ const unQuotedPrintable = (s: string) =>
 
 /** The first link to `{page}?token=` in a message the outbox holds for `to` (waits for delivery). */
 export async function outboxLink(h: Harness, to: string, page: string): Promise<string> {
+  return (await outboxLinks(h, to, page, 1))[0] as string;
+}
+
+/** Every link to `{page}?token=` in messages the outbox holds for `to`, once there are `atLeast`. */
+export async function outboxLinks(h: Harness, to: string, page: string, atLeast: number): Promise<string[]> {
   const dir = path.join(h.deps.config.dataDir, 'outbox');
   return eventually(
     () => {
@@ -57,16 +71,17 @@ export async function outboxLink(h: Harness, to: string, page: string): Promise<
       } catch {
         return undefined;
       }
-      for (const f of files) {
+      const links: string[] = [];
+      for (const f of files.sort()) {
         const raw = unQuotedPrintable(readFileSync(path.join(dir, f), 'utf8'));
         if (!raw.includes(`To: ${to}`)) continue;
         const m = new RegExp(`https?://[^\\s"<>]+/${page}\\?token=[0-9a-f.-]+`).exec(raw);
-        if (m) return m[0];
+        if (m) links.push(m[0]);
       }
-      return undefined;
+      return links.length >= atLeast ? links : undefined;
     },
     15_000,
-    `a ${page} email to ${to}`,
+    `${atLeast} ${page} email(s) to ${to}`,
   );
 }
 

@@ -7,6 +7,7 @@ import { recordAudit } from '../events/audit.service.ts';
 import type { WebsiteSettings } from '../websites/website.settings.ts';
 import type { ContactRow } from './contact.repository.ts';
 import * as repo from './contact.repository.ts';
+import * as access from './website-access.repository.ts';
 
 /**
  * A contact's portal credentials: sign-in, open registration, profile changes, password and email
@@ -16,30 +17,68 @@ import * as repo from './contact.repository.ts';
 /** Most contacts checked for one sign-in by email when several share it (requireUniqueEmail off). */
 const MAX_EMAIL_MATCHES = 3;
 
-/** The contact whose login and password match, or null; the time spent does not depend on why. */
+/**
+ * The contact whose login and password match, and whether it has access to the website, or null;
+ * the time spent does not depend on why. Where several contacts share an email (requireUniqueEmail
+ * off), those with access to the website are tried first.
+ */
 export async function authenticate(
   deps: Deps,
+  websiteId: string,
   settings: WebsiteSettings,
   login: string,
   password: string,
-): Promise<ContactRow | null> {
+): Promise<{ contact: ContactRow; hasAccess: boolean } | null> {
   const key = login.trim();
-  const candidates = settings.localLoginByEmail
-    ? (await repo.findContactsByEmail(deps.db, key)).filter((c) => c.loginEnabled).slice(0, MAX_EMAIL_MATCHES)
+  const found = settings.localLoginByEmail
+    ? (await repo.findContactsByEmail(deps.db, key)).filter((c) => c.loginEnabled)
     : [await repo.findContactByUsername(deps.db, key)].filter(
         (c): c is ContactRow => c?.loginEnabled === true,
       );
+  const withAccess = new Set<string>();
+  for (const c of found) if (await access.hasWebsiteAccess(deps.db, c.id, websiteId)) withAccess.add(c.id);
+  const candidates = [...found]
+    .sort((a, b) => Number(withAccess.has(b.id)) - Number(withAccess.has(a.id)))
+    .slice(0, MAX_EMAIL_MATCHES);
   if (candidates.length === 0) {
     await verifyPassword(null, password);
     return null;
   }
   for (const c of candidates) {
-    if (await verifyPassword(await repo.findPasswordHash(deps.db, c.id), password)) {
-      await repo.setLastSignIn(deps.db, c.id, deps.now().toISOString());
-      return c;
-    }
+    if (await verifyPassword(await repo.findPasswordHash(deps.db, c.id), password))
+      return { contact: c, hasAccess: withAccess.has(c.id) };
   }
   return null;
+}
+
+/** Records a completed sign-in. */
+export const recordSignIn = (deps: Deps, contactId: string) =>
+  repo.setLastSignIn(deps.db, contactId, deps.now().toISOString());
+
+/**
+ * Gives a contact who proved its credentials access to a website that anyone may register on (open
+ * registration): the same as registering there. Audited.
+ */
+export async function grantOpenRegistrationAccess(
+  deps: Deps,
+  contactId: string,
+  websiteId: string,
+  ip: string | null,
+): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    const at = deps.now().toISOString();
+    await trx.executeQuery(
+      access.grantWebsiteAccessWrite(trx, { contactId, websiteId, source: 'registration', at }),
+    );
+    await recordAudit(
+      trx,
+      deps,
+      { type: 'contact', id: contactId, ip },
+      'contact.website_access_granted',
+      { type: 'contact', id: contactId },
+      { websiteId, source: 'registration' },
+    );
+  });
 }
 
 const accountExists = () =>
@@ -62,12 +101,13 @@ export async function checkLoginFree(
   }
 }
 
-/** Open registration (no invitation): a new contact who can sign in, email unconfirmed. */
+/** Open registration (no invitation): a new contact who can sign in there, email unconfirmed. */
 export async function registerContact(
   deps: Deps,
-  settings: WebsiteSettings,
+  website: { id: string; settings: WebsiteSettings },
   input: { email: string; username: string | null; passwordHash: string; ip: string | null },
 ): Promise<ContactRow> {
+  const settings = website.settings;
   const at = deps.now().toISOString();
   const contact: ContactRow = {
     id: newId(),
@@ -81,6 +121,7 @@ export async function registerContact(
     loginEnabled: true,
     emailConfirmed: false,
     lastSignInAt: at,
+    pendingEmail: null,
     createdAt: at,
     updatedAt: at,
   };
@@ -90,8 +131,23 @@ export async function registerContact(
         await checkLoginFree(trx, settings, input);
         await repo.insertContacts(trx, [contact]);
         await repo.setPasswordHash(trx, contact.id, input.passwordHash);
+        await trx.executeQuery(
+          access.grantWebsiteAccessWrite(trx, {
+            contactId: contact.id,
+            websiteId: website.id,
+            source: 'registration',
+            at,
+          }),
+        );
         const actor: Actor = { type: 'contact', id: contact.id, ip: input.ip };
-        await recordAudit(trx, deps, actor, 'contact.registered', { type: 'contact', id: contact.id }, {});
+        await recordAudit(
+          trx,
+          deps,
+          actor,
+          'contact.registered',
+          { type: 'contact', id: contact.id },
+          { websiteId: website.id },
+        );
       }),
     accountExists,
   );
@@ -105,8 +161,11 @@ export interface ProfileInput {
 }
 
 /**
- * The contact edits their profile (in the caller's transaction). A changed email is unconfirmed
- * until confirmed; returns whether it changed.
+ * The contact edits their profile (in the caller's transaction). A new email does not replace the
+ * primary email: it waits as `pendingEmail` until its confirmation link is followed (confirmEmail),
+ * and the confirmed address keeps receiving password resets until then. Returns the address that
+ * must be confirmed, or null. Throws EMAIL_CHANGE_UNAVAILABLE where the website sends no
+ * confirmations, ACCOUNT_EXISTS when the new email already signs in for another contact.
  */
 export async function updateProfile(
   trx: Conn,
@@ -115,17 +174,22 @@ export async function updateProfile(
   contact: ContactRow,
   input: ProfileInput,
   ip: string | null,
-): Promise<{ emailChanged: boolean }> {
+): Promise<{ emailToConfirm: string | null }> {
   const emailChanged = (contact.email ?? '').toLowerCase() !== input.email.toLowerCase();
-  if (emailChanged) await checkLoginFree(trx, settings, { email: input.email, username: null }, contact.id);
-  const at = deps.now().toISOString();
+  if (emailChanged) {
+    if (!settings.emailConfirmationEnabled)
+      throw new AppError(
+        'EMAIL_CHANGE_UNAVAILABLE',
+        'This portal cannot confirm a new email address. Ask the people who run it to change it for you.',
+      );
+    await checkLoginFree(trx, settings, { email: input.email, username: null }, contact.id);
+  }
   await repo.updateContact(trx, {
     ...contact,
     firstName: input.firstName,
     lastName: input.lastName,
-    email: input.email,
-    emailConfirmed: emailChanged ? false : contact.emailConfirmed,
-    updatedAt: at,
+    pendingEmail: emailChanged ? input.email : null,
+    updatedAt: deps.now().toISOString(),
   });
   await recordAudit(
     trx,
@@ -133,24 +197,48 @@ export async function updateProfile(
     { type: 'contact', id: contact.id, ip },
     'contact.profile_updated',
     { type: 'contact', id: contact.id },
-    { emailChanged },
+    { emailChangeRequested: emailChanged },
   );
-  return { emailChanged };
+  return { emailToConfirm: emailChanged ? input.email : null };
 }
 
 export async function setPassword(trx: Conn, contactId: string, passwordHash: string): Promise<void> {
   await repo.setPasswordHash(trx, contactId, passwordHash);
 }
 
-/** Marks the email confirmed if it is still the contact's primary email. */
+/**
+ * Confirms `email` for the contact: its pending new email becomes the primary email, or its primary
+ * email is marked confirmed. False when the address is neither (a newer change replaced it). Throws
+ * ACCOUNT_EXISTS when the new address signs in for another contact by now.
+ */
 export async function confirmEmail(
   trx: Conn,
+  deps: Deps,
+  settings: WebsiteSettings,
   contactId: string,
   email: string,
-  at: string,
+  ip: string | null,
 ): Promise<boolean> {
   const c = await repo.findContact(trx, contactId);
-  if (!c || (c.email ?? '').toLowerCase() !== email.toLowerCase()) return false;
-  await repo.updateContact(trx, { ...c, emailConfirmed: true, updatedAt: at });
+  if (!c) return false;
+  const key = email.toLowerCase();
+  const changing = c.pendingEmail?.toLowerCase() === key;
+  if (!changing && (c.email ?? '').toLowerCase() !== key) return false;
+  if (changing) await checkLoginFree(trx, settings, { email, username: null }, c.id);
+  await repo.updateContact(trx, {
+    ...c,
+    email: changing ? (c.pendingEmail as string) : c.email,
+    pendingEmail: changing ? null : c.pendingEmail,
+    emailConfirmed: true,
+    updatedAt: deps.now().toISOString(),
+  });
+  await recordAudit(
+    trx,
+    deps,
+    { type: 'contact', id: c.id, ip },
+    'contact.email_confirmed',
+    { type: 'contact', id: c.id },
+    { changed: changing },
+  );
   return true;
 }

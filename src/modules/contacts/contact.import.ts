@@ -165,6 +165,7 @@ export async function importLines(
         loginEnabled: false,
         emailConfirmed: false,
         lastSignInAt: null,
+        pendingEmail: null,
         createdAt: now,
         updatedAt: now,
       };

@@ -17,6 +17,8 @@ export interface ContactRow {
   loginEnabled: boolean;
   emailConfirmed: boolean;
   lastSignInAt: string | null;
+  /** A new primary email waiting for confirmation; `email` stays the primary email until then. */
+  pendingEmail: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -34,6 +36,7 @@ export const toContact = (r: Selectable<ContactsTable>): ContactRow => ({
   loginEnabled: flag(r.login_enabled),
   emailConfirmed: flag(r.email_confirmed),
   lastSignInAt: instant(r.last_sign_in_at),
+  pendingEmail: r.pending_email,
   createdAt: instant(r.created_at),
   updatedAt: instant(r.updated_at),
 });
@@ -53,6 +56,7 @@ const columns = (c: ContactRow) => ({
   login_enabled: bool(c.loginEnabled),
   email_confirmed: bool(c.emailConfirmed),
   last_sign_in_at: c.lastSignInAt,
+  pending_email: c.pendingEmail,
   updated_at: c.updatedAt,
 });
 

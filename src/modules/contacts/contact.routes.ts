@@ -2,10 +2,11 @@ import { Type } from '@sinclair/typebox';
 import type { Deps } from '../../context.ts';
 import type { ApiApp } from '../../http/api.ts';
 import { actorOf } from '../../http/auth.ts';
-import { IdParams, ListQuery, PageOf, problems } from '../../http/schemas.ts';
+import { Id, IdParams, ListQuery, PageOf, problems } from '../../http/schemas.ts';
 import { importContactsCsv } from './contact.import.ts';
 import * as schemas from './contact.schemas.ts';
 import * as service from './contact.service.ts';
+import * as access from './website-access.service.ts';
 
 const tags = ['Contacts'];
 /** A CSV of 100,000 contacts is about 10 MB. */
@@ -101,6 +102,49 @@ export async function contactRoutes(app: ApiApp, deps: Deps): Promise<void> {
       if (typeof req.body !== 'string')
         throw Object.assign(new Error('text/csv expected'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
       return importContactsCsv(deps, actorOf(req), req.body);
+    },
+  );
+  app.get(
+    '/contacts/:id/websites',
+    {
+      schema: {
+        tags,
+        summary: "A contact's portal access: the websites where its credentials work",
+        params: IdParams,
+        response: { 200: PageOf(schemas.WebsiteAccess), ...problems(404) },
+      },
+    },
+    async (req) => ({ items: await access.listWebsiteAccess(deps, req.params.id), nextCursor: null }),
+  );
+  app.post(
+    '/contacts/:id/websites',
+    {
+      schema: {
+        tags,
+        summary: 'Give a contact access to a website (audited)',
+        params: IdParams,
+        body: schemas.GrantWebsiteAccess,
+        response: { 201: schemas.WebsiteAccess, ...problems(400, 404) },
+      },
+    },
+    async (req, reply) =>
+      reply
+        .status(201)
+        .send(await access.grantWebsiteAccess(deps, actorOf(req), req.params.id, req.body.websiteId)),
+  );
+  app.delete(
+    '/contacts/:id/websites/:websiteId',
+    {
+      schema: {
+        tags,
+        summary: "Remove a contact's access to a website and end its sessions there (audited)",
+        params: Type.Object({ id: Id, websiteId: Id }, { additionalProperties: false }),
+        response: { 204: Type.Null(), ...problems(404) },
+      },
+    },
+    async (req, reply) => {
+      await access.removeWebsiteAccess(deps, actorOf(req), req.params.id, req.params.websiteId);
+      return reply.status(204).send(null);
     },
   );
 }

@@ -22,9 +22,22 @@ export const Contact = Type.Object({
   webRoleIds: Type.Array(Id),
   externalLogins: Type.Array(Type.Object({ provider: Type.String(), subject: Type.String() })),
   lastSignInAt: Nullable(Instant),
+  pendingEmail: Nullable(
+    Type.String({ description: 'A new primary email waiting for confirmation; email stays until then' }),
+  ),
   createdAt: Instant,
   updatedAt: Instant,
 });
+
+export const WebsiteAccess = Type.Object({
+  contactId: Id,
+  websiteId: Id,
+  source: Type.Union([Type.Literal('redemption'), Type.Literal('registration'), Type.Literal('admin')], {
+    description: 'How the access was given: redeeming an invitation, open registration, an administrator',
+  }),
+  createdAt: Instant,
+});
+export const GrantWebsiteAccess = Type.Object({ websiteId: Id }, { additionalProperties: false });
 
 const contactFields = {
   firstName: Name(100),

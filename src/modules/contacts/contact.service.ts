@@ -71,6 +71,7 @@ export async function createContact(deps: Deps, actor: Actor, input: ContactInpu
     loginEnabled: input.loginEnabled ?? false,
     emailConfirmed: false,
     lastSignInAt: null,
+    pendingEmail: null,
     createdAt: now,
     updatedAt: now,
   };

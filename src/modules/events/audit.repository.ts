@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import { insertMany, insertManyWrites } from '../../db/bulk.ts';
 import type { Conn } from '../../db/database.ts';
+import { isPostgres } from '../../db/dialect.ts';
 import type { AuditEventsTable } from '../../db/schema.ts';
 import { instant, json, parsed } from '../../db/values.ts';
 
@@ -57,6 +58,30 @@ const AUDIT_COLUMNS = {
   ip_address: 'text',
   created_at: 'timestamptz',
 };
+
+/** One event by id; `lock` holds its row until the transaction ends (PostgreSQL). */
+export async function findAuditEvent(
+  conn: Conn,
+  id: string,
+  options: { lock?: boolean } = {},
+): Promise<AuditEvent | undefined> {
+  let q = conn.selectFrom('audit_events').selectAll().where('id', '=', id);
+  if (options.lock && isPostgres(conn)) q = q.forUpdate();
+  const r = await q.executeTakeFirst();
+  return r && toAuditEvent(r);
+}
+
+export async function updateAuditEventData(
+  conn: Conn,
+  id: string,
+  data: Record<string, unknown>,
+): Promise<void> {
+  await conn
+    .updateTable('audit_events')
+    .set({ data: json(data) })
+    .where('id', '=', id)
+    .execute();
+}
 
 export async function findAuditEvents(
   conn: Conn,

@@ -1,10 +1,18 @@
 import type { Actor, Deps } from '../../context.ts';
-import type { Conn } from '../../db/database.ts';
+import { type Conn, isUniqueViolation } from '../../db/database.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
-import { newId } from '../../ids.ts';
-import { type AuditEvent, auditEventWrites, findAuditEvents, insertAuditEvents } from './audit.repository.ts';
+import { derivedId, newId } from '../../ids.ts';
+import type { AuditAction } from './audit.actions.ts';
+import {
+  type AuditEvent,
+  auditEventWrites,
+  findAuditEvent,
+  findAuditEvents,
+  insertAuditEvents,
+  updateAuditEventData,
+} from './audit.repository.ts';
 
-export type { AuditEvent };
+export type { AuditAction, AuditEvent };
 
 /**
  * Records one audit event inside the caller's transaction, so the trail and the change commit
@@ -19,7 +27,7 @@ export async function recordAuditMany(
   trx: Conn,
   deps: Pick<Deps, 'now'>,
   actor: Actor,
-  action: string,
+  action: AuditAction,
   items: readonly { entity: { type: string; id: string }; data: Record<string, unknown> }[],
 ): Promise<void> {
   await insertAuditEvents(trx, auditEvents(deps, actor, action, items));
@@ -30,15 +38,43 @@ export const auditWrites = (
   trx: Conn,
   deps: Pick<Deps, 'now'>,
   actor: Actor,
-  action: string,
+  action: AuditAction,
   entity: { type: string; id: string },
   data: Record<string, unknown> = {},
 ) => auditEventWrites(trx, auditEvents(deps, actor, action, [{ entity, data }]));
 
+/**
+ * One audit event for many occurrences of `action` on `entity` within the window that starts at
+ * `windowStart` (e.g. an invitation's refused attempts in one minute): created by the first, its data
+ * replaced by `merge(previous data)` for each next one. Runs its own short transaction.
+ */
+export async function recordAggregateAudit(
+  deps: Pick<Deps, 'db' | 'now'>,
+  actor: Actor,
+  action: AuditAction,
+  entity: { type: string; id: string },
+  windowStart: string,
+  merge: (previous: Record<string, unknown> | null) => Record<string, unknown>,
+): Promise<void> {
+  const id = derivedId(Date.parse(windowStart), `${action}:${entity.type}:${entity.id}:${windowStart}`);
+  const once = () =>
+    deps.db.transaction().execute(async (trx) => {
+      const previous = await findAuditEvent(trx, id, { lock: true });
+      if (previous) return updateAuditEventData(trx, id, merge(previous.data));
+      const [event] = auditEvents(deps, actor, action, [{ entity, data: merge(null) }]);
+      await insertAuditEvents(trx, [{ ...(event as AuditEvent), id }]);
+    });
+  // Two first occurrences at once: the one that lost the insert finds the event the second time.
+  await once().catch((err: unknown) => {
+    if (isUniqueViolation(err)) return once();
+    throw err;
+  });
+}
+
 function auditEvents(
   deps: Pick<Deps, 'now'>,
   actor: Actor,
-  action: string,
+  action: AuditAction,
   items: readonly { entity: { type: string; id: string }; data: Record<string, unknown> }[],
 ): AuditEvent[] {
   const at = deps.now().toISOString();

@@ -137,6 +137,7 @@ export async function bulkInviteIn(
       assignToAccountId: input.assignToAccountId ?? null,
       redemptionWorkflowId: input.redemptionWorkflowId ?? null,
       maxRedemptions: 1,
+      invitedContactsOnly: false,
     });
     const { row } = created;
     rows.push(created);

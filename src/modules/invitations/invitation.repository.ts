@@ -1,8 +1,9 @@
-import { type ExpressionBuilder, PostgresAdapter, type Selectable, sql } from 'kysely';
+import { type ExpressionBuilder, type Selectable, sql } from 'kysely';
 import { insertMany } from '../../db/bulk.ts';
 import type { Conn } from '../../db/database.ts';
+import { expiryClock, isPostgres } from '../../db/dialect.ts';
 import type { Database, InvitationsTable, InviteRedemptionsTable } from '../../db/schema.ts';
-import { instant, likeContains } from '../../db/values.ts';
+import { bool, flag, instant, likeContains } from '../../db/values.ts';
 import type { InvitationState, InvitationStatus, InvitationType, StatusReason } from './invitation.rules.ts';
 
 /** An invitation row, without its contact and role lists. */
@@ -18,6 +19,8 @@ export interface InvitationRow {
   redemptionWorkflowId: string | null;
   maxRedemptions: number;
   redemptionCount: number;
+  /** Group only: only the invited contacts may redeem it. */
+  invitedContactsOnly: boolean;
   state: InvitationState;
   statusReason: StatusReason;
   codeVersion: number;
@@ -55,6 +58,7 @@ const toRow = (r: Selectable<InvitationsTable>): InvitationRow => ({
   redemptionWorkflowId: r.redemption_workflow_id,
   maxRedemptions: r.max_redemptions,
   redemptionCount: r.redemption_count,
+  invitedContactsOnly: flag(r.invited_contacts_only),
   state: r.state,
   statusReason: r.status_reason,
   codeVersion: r.code_version,
@@ -82,6 +86,7 @@ const editable = (i: InvitationRow) => ({
   assign_to_account_id: i.assignToAccountId,
   redemption_workflow_id: i.redemptionWorkflowId,
   max_redemptions: i.maxRedemptions,
+  invited_contacts_only: bool(i.invitedContactsOnly),
   state: i.state,
   status_reason: i.statusReason,
   updated_at: i.updatedAt,
@@ -99,6 +104,7 @@ const INVITATION_COLUMNS = {
   redemption_workflow_id: 'text',
   max_redemptions: 'int',
   redemption_count: 'int',
+  invited_contacts_only: 'boolean',
   state: 'text',
   status_reason: 'text',
   code_hash: 'text',
@@ -203,20 +209,31 @@ export async function findInvitation(conn: Conn, id: string): Promise<Invitation
 }
 
 /**
- * The invitation a code hash names. With `lock` (inside a transaction), its row is locked until the
- * transaction ends (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers),
- * so everything the transaction reads afterwards agrees with the invitation as it is now.
+ * An invitation as a redemption sees it: `expiredNow` is decided by the database's clock on
+ * PostgreSQL (db/dialect.ts `expiryClock`), so two processes with skewed clocks agree.
  */
+export interface RedeemableRow extends InvitationRow {
+  expiredNow: boolean;
+}
+
+const expiredNow = (conn: Conn, at: string) =>
+  sql<number>`(case when invitations.expires_at is not null and invitations.expires_at <= ${expiryClock(conn, at)} then 1 else 0 end)`.as(
+    'expired_now',
+  );
+
+/** The invitation a code hash names, with whether it has expired at `at` (see RedeemableRow). */
 export async function findInvitationByCodeHash(
   conn: Conn,
   codeHash: string,
-): Promise<InvitationRow | undefined> {
+  at: string,
+): Promise<RedeemableRow | undefined> {
   const r = await conn
     .selectFrom('invitations')
     .selectAll()
+    .select(expiredNow(conn, at))
     .where('code_hash', '=', codeHash)
     .executeTakeFirst();
-  return r && toRow(r);
+  return r && { ...toRow(r), expiredNow: flag(Number(r.expired_now)) };
 }
 
 /**
@@ -227,9 +244,10 @@ export async function findInvitationByCodeHash(
 export async function findByCodeHashWithRelations(
   conn: Conn,
   codeHash: string,
+  at: string,
   options: { lock?: boolean } = {},
-): Promise<{ invitation: InvitationRow; relations: Relations } | undefined> {
-  const pg = conn.getExecutor().adapter instanceof PostgresAdapter;
+): Promise<{ invitation: RedeemableRow; relations: Relations } | undefined> {
+  const pg = isPostgres(conn);
   const ids = (table: string, column: string) =>
     sql<
       string | null
@@ -241,6 +259,7 @@ export async function findByCodeHashWithRelations(
       ids('invitation_invited_contacts', 'contact_id').as('invited_ids'),
       ids('invitation_web_roles', 'web_role_id').as('role_ids'),
       ids('invitation_redeemed_contacts', 'contact_id').as('redeemed_ids'),
+      expiredNow(conn, at),
     ])
     .where('code_hash', '=', codeHash);
   if (options.lock && pg) q = q.forUpdate();
@@ -248,7 +267,7 @@ export async function findByCodeHashWithRelations(
   if (!r) return undefined;
   const list = (s: string | null) => (s ? s.split(',').sort() : []);
   return {
-    invitation: toRow(r),
+    invitation: { ...toRow(r), expiredNow: flag(Number(r.expired_now)) },
     relations: {
       invitedContactIds: list(r.invited_ids),
       webRoleIds: list(r.role_ids),
@@ -392,7 +411,7 @@ export const claimRedemptionSlotWrite = (conn: Conn, id: string, now: string) =>
     .where('id', '=', id)
     .where('state', '=', 'active')
     .where('redemption_count', '<', (eb) => eb.ref('max_redemptions'))
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .where(sql<boolean>`(expires_at is null or expires_at > ${expiryClock(conn, now)})`)
     .compile();
 
 /**

@@ -27,10 +27,51 @@ export function deriveStatus(i: StatusInputs, now: Date): InvitationStatus {
   return i.statusReason === 'new' ? 'new' : 'sent';
 }
 
-export const isRedeemable = (i: StatusInputs, now: Date): boolean => {
-  const s = deriveStatus(i, now);
-  return s === 'new' || s === 'sent';
-};
+/**
+ * Why a code cannot be used. Every reason looks the same to the person typing the code (the uniform
+ * INVITATION_NOT_REDEEMABLE); the reason goes only to the audit trail of an existing invitation.
+ */
+export type Refusal =
+  | 'unknown'
+  | 'other-website'
+  | 'inactive'
+  | 'used-up'
+  | 'expired'
+  | 'not-invited'
+  | 'already-redeemed'
+  /** Concurrent attempts took the last place, or the same contact or link redeemed it meanwhile. */
+  | 'lost-race';
+
+/**
+ * Why the invitation cannot be redeemed now by anyone, or null when it can. `expiredNow` is decided
+ * by the database's clock (invitation.repository.ts `RedeemableRow`), not the process's.
+ */
+export function refusalOf(
+  i: Omit<StatusInputs, 'expiresAt' | 'statusReason'> & { expiredNow: boolean },
+): Refusal | null {
+  if (i.state === 'inactive') return 'inactive';
+  if (i.redemptionCount >= i.maxRedemptions) return 'used-up';
+  if (i.expiredNow) return 'expired';
+  return null;
+}
+
+/**
+ * Why this contact may not redeem the invitation, or null when it may (SPEC 5): a contact redeems an
+ * invitation at most once; a Single invitation is its invited contact's unless the website allows
+ * others; a Group invitation limited to its invited contacts is theirs alone.
+ */
+export function contactRefusalOf(
+  i: { type: InvitationType; invitedContactsOnly: boolean },
+  lists: { invitedContactIds: readonly string[]; redeemedContactIds: readonly string[] },
+  contactId: string,
+  settings: { redeemByOtherContactAllowed: boolean },
+): 'not-invited' | 'already-redeemed' | null {
+  if (lists.redeemedContactIds.includes(contactId)) return 'already-redeemed';
+  const invited = lists.invitedContactIds.includes(contactId);
+  if (i.type === 'single' && !invited && !settings.redeemByOtherContactAllowed) return 'not-invited';
+  if (i.type === 'group' && i.invitedContactsOnly && !invited) return 'not-invited';
+  return null;
+}
 
 /** The status reason an active invitation has when nothing else decides it. */
 export const activeStatusReason = (i: {

@@ -32,6 +32,7 @@ export const Invitation = Type.Object({
   webRoleIds: Type.Array(Id),
   maxRedemptions: Type.Integer(),
   redemptionCount: Type.Integer(),
+  invitedContactsOnly: Type.Boolean({ description: 'Group: only its invited contacts may redeem it' }),
   redeemedContactIds: Type.Array(Id),
   state: Type.Union([Type.Literal('active'), Type.Literal('inactive')]),
   statusReason: Type.Union([
@@ -65,6 +66,9 @@ const editable = {
   redemptionWorkflowId: Type.Optional(Nullable(Id)),
   webRoleIds: Type.Optional(WebRoleIds),
   maxRedemptions: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  invitedContactsOnly: Type.Optional(
+    Type.Boolean({ description: 'Group only: only its invited contacts may redeem it (default false)' }),
+  ),
 };
 
 export const CreateInvitation = Type.Object(

@@ -48,6 +48,7 @@ export interface CreateInvitationInput {
   redemptionWorkflowId?: string | null;
   webRoleIds?: string[];
   maxRedemptions?: number;
+  invitedContactsOnly?: boolean;
 }
 
 export type UpdateInvitationInput = Partial<Omit<CreateInvitationInput, 'type' | 'websiteId'>>;
@@ -111,6 +112,7 @@ export function newInvitation(
     | 'assignToAccountId'
     | 'redemptionWorkflowId'
     | 'maxRedemptions'
+    | 'invitedContactsOnly'
   >,
 ): { row: InvitationRow; codeHash: string } {
   const row: InvitationRow = {
@@ -134,6 +136,16 @@ export async function websiteOfBody(deps: Deps, trx: Conn, websiteId: string): P
       throw invalid('/websiteId', `No website with id ${websiteId}.`);
     throw err;
   });
+}
+
+/** `invitedContactsOnly` as stored: a Group choice; a Single invitation is its invited contact's alone. */
+function invitedOnlyOf(type: InvitationType, requested: boolean | undefined): boolean {
+  if (type === 'single' && requested === true)
+    throw invalid(
+      '/invitedContactsOnly',
+      'A Single invitation is always for its invited contact; invitedContactsOnly applies to Group invitations.',
+    );
+  return requested ?? false;
 }
 
 /** The owner: as given, else the acting user. */
@@ -172,6 +184,7 @@ export async function createInvitation(
     assignToAccountId: input.assignToAccountId ?? null,
     redemptionWorkflowId: input.redemptionWorkflowId ?? null,
     maxRedemptions,
+    invitedContactsOnly: invitedOnlyOf(input.type, input.invitedContactsOnly),
   });
   const { row } = created;
   await repo.insertInvitations(trx, [created]);
@@ -263,6 +276,10 @@ export async function updateInvitation(
       redemptionWorkflowId:
         patch.redemptionWorkflowId === undefined ? row.redemptionWorkflowId : patch.redemptionWorkflowId,
       maxRedemptions,
+      invitedContactsOnly:
+        patch.invitedContactsOnly === undefined
+          ? row.invitedContactsOnly
+          : invitedOnlyOf(row.type, patch.invitedContactsOnly),
       updatedAt: now.toISOString(),
     };
     if (next.state === 'active') next.statusReason = activeStatusReason(next);

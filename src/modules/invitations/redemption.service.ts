@@ -1,39 +1,35 @@
-import type { Deps } from '../../context.ts';
+import type { Actor, Deps } from '../../context.ts';
 import { type Conn, uniqueOr } from '../../db/database.ts';
 import { runWrites, WriteExpectationFailed } from '../../db/write-batch.ts';
 import { AppError, notRedeemable } from '../../errors.ts';
 import { newId } from '../../ids.ts';
-import { enqueueWrites, type JobRequest } from '../../jobs/enqueue.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
-import {
-  findContactRow,
-  findRegistrationContacts,
-  grantWrites,
-  saveContactWrite,
-} from '../contacts/contact.service.ts';
-import { auditWrites } from '../events/audit.service.ts';
+import { findContactRow, findRegistrationContacts } from '../contacts/contact.service.ts';
 import { getWebsiteSettings } from '../websites/website.service.ts';
 import type { WebsiteSettings } from '../websites/website.settings.ts';
 import { codeHash } from './invitation.code.ts';
 import type { CodeRef } from './invitation.lookup.ts';
-import type { InvitationRow } from './invitation.repository.ts';
+import { recordRefusal } from './invitation.refusals.ts';
 import * as repo from './invitation.repository.ts';
-import { isRedeemable } from './invitation.rules.ts';
+import { contactRefusalOf, type Refusal, refusalOf } from './invitation.rules.ts';
+import { redemptionWrites } from './redemption.writes.ts';
 
 /**
  * Redemption (SPEC 5): the one use case the portal calls when an invitee redeems a code.
  *
- * All or nothing: resolve the contact (create it, or give the invited contact its credentials),
- * record the redeemed contact (unique per invitation), take a slot with a conditional update (active,
- * unexpired, below the maximum), grant the account and web roles, write the Invite Redemption
- * activity and the audit event, and enqueue the redemption workflow and the `invitation.redeemed`
- * event. A registrant's redemption is one transaction; a signed-in contact's is one write batch
- * (one statement on PostgreSQL). Password hashing happens before, outside any transaction.
+ * 1. Find the invitation the code names, and refuse it unless it can be redeemed now on this
+ *    website (the database's clock decides expiry on PostgreSQL).
+ * 2. Decide who redeems: the signed-in contact (who must be one the invitation is for), or a
+ *    registrant, whose credentials go on the invited contact or a new one, and who must first prove
+ *    an inbox by email where the invitation does not already prove it (ConfirmationRequired).
+ * 3. Write it all in one batch, all or nothing (redemption.writes.ts): the redeemed contact, the slot,
+ *    the account, web roles and portal access, the Invite Redemption activity, the audit event, and
+ *    the jobs of the workflow and the integrators' events.
  *
- * Every reason a code cannot be used (unknown, malformed, expired, used up, inactive, other website,
- * not the invited contact, already redeemed by this contact) is the one INVITATION_NOT_REDEEMABLE.
- * ACCOUNT_EXISTS (a registrant whose email or username already signs in) is distinct: the portal
- * sends that person to sign in instead.
+ * Every reason a code cannot be used is the one INVITATION_NOT_REDEEMABLE; a refused attempt on an
+ * existing invitation is recorded (invitation.refusals.ts). ACCOUNT_EXISTS (a registrant whose email
+ * or username already signs in) is distinct: the portal sends that person to sign in instead.
+ * Password hashing happens before, outside any transaction.
  */
 
 /** Who redeems: a contact who is already signed in, or a registrant creating credentials. */
@@ -54,6 +50,11 @@ export type Redeemer =
       passwordHash: string;
       firstName?: string;
       lastName?: string;
+      /**
+       * A held registration whose email has now been confirmed (held-registration.ts): spent in the
+       * same batch; `contactId` is the invited contact it claims (null: a new contact).
+       */
+      held?: { id: string; contactId: string | null };
     };
 
 export interface RedeemInput {
@@ -75,7 +76,32 @@ export interface RedeemResult {
   emailConfirmed: boolean;
 }
 
-const MAX_USER_AGENT = 512;
+/**
+ * The registrant must prove an inbox before anything is granted: a Single invitation registered
+ * under another email (the website allows it), or a Group registrant whose email is an invited
+ * contact's. Nothing was written; the caller holds the registration and mails a confirmation link.
+ */
+export class ConfirmationRequired extends Error {
+  constructor(
+    readonly invitationId: string,
+    /** The invited contact the registration claims. */
+    readonly contactId: string,
+    /** The address whose inbox must be proven (as the contact has it, when it is the contact's). */
+    readonly email: string,
+  ) {
+    super('the registrant must confirm the email before the invitation is redeemed');
+  }
+}
+
+/** Inside the use case: the attempt is refused, for this reason. */
+class Refused extends Error {
+  constructor(
+    readonly reason: Refusal,
+    readonly invitationId: string | null,
+  ) {
+    super(`refused: ${reason}`);
+  }
+}
 
 export async function redeemInvitation(deps: Deps, input: RedeemInput): Promise<RedeemResult> {
   const hash = typeof input.code === 'string' ? codeHash(deps.keys, input.code) : input.code.codeHash;
@@ -88,16 +114,28 @@ export async function redeemInvitation(deps: Deps, input: RedeemInput): Promise<
     if (err instanceof AppError && err.code === 'NOT_FOUND') throw notRedeemable();
     throw err;
   });
-  // A signed-in contact's redemption changes nothing it reads: its reads need no transaction, and its
-  // writes are one batch, all or nothing by itself (one statement on PostgreSQL, db/write-batch.ts),
-  // whose conditional slot update and unique redeemed-contact row decide, whatever ran in between.
-  if (input.redeemer.kind === 'contact') return redeemIn(deps.db, deps, hash, input, settings);
-  // Two registrants racing for one username: the unique index decides, the loser is told to sign in.
-  return uniqueOr(
-    () => deps.db.transaction().execute((trx) => redeemIn(trx, deps, hash, input, settings)),
-    accountExists,
-  );
+  try {
+    // A signed-in contact's redemption changes nothing it reads: its reads need no transaction, and
+    // its writes are one batch, all or nothing by itself (one statement on PostgreSQL).
+    if (input.redeemer.kind === 'contact') return await redeemIn(deps.db, deps, hash, input, settings);
+    // Two registrants racing for one username: the unique index decides, the loser is told to sign in.
+    return await uniqueOr(
+      () => deps.db.transaction().execute((trx) => redeemIn(trx, deps, hash, input, settings)),
+      accountExists,
+    );
+  } catch (err) {
+    if (!(err instanceof Refused)) throw err;
+    if (err.invitationId)
+      await recordRefusal(deps, { invitationId: err.invitationId, reason: err.reason }, actorOf(input));
+    throw notRedeemable();
+  }
 }
+
+const actorOf = (input: RedeemInput): Actor => ({
+  type: 'contact',
+  id: input.redeemer.kind === 'contact' ? input.redeemer.contactId : null,
+  ip: input.ipAddress,
+});
 
 const accountExists = () =>
   new AppError(
@@ -112,111 +150,55 @@ async function redeemIn(
   input: RedeemInput,
   settings: WebsiteSettings,
 ): Promise<RedeemResult> {
-  const now = deps.now();
-  const at = now.toISOString();
+  const at = deps.now().toISOString();
   // A registrant (in a transaction) locks the invitation first: concurrent registrations on one
-  // invitation take turns, and each sees the one before it (on PostgreSQL a registrant could otherwise
-  // see the invited contact already registered by a concurrent winner while still seeing the
-  // invitation unredeemed, and be told ACCOUNT_EXISTS). Signed-in contacts need no such lock (they
-  // read no other contact); their batch's slot update holds the row only for its one statement.
-  const found = await repo.findByCodeHashWithRelations(conn, hash, {
+  // invitation take turns, and each sees the one before it. Signed-in contacts need no such lock
+  // (they read no other contact); their batch's slot update holds the row only for its one statement.
+  const found = await repo.findByCodeHashWithRelations(conn, hash, at, {
     lock: input.redeemer.kind === 'register',
   });
-  if (!found) throw notRedeemable();
+  if (!found) throw new Refused('unknown', null);
   const { invitation, relations } = found;
-  if (invitation.websiteId !== input.websiteId || !isRedeemable(invitation, now)) throw notRedeemable();
+  const refusal = invitation.websiteId !== input.websiteId ? 'other-website' : refusalOf(invitation);
+  if (refusal) throw new Refused(refusal, invitation.id);
 
-  const { contact, created, method, username } =
+  const who =
     input.redeemer.kind === 'contact'
       ? await signedInContact(conn, invitation, relations, settings, input.redeemer)
       : await registrant(conn, invitation, relations, settings, input.redeemer, at);
-  if (relations.redeemedContactIds.includes(contact.id)) throw notRedeemable();
 
-  // A registrant's contact row is written in the batch below, with the account it is given (one
-  // statement may not change the row twice), before the rows that refer to it.
-  const registering = input.redeemer.kind === 'register' ? input.redeemer : null;
-  if (registering && invitation.assignToAccountId !== null)
-    contact.parentAccountId = invitation.assignToAccountId;
-  const webRoleIds = relations.webRoleIds;
   const redemptionId = newId();
-  const actor = { type: 'contact' as const, id: contact.id, ip: input.ipAddress };
-  const jobs: JobRequest[] = [
-    {
-      type: 'event.publish',
-      payload: {
-        event: 'invitation.redeemed',
-        invitationId: invitation.id,
-        contactId: contact.id,
-        redemptionId,
-      },
-    },
-  ];
-  if (created || input.redeemer.kind === 'register') {
-    jobs.push({
-      type: 'event.publish',
-      payload: { event: 'contact.registered', contactId: contact.id, invitationId: invitation.id },
-    });
-  }
-  if (invitation.redemptionWorkflowId) {
-    jobs.push({
-      type: 'workflow.run',
-      payload: {
-        workflowId: invitation.redemptionWorkflowId,
-        contactId: contact.id,
-        invitationId: invitation.id,
-      },
-    });
-  }
-  // Every write of the redemption in one batch. Two of them decide, and either changing no row undoes
-  // all of it: the redeemed-contact row (unique per invitation and contact) and the slot, a
-  // conditional update (active, unexpired, below the maximum) that takes the invitation's row lock,
-  // which concurrent redemptions of the same code wait for.
+  const registering = input.redeemer.kind === 'register' ? input.redeemer : null;
   try {
-    await runWrites(conn, [
-      ...(registering ? [saveContactWrite(conn, contact, created, registering.passwordHash)] : []),
-      { query: repo.insertRedeemedContactWrite(conn, invitation.id, contact.id, at), expect: 1 },
-      ...grantWrites(conn, contact.id, {
-        accountId: registering ? null : invitation.assignToAccountId,
-        webRoleIds,
+    await runWrites(
+      conn,
+      redemptionWrites(conn, deps, {
+        invitation,
+        webRoleIds: relations.webRoleIds,
+        contact: who.contact,
+        contactCreated: who.created,
+        registration: registering
+          ? { passwordHash: registering.passwordHash, heldId: registering.held?.id ?? null }
+          : null,
+        redemptionId,
+        method: who.method,
+        username: who.username,
+        ipAddress: input.ipAddress,
+        userAgent: input.userAgent,
         at,
       }),
-      repo.insertInviteRedemptionWrite(conn, {
-        id: redemptionId,
-        invitationId: invitation.id,
-        contactId: contact.id,
-        username,
-        method,
-        ipAddress: input.ipAddress,
-        userAgent: input.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
-        createdAt: at,
-      }),
-      ...auditWrites(
-        conn,
-        deps,
-        actor,
-        'invitation.redeemed',
-        { type: 'invitation', id: invitation.id },
-        {
-          contactId: contact.id,
-          method,
-          redemptionId,
-          assignedAccountId: invitation.assignToAccountId,
-          webRoleIds,
-        },
-      ),
-      ...enqueueWrites(conn, now, jobs),
-      { query: repo.claimRedemptionSlotWrite(conn, invitation.id, at), expect: 1 },
-    ]);
+    );
   } catch (err) {
-    if (err instanceof WriteExpectationFailed) throw notRedeemable();
+    // Concurrent attempts took the last place, or this contact (or this link) already redeemed it.
+    if (err instanceof WriteExpectationFailed) throw new Refused('lost-race', invitation.id);
     throw err;
   }
   return {
     invitationId: invitation.id,
-    contactId: contact.id,
+    contactId: who.contact.id,
     redemptionId,
-    contactCreated: created,
-    emailConfirmed: contact.emailConfirmed,
+    contactCreated: who.created,
+    emailConfirmed: who.contact.emailConfirmed,
   };
 }
 
@@ -227,36 +209,32 @@ interface Resolved {
   username: string | null;
 }
 
-/** A signed-in contact: for a Single invitation, the invited one (unless the website allows others). */
+/** A signed-in contact: one the invitation is for (contactRefusalOf), who has not redeemed it. */
 async function signedInContact(
   conn: Conn,
-  invitation: InvitationRow,
+  invitation: repo.RedeemableRow,
   relations: repo.Relations,
   settings: WebsiteSettings,
   redeemer: Extract<Redeemer, { kind: 'contact' }>,
 ): Promise<Resolved> {
   const contact =
     redeemer.row?.id === redeemer.contactId ? redeemer.row : await findContactRow(conn, redeemer.contactId);
-  if (!contact?.loginEnabled) throw notRedeemable();
-  if (
-    invitation.type === 'single' &&
-    !relations.invitedContactIds.includes(contact.id) &&
-    !settings.redeemByOtherContactAllowed
-  ) {
-    throw notRedeemable();
-  }
+  if (!contact?.loginEnabled) throw new Refused('not-invited', invitation.id);
+  const refusal = contactRefusalOf(invitation, relations, contact.id, settings);
+  if (refusal) throw new Refused(refusal, invitation.id);
   return { contact, created: false, method: redeemer.method, username: contact.username ?? contact.email };
 }
 
 /**
- * A registrant. Single: the credentials go on the invited contact (no duplicate contact). Group: on
- * the invited, not yet redeemed contact whose primary email matches, else on a new contact. The
- * email counts as confirmed only when it is the invited contact's own primary email on a Single
- * invitation (the code proves that inbox); anything else must be confirmed by email.
+ * A registrant. Single: the credentials go on the invited contact (no duplicate contact), under its
+ * primary email, which the code proves; another email (where the website allows it) must be
+ * confirmed first. Group: an invited contact's record is used only after its inbox is confirmed;
+ * otherwise the registrant becomes a new contact with an unconfirmed email, unless the invitation is
+ * for its invited contacts only. A held registration, once confirmed, lands where it was held for.
  */
 async function registrant(
   trx: Conn,
-  invitation: InvitationRow,
+  invitation: repo.RedeemableRow,
   relations: repo.Relations,
   settings: WebsiteSettings,
   r: Extract<Redeemer, { kind: 'register' }>,
@@ -264,21 +242,22 @@ async function registrant(
 ): Promise<Resolved> {
   const email = r.email.trim();
   const emailKey = email.toLowerCase();
-  const invitedId = invitation.type === 'single' ? (relations.invitedContactIds[0] ?? null) : null;
-  const found = await findRegistrationContacts(trx, { email: emailKey, id: invitedId, username: r.username });
+  const claimedId = r.held
+    ? r.held.contactId
+    : invitation.type === 'single'
+      ? (relations.invitedContactIds[0] ?? null)
+      : null;
+  const found = await findRegistrationContacts(trx, { email: emailKey, id: claimedId, username: r.username });
   const sameEmail = found.filter((c) => c.email?.toLowerCase() === emailKey);
+  const unredeemedInvitee = (c: ContactRow) =>
+    relations.invitedContactIds.includes(c.id) && !relations.redeemedContactIds.includes(c.id);
 
   let target: ContactRow | undefined;
-  if (invitation.type === 'single') {
-    target = found.find((c) => c.id === invitedId);
-    if (!target) throw notRedeemable();
-  } else {
-    target = sameEmail.find(
-      (c) =>
-        relations.invitedContactIds.includes(c.id) &&
-        !relations.redeemedContactIds.includes(c.id) &&
-        !c.loginEnabled,
-    );
+  if (claimedId !== null) {
+    target = found.find((c) => c.id === claimedId);
+    if (!target || !unredeemedInvitee(target)) throw new Refused('not-invited', invitation.id);
+  } else if (!r.held) {
+    target = sameEmail.find((c) => unredeemedInvitee(c) && !c.loginEnabled);
   }
   if (target?.loginEnabled) throw accountExists();
   if (settings.requireUniqueEmail && sameEmail.some((c) => c.loginEnabled && c.id !== target?.id))
@@ -290,7 +269,25 @@ async function registrant(
   )
     throw accountExists();
 
-  const keptInvitedEmail = invitation.type === 'single' && target?.email?.toLowerCase() === emailKey;
+  const invitedEmailKept = invitation.type === 'single' && target?.email?.toLowerCase() === emailKey;
+  if (!r.held) {
+    if (invitation.type === 'single' && target && !invitedEmailKept) {
+      if (target.email && !settings.invitationEmailChangeAllowed)
+        throw new AppError(
+          'INVITATION_EMAIL_REQUIRED',
+          'Register with the email address this invitation was sent to.',
+        );
+      throw new ConfirmationRequired(invitation.id, target.id, email);
+    }
+    if (invitation.type === 'group' && target)
+      throw new ConfirmationRequired(invitation.id, target.id, target.email ?? email);
+    if (invitation.type === 'group' && invitation.invitedContactsOnly)
+      throw new AppError(
+        'INVITATION_FOR_INVITED_ONLY',
+        'This invitation is only for the people it was sent to. Register with the email address your invitation was sent to.',
+      );
+  }
+
   const contact: ContactRow = target
     ? { ...target }
     : {
@@ -305,13 +302,15 @@ async function registrant(
         loginEnabled: false,
         emailConfirmed: false,
         lastSignInAt: null,
+        pendingEmail: null,
         createdAt: at,
         updatedAt: at,
       };
   contact.email = email;
+  contact.pendingEmail = null;
   contact.username = r.username;
   contact.loginEnabled = true;
-  contact.emailConfirmed = keptInvitedEmail;
+  contact.emailConfirmed = invitedEmailKept || r.held !== undefined;
   if (r.firstName) contact.firstName = r.firstName;
   if (r.lastName) contact.lastName = r.lastName;
   contact.updatedAt = at;

@@ -7,17 +7,6 @@ import { getAccount } from '../contacts/account.service.ts';
 import { getContact } from '../contacts/contact.service.ts';
 import { findWebRolesByIds } from '../websites/website.service.ts';
 import {
-  clientOf,
-  type FormError,
-  field,
-  message,
-  pendingRef,
-  render,
-  returnOf,
-  returnQuery,
-  signInSession,
-} from './portal.context.ts';
-import {
   confirmEmailToken,
   forgotPassword,
   isTokenValid,
@@ -25,7 +14,21 @@ import {
   saveProfile,
   signIn,
   tokenEmail,
-} from './portal.service.ts';
+} from './account.service.ts';
+import {
+  clientOf,
+  type FormError,
+  field,
+  keepInSession,
+  message,
+  pendingRef,
+  redeemerOf,
+  render,
+  returnOf,
+  returnQuery,
+  rotateCsrfSecret,
+  signInSession,
+} from './portal.context.ts';
 import { afterSignIn } from './redirects.ts';
 
 /** Sign in and out, forgotten passwords, email confirmation and the profile (SPEC 5). */
@@ -57,8 +60,8 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
 
   app.get('/signin', async (req, reply) => {
     localLogin(req);
-    const { contact, base } = req.portal;
-    if (contact) {
+    const { base } = req.portal;
+    if (await redeemerOf(deps, req)) {
       if (pendingRef(req.portal.session))
         return reply.redirect(`${base}/redeem/confirm${returnQuery(returnOf(req))}`, 303);
       return reply.redirect(`${base}/`, 303);
@@ -71,19 +74,43 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
     await checkRateLimit(deps, 'signin', req.ip);
     const { website, base, session } = req.portal;
     const login = field(req.body, 'login');
-    const result = await signIn(deps, website, login, field(req.body, 'password', true));
-    if ('errors' in result) return signInPage(req, reply, { errors: result.errors, login }, 401);
     const pending = pendingRef(session);
+    const result = await signIn(
+      deps,
+      website,
+      { login, password: field(req.body, 'password', true) },
+      pending,
+      clientOf(req),
+    );
+    if ('errors' in result) return signInPage(req, reply, { errors: result.errors, login }, 401);
+    const rq = returnQuery(returnOf(req));
+    if ('verified' in result) {
+      // Credentials proven for the pending redemption only: no access to this website until it is done.
+      if (!pending) throw new Error('verified without a pending invitation');
+      await signInSession(deps, req, reply, null, {
+        pending,
+        verified: { contactId: result.verified.id, codeHash: pending.codeHash },
+      });
+      return reply.redirect(`${base}/redeem/confirm${rq}`, 303);
+    }
     // A pending invitation survives the sign-in (rotation keeps the data), then asks to be confirmed.
     await signInSession(deps, req, reply, result.contact, pending ? { pending } : {});
-    const rq = returnQuery(returnOf(req));
     if (pending) return reply.redirect(`${base}/redeem/confirm${rq}`, 303);
     return reply.redirect(afterSignIn(website, base, result.contact, returnOf(req)), 303);
   });
 
+  /** Signs out; `continue=invitation` keeps the pending invitation for the person who continues. */
   app.post('/signout', async (req, reply) => {
-    await endSession(deps, reply, req.portal.session);
-    return reply.redirect(`${req.portal.base}/`, 303);
+    await checkRateLimit(deps, 'signout', req.ip);
+    const { base, session } = req.portal;
+    const pending = field(req.body, 'continue') === 'invitation' ? pendingRef(session) : null;
+    await endSession(deps, reply, session);
+    req.portal.session = null;
+    req.portal.contact = null;
+    if (!pending) return reply.redirect(`${base}/`, 303);
+    await keepInSession(deps, req, reply, { pending });
+    rotateCsrfSecret(deps, req, reply);
+    return reply.redirect(`${base}/register`, 303);
   });
 
   app.get('/forgot-password', async (req, reply) => {
@@ -174,10 +201,19 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
   });
 
   app.post('/confirm-email', async (req, reply) => {
-    await checkRateLimit(deps, 'reset', req.ip);
+    await checkRateLimit(deps, 'confirm', req.ip);
     const token = tokenOf(req.body);
-    if (!(await confirmEmailToken(deps, req.portal.website, token)))
-      return expiredLink(req, reply, 'confirmation', '/profile', 'Go to your profile');
+    let confirmed: boolean;
+    try {
+      confirmed = await confirmEmailToken(deps, req.portal.website, token, clientOf(req));
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'ACCOUNT_EXISTS')
+        return message(req, reply, 409, 'This email is taken', [
+          'Another account uses this email address now, so it cannot become yours. Your email stays as it was.',
+        ]);
+      throw err;
+    }
+    if (!confirmed) return expiredLink(req, reply, 'confirmation', '/profile', 'Go to your profile');
     return message(req, reply, 200, 'Your email is confirmed', ['Thank you.'], {
       href: `${req.portal.base}/`,
       label: 'Continue',
@@ -206,6 +242,7 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
         title: 'Your profile',
         roles,
         account,
+        pendingEmail: contact.pendingEmail,
         notice: vars.notice,
         errors: vars.errors,
         form: vars.form ?? {
@@ -239,11 +276,23 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
     try {
       result = await saveProfile(deps, website, contact as NonNullable<typeof contact>, form, clientOf(req));
     } catch (err) {
-      if (err instanceof AppError && err.code === 'ACCOUNT_EXISTS')
+      if (
+        err instanceof AppError &&
+        (err.code === 'ACCOUNT_EXISTS' || err.code === 'EMAIL_CHANGE_UNAVAILABLE')
+      )
         return profilePage(
           req,
           reply,
-          { errors: [{ field: 'email', message: 'Another account already uses this email.' }], form },
+          {
+            errors: [
+              {
+                field: 'email',
+                message:
+                  err.code === 'ACCOUNT_EXISTS' ? 'Another account already uses this email.' : err.detail,
+              },
+            ],
+            form,
+          },
           409,
         );
       throw err;
@@ -251,10 +300,9 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
     if ('errors' in result) return profilePage(req, reply, { errors: result.errors, form }, 422);
     req.portal.contact = result.contact;
     return profilePage(req, reply, {
-      notice:
-        result.emailChanged && website.settings.emailConfirmationEnabled
-          ? `Saved. We sent a link to ${result.contact.email}: open it to confirm your new email.`
-          : 'Saved.',
+      notice: result.emailToConfirm
+        ? `Saved. We sent a link to ${result.emailToConfirm}: your email changes when you open it. Until then we keep using ${result.contact.email}.`
+        : 'Saved.',
     });
   });
 }

@@ -73,6 +73,19 @@ export async function findValidToken(
   return { id: r.id, contactId: r.contact_id, websiteId: r.website_id, purpose: r.purpose, email: r.email };
 }
 
+/** The website and address of a token, by id (the email job); undefined when gone. */
+export async function findTokenAddress(
+  conn: Conn,
+  id: string,
+): Promise<{ websiteId: string; email: string | null } | undefined> {
+  const r = await conn
+    .selectFrom('contact_tokens')
+    .select(['website_id', 'email'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return r && { websiteId: r.website_id, email: r.email };
+}
+
 /** Marks the token used; false if another request used it first (so it works once). */
 export async function spendToken(trx: Conn, id: string, at: string): Promise<boolean> {
   const r = await trx

@@ -1,8 +1,10 @@
 import type {} from '@fastify/csrf-protection';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../context.ts';
-import { type Session, saveSession } from '../../http/session.ts';
+import { type Session, saveSession, sessionCookie } from '../../http/session.ts';
+import { randomToken } from '../../random.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
+import { findContactRow } from '../contacts/contact.service.ts';
 import type { CodeRef } from '../invitations/invitation.lookup.ts';
 import type { Website } from '../websites/website.service.ts';
 import { renderView } from './portal.views.ts';
@@ -19,9 +21,21 @@ export interface PortalContext {
   contact: ContactRow | null;
 }
 
-/** What the session keeps for the portal. `pending` is the invitation being redeemed. */
+/** What the session keeps for the portal. */
 export interface PortalSessionData {
+  /** The invitation being redeemed (its code's reference), or a code found not to be redeemable. */
   pending?: CodeRef | { invalid: true };
+  /**
+   * A contact who proved its credentials to redeem the pending invitation on a website where it has
+   * no access yet: it may confirm that redemption (with this code), and nothing else.
+   */
+  verified?: { contactId: string; codeHash: string };
+}
+
+/** Who is asking, for redemption records and audit events. */
+export interface Client {
+  ip: string;
+  userAgent: string | null;
 }
 
 declare module 'fastify' {
@@ -36,6 +50,19 @@ export const pendingRef = (s: Session | null): CodeRef | null => {
   const p = dataOf(s).pending;
   return p && 'codeHash' in p ? p : null;
 };
+
+/**
+ * Who may confirm the pending redemption: the signed-in contact, or the contact verified for this
+ * very invitation (`verified`) on a website where it has no access yet; null for anyone else.
+ */
+export async function redeemerOf(deps: Deps, req: FastifyRequest): Promise<ContactRow | null> {
+  if (req.portal.contact) return req.portal.contact;
+  const verified = dataOf(req.portal.session).verified;
+  const ref = pendingRef(req.portal.session);
+  if (!verified || !ref || verified.codeHash !== ref.codeHash) return null;
+  const contact = await findContactRow(deps.db, verified.contactId);
+  return contact?.loginEnabled ? contact : null;
+}
 
 /** Saves the portal's session data (creating the session if needed), keeping who is signed in. */
 export async function keepInSession(
@@ -52,12 +79,15 @@ export async function keepInSession(
   });
 }
 
-/** Signs the contact in on this website: the session id changes (rotation), pending data is kept or replaced. */
+/**
+ * Signs the contact in on this website (`contact` null: only verified for a redemption, see
+ * `verified`): the session id and the CSRF secret change (rotation), and the session data is replaced.
+ */
 export async function signInSession(
   deps: Deps,
   req: FastifyRequest,
   reply: FastifyReply,
-  contact: ContactRow,
+  contact: ContactRow | null,
   data: PortalSessionData,
 ): Promise<void> {
   const { session, website } = req.portal;
@@ -65,15 +95,45 @@ export async function signInSession(
     deps,
     reply,
     session,
-    { websiteId: website.id, contactId: contact.id, data: data as Record<string, unknown> },
+    { websiteId: website.id, contactId: contact?.id ?? null, data: data as Record<string, unknown> },
     { rotate: true },
   );
   req.portal.contact = contact;
+  rotateCsrfSecret(deps, req, reply);
+}
+
+/**
+ * A new CSRF secret (the cookie @fastify/csrf-protection keeps it in): forms rendered before a
+ * sign-in or a redemption stop working after it, so a token learned before cannot be used after.
+ */
+export function rotateCsrfSecret(deps: Deps, req: FastifyRequest, reply: FastifyReply): void {
+  const { name, options } = csrfCookie(deps);
+  const secret = randomToken(18);
+  req.cookies[name] = secret;
+  reply.setCookie(name, secret, options);
+}
+
+/** The CSRF secret's cookie: its name and attributes (`__Host-` and Secure over https). */
+export function csrfCookie(deps: Deps) {
+  const secure = sessionCookie(deps.config).secure;
+  return {
+    name: secure ? '__Host-admit_csrf' : 'admit_csrf',
+    options: { path: '/', sameSite: 'lax' as const, httpOnly: true, secure, signed: false },
+  };
 }
 
 export interface FormError {
   field?: string;
   message: string;
+}
+
+const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+
+/** What is wrong with an email typed into a form, in words; null when nothing is. */
+export function emailProblem(email: string): string | null {
+  if (email === '') return 'Enter your email address.';
+  if (email.length > 320 || !EMAIL.test(email)) return 'Enter an email address like name@example.com.';
+  return null;
 }
 
 export interface PageLinks {
@@ -124,7 +184,10 @@ export async function render(
 export const fullName = (c: { firstName: string; lastName: string; email?: string | null }) =>
   `${c.firstName} ${c.lastName}`.trim() || c.email || 'you';
 
-/** A message page (errors, "check your email", …). */
+/**
+ * A message page (errors, "check your email", …), with a link (`action`) and/or a button that posts
+ * a form (`post`: its path, label and hidden fields).
+ */
 export const message = (
   req: FastifyRequest,
   reply: FastifyReply,
@@ -132,7 +195,8 @@ export const message = (
   title: string,
   lines: string[],
   action?: { href: string; label: string },
-) => render(req, reply, 'message', { title, lines, action }, status);
+  post?: { action: string; label: string; fields?: [string, string][] },
+) => render(req, reply, 'message', { title, lines, action, post }, status);
 
 /** A string field of a form body ('' when absent or not a string), trimmed unless `raw`. */
 export function field(body: unknown, name: string, raw = false): string {
@@ -175,8 +239,7 @@ export function safeReturnUrl(raw: unknown): string | null {
 export const returnOf = (req: FastifyRequest): string | null =>
   safeReturnUrl((req.query as Record<string, unknown>).returnurl);
 
-/** Who is asking, for redemption records and audit events. */
-export const clientOf = (req: FastifyRequest) => ({
+export const clientOf = (req: FastifyRequest): Client => ({
   ip: req.ip,
   userAgent: req.headers['user-agent'] ?? null,
 });

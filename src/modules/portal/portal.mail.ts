@@ -8,8 +8,9 @@ import { messageIdFor } from '../../mail/mailer.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
 import { findContactRow } from '../contacts/contact.service.ts';
 import { findEmailsByIds, insertEmails, recordAttempt } from '../emails/email.service.ts';
+import { findHeldRegistrationAddress, heldRegistrationToken } from '../invitations/held-registration.ts';
 import { getWebsite, type Website } from '../websites/website.service.ts';
-import { type TokenPurpose, tokenFor } from './contact-token.ts';
+import { findTokenAddress, issueToken, type TokenPurpose, tokenFor } from './contact-token.ts';
 
 /**
  * The portal's own emails: "confirm your email" and "reset your password". Queued like invitation
@@ -18,7 +19,25 @@ import { type TokenPurpose, tokenFor } from './contact-token.ts';
  */
 export const CONTACT_EMAIL_JOB = 'contact-email.deliver';
 
-const TEMPLATES: Record<TokenPurpose, TemplateSource & { path: string }> = {
+/** What a portal email is for: a contact token's purpose, or confirming a held registration. */
+export type ContactEmailPurpose = TokenPurpose | 'confirm-registration';
+
+const TEMPLATES: Record<ContactEmailPurpose, TemplateSource & { path: string }> = {
+  'confirm-registration': {
+    path: 'confirm-registration',
+    subject: 'Confirm your email to accept your invitation to {{ website.name }}',
+    html: `<p>Hello {{ contact.firstName }},</p>
+<p>Someone registered with {{ email }} to accept an invitation to {{ website.name }}. If it was you, open this link within a day and enter the password you chose:</p>
+<p><a href="{{ link }}">Confirm my email and accept the invitation</a></p>
+<p>Or open this link: {{ link }}</p>
+<p>If it was not you, ignore this message: nothing changes.</p>`,
+    text: `Hello {{ contact.firstName }},
+
+Someone registered with {{ email }} to accept an invitation to {{ website.name }}. If it was you, open this link within a day and enter the password you chose:
+{{ link }}
+
+If it was not you, ignore this message: nothing changes.`,
+  },
   'confirm-email': {
     path: 'confirm-email',
     subject: 'Confirm your email for {{ website.name }}',
@@ -51,11 +70,34 @@ If it was not you, ignore this message: your password stays as it is.`,
   },
 };
 
-/** Queues the email for `tokenId` to `to` (inside the caller's transaction). */
+/** Issues a contact token and queues its email to `to`, in one transaction. */
+export async function mailToken(
+  deps: Deps,
+  website: Website,
+  contact: ContactRow,
+  purpose: TokenPurpose,
+  to: string,
+): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    const tokenId = await issueToken(trx, deps, {
+      contactId: contact.id,
+      websiteId: website.id,
+      purpose,
+      email: to,
+    });
+    await queueContactEmail(trx, deps, { contactId: contact.id, to, purpose, tokenId });
+  });
+  deps.notifyJobs();
+}
+
+/**
+ * Queues the email for `tokenId` (a contact token, or a held registration for
+ * 'confirm-registration') to `to`, inside the caller's transaction.
+ */
 export async function queueContactEmail(
   trx: Conn,
   deps: Deps,
-  m: { contactId: string; to: string; purpose: TokenPurpose; tokenId: string },
+  m: { contactId: string | null; to: string; purpose: ContactEmailPurpose; tokenId: string },
 ): Promise<void> {
   const now = deps.now();
   const at = now.toISOString();
@@ -91,28 +133,25 @@ export async function deliverContactEmail(job: Job, deps: Deps): Promise<void> {
   const { emailId, tokenId, purpose } = job.payload as {
     emailId: string;
     tokenId: string;
-    purpose: TokenPurpose;
+    purpose: ContactEmailPurpose;
   };
   const [email] = await findEmailsByIds(deps.db, [emailId]);
   if (!email || email.status === 'sent' || email.status === 'failed') return;
   const template = TEMPLATES[purpose];
   if (!template) throw new PermanentJobError(`unknown contact email purpose ${purpose}`);
   const contact = email.contactId ? await findContactRow(deps.db, email.contactId) : undefined;
-  const token = await deps.db
-    .selectFrom('contact_tokens')
-    .select(['website_id', 'email'])
-    .where('id', '=', tokenId)
-    .executeTakeFirst();
-  if (!contact || !token || email.to === null) throw new PermanentJobError('contact or token missing');
-  const website = await getWebsite(deps, token.website_id);
-  const secret = tokenFor(deps, tokenId);
+  const target = await linkTarget(deps, purpose, tokenId);
+  if (!target || email.to === null || (email.contactId && !contact))
+    throw new PermanentJobError('contact or token missing');
+  const website = await getWebsite(deps, target.websiteId);
+  const secret = target.secret;
   const request = {
     templateKey: `builtin:${purpose}:1`,
     template,
     vars: varsOf(
       website,
       contact,
-      token.email ?? email.to,
+      target.email ?? email.to,
       `${website.baseUrl}/${template.path}?token=${secret}`,
     ),
     envelope: { messageId: email.messageId, from: email.from, to: email.to },
@@ -138,9 +177,21 @@ export async function deliverContactEmail(job: Job, deps: Deps): Promise<void> {
   });
 }
 
-const varsOf = (website: Website, contact: ContactRow, email: string, link: string) => ({
+/** The website, address and secret of an email's link; undefined when its token is gone. */
+async function linkTarget(deps: Deps, purpose: ContactEmailPurpose, tokenId: string) {
+  if (purpose === 'confirm-registration') {
+    const held = await findHeldRegistrationAddress(deps.db, tokenId);
+    return (
+      held && { websiteId: held.websiteId, email: held.email, secret: heldRegistrationToken(deps, tokenId) }
+    );
+  }
+  const token = await findTokenAddress(deps.db, tokenId);
+  return token && { websiteId: token.websiteId, email: token.email, secret: tokenFor(deps, tokenId) };
+}
+
+const varsOf = (website: Website, contact: ContactRow | undefined, email: string, link: string) => ({
   website: { name: website.name, baseUrl: website.baseUrl },
-  contact: { firstName: contact.firstName || 'there', lastName: contact.lastName },
+  contact: { firstName: contact?.firstName || 'there', lastName: contact?.lastName ?? '' },
   email,
   link,
 });

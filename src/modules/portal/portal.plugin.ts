@@ -4,11 +4,11 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Deps } from '../../context.ts';
 import { AppError } from '../../errors.ts';
 import { RateLimitedError } from '../../http/rate-limit.ts';
-import { loadSession, sessionCookie } from '../../http/session.ts';
+import { loadSession } from '../../http/session.ts';
 import { findWebsiteBySlug } from '../websites/website.service.ts';
 import { accountRoutes } from './account.routes.ts';
 import { pageRoutes } from './page.routes.ts';
-import { message, type PortalContext } from './portal.context.ts';
+import { csrfCookie, message, type PortalContext } from './portal.context.ts';
 import { findSessionAndContact } from './portal.session.ts';
 import { CONTENT_SECURITY_POLICY } from './portal.views.ts';
 import { redeemRoutes } from './redeem.routes.ts';
@@ -34,11 +34,10 @@ export async function portal(app: FastifyInstance, deps: Deps): Promise<void> {
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, hide: true };
   });
-  const secure = sessionCookie(deps.config).secure;
   await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT });
   await app.register(csrf, {
-    cookieKey: secure ? '__Host-admit_csrf' : 'admit_csrf',
-    cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure, signed: false },
+    cookieKey: csrfCookie(deps).name,
+    cookieOpts: csrfCookie(deps).options,
     getToken: (req) => (req.body as Record<string, unknown> | undefined)?._csrf as string,
   });
   app.decorateRequest('portal', null as unknown as PortalContext);
@@ -52,8 +51,14 @@ export async function portal(app: FastifyInstance, deps: Deps): Promise<void> {
     if (!req.portal) return reply.status(404).type('text/plain').send('Not found');
     if (err instanceof RateLimitedError) {
       reply.header('retry-after', String(err.retryAfterSeconds));
+      const who = {
+        ip: 'from here',
+        account: 'for this account',
+        code: 'with this invitation',
+        everyone: 'right now',
+      }[err.scope];
       return message(req, reply, 429, 'Too many attempts', [
-        `Too many attempts from here. Wait ${err.retryAfterSeconds} seconds, then try again.`,
+        `Too many attempts ${who}. Wait ${err.retryAfterSeconds} seconds, then try again.`,
       ]);
     }
     if (err.code === 'FST_CSRF_INVALID_TOKEN' || err.code === 'FST_CSRF_MISSING_SECRET') {

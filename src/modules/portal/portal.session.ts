@@ -4,15 +4,23 @@ import type { ContactRow } from '../contacts/contact.repository.ts';
 import { contactFromRow } from '../contacts/contact.service.ts';
 
 export interface PortalSessionRow extends SessionRow {
-  /** The signed-in contact, read with the session (one query per request, not two). */
+  /**
+   * The signed-in contact, read with the session (one query per request, not two); null unless the
+   * contact still has access to the session's website.
+   */
   contact: ContactRow | null;
 }
 
-/** The session and its contact in one query: every portal request needs both. */
+/** The session and its contact (when it has access to the session's website) in one query. */
 export async function findSessionAndContact(conn: Conn, id: string): Promise<PortalSessionRow | undefined> {
   const r = await conn
     .selectFrom('sessions')
     .leftJoin('contacts', 'contacts.id', 'sessions.contact_id')
+    .leftJoin('website_access', (j) =>
+      j
+        .onRef('website_access.contact_id', '=', 'sessions.contact_id')
+        .onRef('website_access.website_id', '=', 'sessions.website_id'),
+    )
     .select([
       'sessions.id as s_id',
       'sessions.website_id as s_website_id',
@@ -22,6 +30,7 @@ export async function findSessionAndContact(conn: Conn, id: string): Promise<Por
       'sessions.created_at as s_created_at',
       'sessions.last_seen_at as s_last_seen_at',
       'sessions.expires_at as s_expires_at',
+      'website_access.contact_id as access_contact_id',
     ])
     .selectAll('contacts')
     .where('sessions.id', '=', id)
@@ -39,6 +48,9 @@ export async function findSessionAndContact(conn: Conn, id: string): Promise<Por
   });
   return {
     ...session,
-    contact: r.id === null ? null : contactFromRow(r as Parameters<typeof contactFromRow>[0]),
+    contact:
+      r.id === null || r.access_contact_id === null
+        ? null
+        : contactFromRow(r as Parameters<typeof contactFromRow>[0]),
   };
 }

@@ -2,9 +2,9 @@ import type { ContactRow } from '../contacts/contact.repository.ts';
 import type { Website } from '../websites/website.service.ts';
 
 /**
- * Where a contact goes after signing in, registering or redeeming (SPEC 5, in this order): the
- * website's redirectPath; the profile when profileRedirectEnabled and the profile is incomplete;
- * the (already sanitised, same-origin) returnurl; the portal home.
+ * Where a contact goes after signing in or registering without an invitation (SPEC 5): the profile
+ * when profileRedirectEnabled and the profile is incomplete; the (already sanitised, same-origin)
+ * returnurl; the portal home.
  */
 export function afterSignIn(
   website: Website,
@@ -12,11 +12,19 @@ export function afterSignIn(
   contact: ContactRow,
   returnUrl: string | null,
 ): string {
-  if (website.redirectPath) return `${base}${website.redirectPath}`;
   if (website.settings.profileRedirectEnabled && isProfileIncomplete(contact)) return `${base}/profile`;
   if (returnUrl && returnUrl !== '/') return `${base}${returnUrl}`;
   return `${base}/`;
 }
+
+/** Where a contact goes after redeeming an invitation: the website's Redirect Page first, else as after a sign-in. */
+export const afterRedemption = (
+  website: Website,
+  base: string,
+  contact: ContactRow,
+  returnUrl: string | null,
+): string =>
+  website.redirectPath ? `${base}${website.redirectPath}` : afterSignIn(website, base, contact, returnUrl);
 
 export const isProfileIncomplete = (c: ContactRow): boolean =>
   c.firstName.trim() === '' || c.lastName.trim() === '' || !c.email;

@@ -4,7 +4,7 @@ import type { Deps } from '../../context.ts';
 import { AppError } from '../../errors.ts';
 import type { ApiApp } from '../../http/api.ts';
 import type { AdminSessionData, ApiRouteConfig } from '../../http/auth.ts';
-import { checkRateLimit } from '../../http/rate-limit.ts';
+import { checkAccountLimit, checkRateLimit, countAccountAttempt } from '../../http/rate-limit.ts';
 import { Id, problems } from '../../http/schemas.ts';
 import { endSession, saveSession } from '../../http/session.ts';
 import { authenticateUser, changeOwnPassword } from './user.sign-in.ts';
@@ -51,8 +51,12 @@ export async function sessionRoutes(app: ApiApp, deps: Deps): Promise<void> {
     },
     async (req, reply) => {
       await checkRateLimit(deps, 'admin-signin', req.ip);
+      await checkAccountLimit(deps, 'admin-signin', req.body.email);
       const found = await authenticateUser(deps, req.body.email, req.body.password);
-      if (!found) throw new AppError('UNAUTHENTICATED', 'The email or password is not right.');
+      if (!found) {
+        await countAccountAttempt(deps, 'admin-signin', req.body.email);
+        throw new AppError('UNAUTHENTICATED', 'The email or password is not right.');
+      }
       const data: AdminSessionData = {
         csrf: randomBytes(24).toString('base64url'),
         mustChangePassword: found.mustChangePassword,

@@ -63,7 +63,7 @@ export async function changeOwnPassword(
       { path: '/currentPassword', message: 'is not right' },
     ]);
   }
-  const problem = await passwordProblem(input.newPassword);
+  const problem = await passwordProblem(input.newPassword, { email: user.email, username: user.name });
   if (problem) throw new AppError('VALIDATION_FAILED', problem, [{ path: '/newPassword', message: problem }]);
   if (input.newPassword === input.currentPassword) {
     throw new AppError('VALIDATION_FAILED', 'Choose a password different from the current one.', [

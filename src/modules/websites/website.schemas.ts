@@ -26,6 +26,10 @@ const settingsProperties = {
   redeemByOtherContactAllowed: Type.Boolean({
     description: 'A Single invitation may be redeemed by a contact other than the invited one',
   }),
+  invitationEmailChangeAllowed: Type.Boolean({
+    description:
+      'An invitee may register a Single invitation under another email, confirmed before anything is granted',
+  }),
 };
 
 export const WebsiteSettings = Type.Object(settingsProperties, { additionalProperties: false });

@@ -12,6 +12,7 @@ export interface WebsiteSettings {
   defaultInvitationLifetimeDays: number;
   allowNonExpiringInvitations: boolean;
   redeemByOtherContactAllowed: boolean;
+  invitationEmailChangeAllowed: boolean;
 }
 
 export const defaultSettings: Readonly<WebsiteSettings> = Object.freeze({
@@ -27,6 +28,7 @@ export const defaultSettings: Readonly<WebsiteSettings> = Object.freeze({
   defaultInvitationLifetimeDays: 14,
   allowNonExpiringInvitations: false,
   redeemByOtherContactAllowed: false,
+  invitationEmailChangeAllowed: false,
 });
 
 /** Stored settings over the defaults: a setting added later reads as its default on old rows. */

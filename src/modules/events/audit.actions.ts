@@ -1,0 +1,52 @@
+/**
+ * Every action the audit trail records, with the words the console shows for it. A change that is
+ * not in this list cannot be recorded (recordAudit takes an AuditAction), and the suite checks that
+ * each one is recorded once, with its actor, by the change it names.
+ */
+export const AUDIT_ACTIONS = {
+  'account.created': 'Account created',
+  'account.updated': 'Account edited',
+  'account.deleted': 'Account deleted',
+  'api_key.created': 'API key created',
+  'api_key.deleted': 'API key deleted',
+  'contact.created': 'Contact created',
+  'contact.updated': 'Contact edited',
+  'contact.deleted': 'Contact deleted',
+  'contact.imported': 'Contacts imported',
+  'contact.registered': 'Registered on the portal',
+  'contact.profile_updated': 'Profile edited on the portal',
+  'contact.email_confirmed': 'Email confirmed',
+  'contact.password_reset': 'Password reset',
+  'contact.website_access_granted': 'Portal access given',
+  'contact.website_access_removed': 'Portal access removed',
+  'email.retried': 'Email retried',
+  'email_template.updated': 'Email template edited',
+  'invitation.created': 'Invitation created',
+  'invitation.updated': 'Invitation edited',
+  'invitation.deleted': 'Invitation deleted',
+  'invitation.send_requested': 'Sending requested',
+  'invitation.code_revealed': 'Code revealed',
+  'invitation.code_regenerated': 'Code regenerated',
+  'invitation.deactivated': 'Invitation deactivated',
+  'invitation.activated': 'Invitation activated',
+  'invitation.redeemed': 'Invitation redeemed',
+  'invitation.registration_held': 'Registration waiting for email confirmation',
+  'invitation.redemption_refused': 'Redemption attempts refused',
+  'mail.resumed': 'Sending resumed',
+  'user.created': 'User created',
+  'user.updated': 'User edited',
+  'user.password_changed': 'User password changed',
+  'web_page.created': 'Web page created',
+  'web_page.updated': 'Web page edited',
+  'web_page.deleted': 'Web page deleted',
+  'web_role.created': 'Web role created',
+  'web_role.updated': 'Web role edited',
+  'web_role.deleted': 'Web role deleted',
+  'website.created': 'Website created',
+  'website.updated': 'Website edited',
+  'workflow.activated': 'Workflow activated',
+  'workflow.deactivated': 'Workflow deactivated',
+  'workflow.updated': 'Workflow edited',
+} as const;
+
+export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -1,0 +1,135 @@
+import type { Deps } from '../../context.ts';
+import type { Conn } from '../../db/database.ts';
+import type { Write } from '../../db/write-batch.ts';
+import { enqueueWrites, type JobRequest } from '../../jobs/enqueue.ts';
+import type { ContactRow } from '../contacts/contact.repository.ts';
+import { grantWrites, saveContactWrite } from '../contacts/contact.service.ts';
+import { grantWebsiteAccessWrite } from '../contacts/website-access.service.ts';
+import { auditWrites } from '../events/audit.service.ts';
+import { spendHeldRegistrationWrite } from './held-registration.ts';
+import * as repo from './invitation.repository.ts';
+
+const MAX_USER_AGENT = 512;
+
+/** Everything one redemption writes, decided before the batch runs. */
+export interface RedemptionRecord {
+  invitation: repo.InvitationRow;
+  webRoleIds: readonly string[];
+  contact: ContactRow;
+  /** True when the contact row is new (a Group registrant nobody had invited). */
+  contactCreated: boolean;
+  /** Set when a registrant's credentials are stored with the redemption. */
+  registration: { passwordHash: string; heldId: string | null } | null;
+  redemptionId: string;
+  method: 'register' | 'signin' | 'external';
+  username: string | null;
+  ipAddress: string | null;
+  userAgent: string | null;
+  at: string;
+}
+
+/**
+ * The redemption's write batch (db/write-batch.ts), in the order the rows refer to each other. Two
+ * statements decide, and either changing no row undoes all of it: the redeemed-contact row (unique
+ * per invitation and contact; `REDEEMED_CONTACT`) and the slot, a conditional update (active,
+ * unexpired by the database's clock, below the maximum; `SLOT`) that takes the invitation's row lock,
+ * which concurrent redemptions of the same code wait for. A held registration is spent in the same
+ * batch (`HELD`), so a confirmation link completes one redemption however often it is followed.
+ *
+ * The batch's restrictions shape it: no statement reads another's changes and none changes a row
+ * twice, so a registrant's contact row is written once, already carrying the account it is given.
+ */
+export function redemptionWrites(conn: Conn, deps: Pick<Deps, 'now'>, r: RedemptionRecord): Write[] {
+  const { invitation, contact, at } = r;
+  const contactRow = r.registration
+    ? { ...contact, parentAccountId: invitation.assignToAccountId ?? contact.parentAccountId }
+    : contact;
+  const actor = { type: 'contact' as const, id: contact.id, ip: r.ipAddress };
+  return [
+    ...(r.registration
+      ? [saveContactWrite(conn, contactRow, r.contactCreated, r.registration.passwordHash)]
+      : []),
+    ...(r.registration?.heldId ? [spendHeldRegistrationWrite(conn, r.registration.heldId, at)] : []),
+    { query: repo.insertRedeemedContactWrite(conn, invitation.id, contact.id, at), expect: 1 },
+    ...grantWrites(conn, contact.id, {
+      accountId: r.registration ? null : invitation.assignToAccountId,
+      webRoleIds: r.webRoleIds,
+      at,
+    }),
+    grantWebsiteAccessWrite(conn, {
+      contactId: contact.id,
+      websiteId: invitation.websiteId,
+      source: 'redemption',
+      at,
+    }),
+    repo.insertInviteRedemptionWrite(conn, {
+      id: r.redemptionId,
+      invitationId: invitation.id,
+      contactId: contact.id,
+      username: r.username,
+      method: r.method,
+      ipAddress: r.ipAddress,
+      userAgent: r.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
+      createdAt: at,
+    }),
+    ...auditWrites(
+      conn,
+      deps,
+      actor,
+      'invitation.redeemed',
+      { type: 'invitation', id: invitation.id },
+      {
+        contactId: contact.id,
+        method: r.method,
+        redemptionId: r.redemptionId,
+        assignedAccountId: invitation.assignToAccountId,
+        webRoleIds: r.webRoleIds,
+      },
+    ),
+    ...(r.registration
+      ? auditWrites(
+          conn,
+          deps,
+          actor,
+          'contact.registered',
+          { type: 'contact', id: contact.id },
+          { invitationId: invitation.id, websiteId: invitation.websiteId },
+        )
+      : []),
+    ...enqueueWrites(conn, new Date(at), jobsOf(r)),
+    { query: repo.claimRedemptionSlotWrite(conn, invitation.id, at), expect: 1 },
+  ];
+}
+
+/** The redemption workflow and the integrators' events, run after commit. */
+function jobsOf(r: RedemptionRecord): JobRequest[] {
+  const { invitation, contact } = r;
+  const jobs: JobRequest[] = [
+    {
+      type: 'event.publish',
+      payload: {
+        event: 'invitation.redeemed',
+        invitationId: invitation.id,
+        contactId: contact.id,
+        redemptionId: r.redemptionId,
+      },
+    },
+  ];
+  if (r.registration) {
+    jobs.push({
+      type: 'event.publish',
+      payload: { event: 'contact.registered', contactId: contact.id, invitationId: invitation.id },
+    });
+  }
+  if (invitation.redemptionWorkflowId) {
+    jobs.push({
+      type: 'workflow.run',
+      payload: {
+        workflowId: invitation.redemptionWorkflowId,
+        contactId: contact.id,
+        invitationId: invitation.id,
+      },
+    });
+  }
+  return jobs;
+}
