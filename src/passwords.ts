@@ -86,6 +86,9 @@ export async function passwordProblem(
   const length = [...normal].length;
   if (length < MIN_PASSWORD) return `Use at least ${MIN_PASSWORD} characters.`;
   if (length > MAX_PASSWORD) return `Use at most ${MAX_PASSWORD} characters.`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(normal))
+    return 'Use letters, digits, spaces and symbols only: no tabs, line breaks or other control characters.';
   if ((await commonPasswords()).has(normal.toLowerCase()))
     return 'This password is too common and easy to guess. Choose another one.';
   if (madeOfContext(normal, context))

@@ -2,9 +2,68 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
 
 /** Query parameters that can carry a secret: their values never reach a log line. */
-const SECRET_PARAMS = /([?&](?:invitation|code|token|key|password)=)[^&#]*/gi;
+const SECRET_NAMES = new Set(['invitation', 'code', 'token', 'key', 'password', 'secret']);
+/** Such a parameter inside another value (a `returnurl` that carries a landing link). */
+const NESTED_SECRET = /(?:^|[?&;])(?:invitation|code|token|key|password|secret)(?:\[[^\]]*\])?=/i;
+/**
+ * An invitation code by its shape, wherever it is: 28 Crockford characters in seven groups of four
+ * (with any separator a person or a form might use), or in one run. Ids (UUIDs) have neither shape.
+ */
+const CODE_SHAPE =
+  /(?<![0-9A-Za-z])(?:(?:[0-9A-Za-z]{4}(?:-|\s|\+|%2D|%20)){6}[0-9A-Za-z]{4}|[0-9A-Za-z]{28})(?![0-9A-Za-z])/g;
 
-export const redactUrl = (url: string): string => url.replace(SECRET_PARAMS, '$1[redacted]');
+/** `s` with percent-encoding (and form `+`) undone until it no longer changes; as is when broken. */
+function decoded(s: string): string {
+  let out = s;
+  for (let i = 0; i < 5; i++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(out.replace(/\+/g, ' '));
+    } catch {
+      return out;
+    }
+    if (next === out) break;
+    out = next;
+  }
+  return out;
+}
+
+const carriesSecret = (value: string) => {
+  const d = decoded(value);
+  CODE_SHAPE.lastIndex = 0;
+  return NESTED_SECRET.test(d) || CODE_SHAPE.test(d);
+};
+
+/**
+ * A URL fit for a log line: the value of every secret parameter (whatever its case, encoding or
+ * array form, `invitation[0]=`), every value that carries one (a `returnurl` holding a landing
+ * link) and every path segment or value shaped like an invitation code become `[redacted]`.
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  const path = (q < 0 ? url : url.slice(0, q))
+    .split('/')
+    .map((segment) => (carriesSecret(segment) ? '[redacted]' : segment))
+    .join('/');
+  if (q < 0) return path;
+  const query = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const i = pair.indexOf('=');
+      const name = i < 0 ? pair : pair.slice(0, i);
+      const value = i < 0 ? '' : pair.slice(i + 1);
+      const bare = decoded(name).toLowerCase().replace(/\[.*$/, '').trim();
+      if (SECRET_NAMES.has(bare) || carriesSecret(value) || carriesSecret(name)) return `${name}=[redacted]`;
+      return pair;
+    })
+    .join('&');
+  return `${path}?${query}`;
+}
+
+/** Free text (an error message, a stack) with every URL in it redacted and every code-shaped word. */
+export const redactText = (text: string): string =>
+  text.replace(/\S*\?\S*/g, (m) => redactUrl(m)).replace(CODE_SHAPE, '[redacted]');
 
 /**
  * Request logs without secrets: no Authorization or Cookie header, no codes in URLs.
@@ -26,7 +85,7 @@ export function loggerOptions(level: string) {
           err instanceof Error
             ? pino.stdSerializers.err(err)
             : { type: typeof err, message: String(err), stack: '' };
-        return { ...e, message: redactUrl(e.message), stack: redactUrl(e.stack ?? '') };
+        return { ...e, message: redactText(e.message), stack: redactText(e.stack ?? '') };
       },
     },
   };

@@ -1,21 +1,26 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 
 /**
- * Building blocks of the request and response schemas. Strings that end up in emails, headers or
- * pages refuse control characters (no CR/LF header injection); every string has a length limit.
+ * Building blocks of the request and response schemas. Single-line strings (names, subjects,
+ * addresses, paths) refuse control characters: C0 (CR, LF, NUL, tab…), DEL, C1 and the Unicode line
+ * separators, so nothing can inject a header or a line; every string has a length limit.
  */
-const NO_CONTROL = '^[^\\u0000-\\u001F\\u007F]*$';
+export const NO_CONTROL_CHARACTERS = '\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029';
+const NO_CONTROL = `^[^${NO_CONTROL_CHARACTERS}]*$`;
 
 export const Id = Type.String({ format: 'uuid', description: 'A UUIDv7' });
 export const Instant = Type.String({ format: 'date-time', description: 'An ISO 8601 instant' });
 export const Name = (maxLength = 200) => Type.String({ minLength: 1, maxLength, pattern: NO_CONTROL });
 export const Text = (maxLength = 2000) => Type.String({ maxLength, pattern: NO_CONTROL });
+/** A single-line string that may be empty and has no other rule (a password, a sign-in name). */
+export const Line = (maxLength: number, minLength = 0) =>
+  Type.String({ minLength, maxLength, pattern: NO_CONTROL });
 export const Email = Type.String({ format: 'email', maxLength: 254, description: 'An email address' });
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 /** A path on the portal: starts with one slash, not two (never another origin). */
 export const PortalPath = Type.String({
   maxLength: 2000,
-  pattern: '^/(?![/\\\\])[^\\u0000-\\u001F\\u007F]*$',
+  pattern: `^/(?![/\\\\])[^${NO_CONTROL_CHARACTERS}]*$`,
 });
 
 export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });

@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import { Email, Id, Instant, Name, Nullable } from '../../http/schemas.ts';
+import { Email, Id, Instant, Name, NO_CONTROL_CHARACTERS, Nullable } from '../../http/schemas.ts';
 
 const Username = Type.String({
   minLength: 1,
   maxLength: 100,
-  pattern: '^[^\\s\\u0000-\\u001F\\u007F]+$',
+  pattern: `^[^\\s${NO_CONTROL_CHARACTERS}]+$`,
   description: 'Sign-in name; no spaces',
 });
 

@@ -5,7 +5,7 @@ import { AppError } from '../../errors.ts';
 import type { ApiApp } from '../../http/api.ts';
 import type { AdminSessionData, ApiRouteConfig } from '../../http/auth.ts';
 import { checkAccountLimit, checkRateLimit, countAccountAttempt } from '../../http/rate-limit.ts';
-import { Id, problems } from '../../http/schemas.ts';
+import { Id, Line, problems } from '../../http/schemas.ts';
 import { endSession, saveSession } from '../../http/session.ts';
 import { authenticateUser, changeOwnPassword } from './user.sign-in.ts';
 
@@ -17,7 +17,7 @@ const SessionUser = Type.Object({
     description: 'Send as X-CSRF-Token with every state-changing request of this session',
   }),
 });
-const Password = Type.String({ minLength: 1, maxLength: 1024 });
+const Password = Line(1024, 1);
 
 /**
  * The admin console's sign-in (SPEC 8, 9): a session cookie (`__Host-admit_admin` over https,
@@ -42,10 +42,7 @@ export async function sessionRoutes(app: ApiApp, deps: Deps): Promise<void> {
         tags,
         summary: 'Sign in to the admin console (sets the session cookie)',
         security: [],
-        body: Type.Object(
-          { email: Type.String({ minLength: 1, maxLength: 320 }), password: Password },
-          { additionalProperties: false },
-        ),
+        body: Type.Object({ email: Line(320, 1), password: Password }, { additionalProperties: false }),
         response: { 200: SessionUser, ...problems(400, 401, 429) },
       },
     },

@@ -2,7 +2,17 @@ import { Type } from '@sinclair/typebox';
 import type { Deps } from '../../context.ts';
 import type { ApiApp } from '../../http/api.ts';
 import { actorOf } from '../../http/auth.ts';
-import { Id, IdParams, Instant, ListQuery, Name, Nullable, PageOf, problems } from '../../http/schemas.ts';
+import {
+  Id,
+  IdParams,
+  Instant,
+  Line,
+  ListQuery,
+  Name,
+  Nullable,
+  PageOf,
+  problems,
+} from '../../http/schemas.ts';
 import { previewInvitationEmail } from '../invitations/invitation.preview.ts';
 import * as service from './workflow.service.ts';
 
@@ -20,7 +30,7 @@ const Workflow = Type.Object({
 });
 
 const TemplateParts = {
-  subject: Type.String({ minLength: 1, maxLength: 1000 }),
+  subject: Line(1000, 1),
   html: Type.String({ minLength: 1, maxLength: 200_000 }),
   text: Type.String({ minLength: 1, maxLength: 100_000 }),
 };
