@@ -21,7 +21,8 @@ const CONTROL = ['a\rb', 'a\nb', 'a\u0000b', 'a\tb', 'a\u0085b', 'a\u009fb', 'a\
 function walk(schema: Json, path: string, problems: string[], refs: Json) {
   if (schema.$ref) return walk(refs[String(schema.$ref).split('/').pop() as string], path, problems, refs);
   for (const key of ['anyOf', 'oneOf', 'allOf'])
-    for (const [i, s] of ((schema[key] as Json[] | undefined) ?? []).entries()) walk(s, `${path}|${i}`, problems, refs);
+    for (const [i, s] of ((schema[key] as Json[] | undefined) ?? []).entries())
+      walk(s, `${path}|${i}`, problems, refs);
   if (schema.type === 'object' || schema.properties) {
     if (schema.additionalProperties !== false) problems.push(`${path}: unknown fields are not refused`);
     for (const [name, s] of Object.entries((schema.properties ?? {}) as Record<string, Json>))
@@ -58,24 +59,36 @@ onBothDatabases('request bodies', (dialect) => {
   });
 
   it('a control character is refused with a 400 that names the field, and changes nothing', async () => {
-    const site = ok<Json>(await h.api('POST', '/api/v1/websites', { name: 'Clean', slug: `clean-${Date.now()}` }), 201);
+    const site = ok<Json>(
+      await h.api('POST', '/api/v1/websites', { name: 'Clean', slug: `clean-${Date.now()}` }),
+      201,
+    );
     const cases: [string, string, Json, string][] = [
       ['POST', '/api/v1/contacts', { firstName: 'Ada\r\nBcc: x@evil.test', lastName: 'L' }, '/firstName'],
       ['POST', '/api/v1/contacts', { firstName: 'Ada', lastName: 'L\u0085' }, '/lastName'],
       ['PATCH', `/api/v1/websites/${site.id}`, { name: 'Clean\nPortal' }, '/name'],
       ['POST', '/api/v1/accounts', { name: 'Acme\u0000' }, '/name'],
-      ['POST', '/api/v1/invitations', { type: 'group', websiteId: site.id, maxRedemptions: 2, name: 'G\u2028' }, '/name'],
+      [
+        'POST',
+        '/api/v1/invitations',
+        { type: 'group', websiteId: site.id, maxRedemptions: 2, name: 'G\u2028' },
+        '/name',
+      ],
       ['POST', `/api/v1/invitations/send`, { ids: [site.id], extra: true }, '/extra'],
     ];
     for (const [method, url, body, field] of cases) {
       const p = problem(await h.api(method as 'POST', url, body), 400, 'VALIDATION_FAILED');
-      assert.ok(p.errors?.some((e) => e.path === field), `${method} ${url}: ${JSON.stringify(p.errors)}`);
+      assert.ok(
+        p.errors?.some((e) => e.path === field),
+        `${method} ${url}: ${JSON.stringify(p.errors)}`,
+      );
     }
     assert.equal(ok<Json>(await h.api('GET', `/api/v1/websites/${site.id}`)).name, 'Clean');
   });
 
   it('the CSV import refuses control characters in a line, naming the line and the field', async () => {
-    const csv = 'firstName,lastName,email\n"Ada\u0085",Lovelace,ada.c1@example.test\nGrace,Hopper,grace.c1@example.test\n';
+    const csv =
+      'firstName,lastName,email\n"Ada\u0085",Lovelace,ada.c1@example.test\nGrace,Hopper,grace.c1@example.test\n';
     const report = ok<Json>(
       await h.api('POST', '/api/v1/contacts/import', csv, { 'content-type': 'text/csv' }),
     );

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { INVALID_CODE_MESSAGE } from '../../src/errors.ts';
 import { IDLE_MS } from '../../src/http/session.ts';
 import { type Json, makeInvitation, makeSingle, makeWebsite, ok } from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
