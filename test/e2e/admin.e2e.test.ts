@@ -94,6 +94,11 @@ describe('admin console in Chromium', { skip: chromiumSkip }, () => {
     await edit.getByLabel('Email 2').fill('ada.other@example.test');
     await edit.getByLabel('Parent account').selectOption({ label: account.name });
     await screens(page, '3a-edit-contact');
+    const access = page.getByRole('region', { name: 'Portal access of Ada Lovelace' });
+    await access.getByRole('button', { name: `Give access to ${website.name}` }).click();
+    await page.getByText(`Ada Lovelace can now sign in to ${website.name}.`).waitFor();
+    await access.getByText(/Can sign in \(given by an administrator\)/).waitFor();
+    await screens(page, '3c-portal-access');
     await edit.getByRole('button', { name: 'Save contact' }).click();
     await page.getByText('Saved Ada Lovelace.').waitFor();
     const [ada] = ok<Json>(await h.api('GET', '/api/v1/contacts?search=ada.console')).items;
@@ -101,6 +106,11 @@ describe('admin console in Chromium', { skip: chromiumSkip }, () => {
       [ada.email2, ada.parentAccountId],
       ['ada.other@example.test', account.id],
       'the edit saved',
+    );
+    assert.deepEqual(
+      ok<Json>(await h.api('GET', `/api/v1/contacts/${ada.id}/websites`)).items.map((a: Json) => a.websiteId),
+      [website.id],
+      'the access given in the console',
     );
     await screens(page, '3-contacts');
     await page.getByRole('button', { name: 'Invite Ada Lovelace' }).click();

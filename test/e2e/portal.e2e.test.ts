@@ -126,6 +126,7 @@ describe('portal journeys in Chromium', { skip: chromiumSkip }, () => {
   });
 
   it('"I have an existing account": signs in, confirms the redemption, gets the role', async () => {
+    // A contact with an account on another portal: its credentials verify it for this redemption.
     const member = await makeMember(h, { firstName: 'Grace', lastName: 'Hopper' });
     const { website } = await invite(member.id, 'Northwind Partners');
     const link = await linkFor(member.email);
@@ -161,6 +162,66 @@ describe('portal journeys in Chromium', { skip: chromiumSkip }, () => {
     await page.getByRole('button', { name: 'Register' }).click();
     await page.getByText("This invitation code isn't valid.", { exact: false }).first().waitFor();
     await step(page, 'journey3-2-invalid-code');
+    await page.context().close();
+  });
+
+  it('websites are kept apart: an open-registration account of one portal does not open another', async () => {
+    const open = await makeWebsite(h, {
+      name: 'Open Community',
+      settings: { openRegistrationEnabled: true },
+    });
+    const closed = await makeWebsite(h, { name: 'Private Partners' });
+    ok(
+      await h.api('POST', `/api/v1/websites/${closed.id}/web-pages`, {
+        path: 'members',
+        title: 'Members',
+        content: '<p>Only for members of Private Partners.</p>',
+      }),
+      201,
+    );
+    const page = await newPage();
+    const origin = h.deps.config.publicUrl;
+    await page.goto(`${origin}/portal/${open.slug}/register`);
+    await page.getByLabel('Email').fill('mallory@example.test');
+    await page.getByLabel('Username').fill('mallory');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Confirm Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByRole('heading', { name: 'Your profile' }).waitFor();
+    await step(page, 'journey4-1-registered-on-open');
+
+    await page.goto(`${origin}/portal/${closed.slug}/p/members`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('Username').fill('mallory');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('The username or password is not right.').first().waitFor();
+    await step(page, 'journey4-2-refused-on-closed');
+    assert.ok(!(await page.content()).includes('Only for members'), 'no page of the other website');
+    await page.context().close();
+  });
+
+  it('someone else’s Single link: "for someone else", then sign out and continue to its registration', async () => {
+    const invited = await makeContact(h, { firstName: 'Katherine', lastName: 'Johnson' });
+    const { website } = await invite(invited.id, 'Litware Partners');
+    const member = await makeMember(h, { firstName: 'Dorothy', lastName: 'Vaughan' }, [website.id]);
+    const link = await linkFor(invited.email);
+    const page = await newPage();
+    await page.goto(`${h.deps.config.publicUrl}/portal/${website.slug}/signin`);
+    await page.getByLabel('Username').fill(member.username);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Welcome, Dorothy Vaughan.').waitFor();
+
+    await page.goto(link);
+    await page.getByRole('heading', { name: 'This invitation is for someone else' }).waitFor();
+    assert.ok(!(await page.content()).includes('Redeem this invitation for'));
+    await step(page, 'journey5-1-for-someone-else');
+    await page.getByRole('button', { name: 'Sign out and continue' }).click();
+    await page.getByRole('heading', { name: 'Accept your invitation to Litware Partners' }).waitFor();
+    assert.equal(await page.getByLabel('Email').inputValue(), invited.email);
+    assert.equal(await page.getByLabel('Email').getAttribute('readonly'), '');
+    await step(page, 'journey5-2-registration-after-sign-out');
     await page.context().close();
   });
 });

@@ -5,6 +5,7 @@ import { ImportContacts } from './ImportContacts.tsx';
 import { InvitationForm } from './InvitationForm.tsx';
 import { Notices } from './Notices.tsx';
 import { Pager } from './Pager.tsx';
+import { PortalAccess } from './PortalAccess.tsx';
 import { Scroll } from './Scroll.tsx';
 
 /** Contacts: search and page on the server, create one, invite one to a website. */
@@ -80,13 +81,16 @@ export function Contacts() {
       </div>
       {inviting && <InvitationForm contacts={inviting} onDone={invited} />}
       {editing && (
-        <ContactForm
-          key={editing.id}
-          contact={editing}
-          onSave={(body, form) => save(body, form, editing)}
-          onInvalid={setError}
-          onCancel={() => setEditing(null)}
-        />
+        <>
+          <ContactForm
+            key={editing.id}
+            contact={editing}
+            onSave={(body, form) => save(body, form, editing)}
+            onInvalid={setError}
+            onCancel={() => setEditing(null)}
+          />
+          <PortalAccess key={`access-${editing.id}`} contact={editing} />
+        </>
       )}
       <Scroll label="Contacts">
         <table>

@@ -39,6 +39,7 @@ export function EditInvitation({
           `Allow at least ${Math.max(1, invitation.redemptionCount)} redemptions (a whole number).`,
         );
       changes.maxRedemptions = max;
+      changes.invitedContactsOnly = form.get('invitedContactsOnly') === 'on';
     }
     onSave(changes);
   };
@@ -56,7 +57,7 @@ export function EditInvitation({
       />
       {invitation.type === 'group' && (
         <>
-          <label htmlFor="maxRedemptions">Maximum redemptions</label>
+          <label htmlFor="maxRedemptions">Maximum Redemptions</label>
           <input
             id="maxRedemptions"
             name="maxRedemptions"
@@ -64,6 +65,14 @@ export function EditInvitation({
             min={1}
             defaultValue={invitation.maxRedemptions}
           />
+          <label className="inline">
+            <input
+              type="checkbox"
+              name="invitedContactsOnly"
+              defaultChecked={invitation.invitedContactsOnly}
+            />{' '}
+            Only the invited contacts may redeem it
+          </label>
         </>
       )}
       <WhenRedeemed

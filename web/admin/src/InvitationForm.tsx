@@ -20,6 +20,7 @@ export function InvitationForm({
   const [websiteId, setWebsiteId] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const [type, setType] = useState<'single' | 'group'>('single');
 
   useEffect(() => {
     setWebsiteId((chosen) => chosen || (websites[0]?.id ?? ''));
@@ -31,14 +32,21 @@ export function InvitationForm({
     if (!websiteId) return setError('Choose a website.');
     const common = { websiteId, ...whenRedeemedOf(form) };
     const send = form.get('send') === 'on';
+    const max = Number(form.get('maxRedemptions'));
+    if (
+      type === 'group' &&
+      (!form.get('maxRedemptions') || !Number.isInteger(max) || max < 1 || max > 1_000_000)
+    )
+      return setError('Maximum Redemptions: a whole number from 1 to 1,000,000.');
     setBusy(true);
     try {
-      if (form.get('type') === 'group') {
+      if (type === 'group') {
         await api('POST', '/invitations', {
           ...common,
           type: 'group',
           invitedContactIds: contacts.map((c) => c.id),
-          maxRedemptions: contacts.length,
+          maxRedemptions: max,
+          invitedContactsOnly: form.get('invitedContactsOnly') === 'on',
           send,
         });
         onDone(
@@ -75,10 +83,45 @@ export function InvitationForm({
         <fieldset>
           <legend>Type</legend>
           <label className="inline">
-            <input type="radio" name="type" value="single" defaultChecked /> One Single invitation each
+            <input
+              type="radio"
+              name="type"
+              value="single"
+              checked={type === 'single'}
+              onChange={() => setType('single')}
+            />{' '}
+            One Single invitation each
           </label>
           <label className="inline">
-            <input type="radio" name="type" value="group" /> One Group invitation for all
+            <input
+              type="radio"
+              name="type"
+              value="group"
+              checked={type === 'group'}
+              onChange={() => setType('group')}
+            />{' '}
+            One Group invitation for all
+          </label>
+        </fieldset>
+      )}
+      {type === 'group' && (
+        <fieldset>
+          <legend>Group invitation</legend>
+          <label htmlFor="maxRedemptions">Maximum Redemptions</label>
+          <input
+            id="maxRedemptions"
+            name="maxRedemptions"
+            type="number"
+            min={1}
+            max={1_000_000}
+            required
+            aria-describedby="h-max"
+          />
+          <p id="h-max" className="help">
+            How many people may redeem the one code, invited or not (unless limited below).
+          </p>
+          <label className="inline">
+            <input type="checkbox" name="invitedContactsOnly" /> Only the invited contacts may redeem it
           </label>
         </fieldset>
       )}

@@ -34,6 +34,11 @@ const SWITCHES = [
     'Redeem by another contact',
     'A Single invitation may be redeemed by a contact other than the invited one.',
   ],
+  [
+    'invitationEmailChangeAllowed',
+    'Register under another email',
+    'An invitee may register a Single invitation under another email; nothing is granted until that address is confirmed.',
+  ],
 ] as const;
 
 /** A website's name, addresses and settings, saved together; checked here, then by the API. */
@@ -80,10 +85,28 @@ export function WebsiteSettings({
         type="url"
         defaultValue={website.baseUrlIsDefault ? '' : website.baseUrl}
       />
-      <label htmlFor="site-existing">Page for invitees who already have an account (a portal path)</label>
-      <input id="site-existing" name="existingUserPath" defaultValue={website.existingUserPath ?? ''} />
-      <label htmlFor="site-redirect">Page after redemption (a portal path)</label>
-      <input id="site-redirect" name="redirectPath" defaultValue={website.redirectPath ?? ''} />
+      <label htmlFor="site-existing">Existing User Page</label>
+      <input
+        id="site-existing"
+        name="existingUserPath"
+        defaultValue={website.existingUserPath ?? ''}
+        aria-describedby="h-existing"
+      />
+      <p id="h-existing" className="help">
+        A portal path (e.g. /welcome-back) for invitees who register with an email or username that already
+        has an account. Empty: a message with a sign-in link.
+      </p>
+      <label htmlFor="site-redirect">Redirect Page</label>
+      <input
+        id="site-redirect"
+        name="redirectPath"
+        defaultValue={website.redirectPath ?? ''}
+        aria-describedby="h-redirect"
+      />
+      <p id="h-redirect" className="help">
+        A portal path where invitees go after redeeming an invitation (not after every sign-in). Empty: the
+        profile when it is incomplete, else where they were going.
+      </p>
       <fieldset>
         <legend>What the portal allows</legend>
         {SWITCHES.map(([key, label, help]) => (
