@@ -76,6 +76,16 @@ onBothDatabases('request bodies', (dialect) => {
       ],
       ['POST', `/api/v1/invitations/send`, { ids: [site.id], extra: true }, '/extra'],
     ];
+    // Actions that take no body refuse one with fields, rather than ignore them.
+    const inv = ok<Json>(
+      await h.api('POST', '/api/v1/invitations', { type: 'group', websiteId: site.id, maxRedemptions: 2 }),
+      201,
+    );
+    cases.push(
+      ['POST', `/api/v1/invitations/${inv.id}/send`, { force: true }, '/force'],
+      ['POST', `/api/v1/invitations/${inv.id}/deactivate`, { reason: 'x' }, '/reason'],
+      ['POST', `/api/v1/invitations/${inv.id}/regenerate-code`, { code: 'MINE' }, '/code'],
+    );
     for (const [method, url, body, field] of cases) {
       const p = problem(await h.api(method as 'POST', url, body), 400, 'VALIDATION_FAILED');
       assert.ok(
@@ -84,6 +94,14 @@ onBothDatabases('request bodies', (dialect) => {
       );
     }
     assert.equal(ok<Json>(await h.api('GET', `/api/v1/websites/${site.id}`)).name, 'Clean');
+    const after = ok<Json>(await h.api('GET', `/api/v1/invitations/${inv.id}`));
+    assert.deepEqual(
+      [after.state, after.lastSentAt],
+      ['active', null],
+      'the refused actions changed nothing',
+    );
+    ok(await h.api('POST', `/api/v1/invitations/${inv.id}/deactivate`));
+    ok(await h.api('POST', `/api/v1/invitations/${inv.id}/activate`, {}), 200);
   });
 
   it('the CSV import refuses control characters in a line, naming the line and the field', async () => {

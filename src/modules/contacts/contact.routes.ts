@@ -90,6 +90,7 @@ export async function contactRoutes(app: ApiApp, deps: Deps): Promise<void> {
     '/contacts/import',
     {
       bodyLimit: CSV_BODY_LIMIT,
+      config: { rawBody: true },
       schema: {
         tags,
         summary: 'Import contacts from CSV (text/csv); reports each line',

@@ -141,6 +141,7 @@ export async function updateContact(
         username: pick('username'),
         loginEnabled: pick('loginEnabled'),
         emailConfirmed: emailChanged ? false : current.emailConfirmed,
+        pendingEmail: emailChanged ? null : current.pendingEmail,
         updatedAt: deps.now().toISOString(),
       };
       await repo.updateContact(trx, next);
