@@ -289,6 +289,8 @@ onBothDatabases('portal registration', (dialect) => {
       [{ password: PASSWORD, confirmPassword: `${PASSWORD}!` }, /do not match/],
       [{ email: 'not-an-email' }, /email address like/],
       [{ username: 'a b' }, /Use 3 to 100 letters/],
+      [{ email: 'a\u0085b@example.test' }, /email address like/],
+      [{ password: `tab\there-and-there`, confirmPassword: `tab\there-and-there` }, /no tabs, line breaks/],
     ];
     for (const [change, message] of cases) {
       const res = await b.post(`/portal/${website.slug}/register`, {
