@@ -73,8 +73,13 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
             : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
       },
     });
-    pool.on('error', () => {
-      // An idle client lost its connection; the pool replaces it. Queries in flight still fail loudly.
+    // A connection that ends (PostgreSQL restarted, a network cut) emits 'error' on its client: while
+    // idle the pool's own listener takes it and replaces the client; while checked out nothing would,
+    // and an unhandled 'error' ends the process. Every client gets a listener: the query in flight
+    // still fails (and answers 503), the pool discards the broken client, and the process lives on.
+    pool.on('error', () => {});
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
     });
     dialect = new PostgresDialect({
       pool: options.preparedStatements === false ? pool : withPreparedStatements(pool),

@@ -14,3 +14,32 @@ export const isPostgres = (conn: Conn): boolean => conn.getExecutor().adapter in
  */
 export const expiryClock = (conn: Conn, at: string): RawBuilder<string> =>
   isPostgres(conn) ? sql<string>`now()` : sql<string>`${at}`;
+
+/** Node's socket errors: the database's server went away or cannot be reached. */
+const SOCKET_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+
+/**
+ * True when `err` says the database cannot answer now, not that the request was wrong: PostgreSQL
+ * down, restarting or refusing connections (SQLSTATE classes 08 and 57P, 53300 too many
+ * connections, a connection that ended mid-query), or SQLite's file locked beyond the busy timeout.
+ * Such errors become 503 SERVICE_UNAVAILABLE, and workers wait and try again.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (SOCKET_ERRORS.has(code)) return true;
+  if (/^08[0-9A-Z]{3}$/.test(code) || /^57P0[1-3]$/.test(code) || code === '53300') return true;
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED') return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+    message,
+  );
+}

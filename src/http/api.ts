@@ -3,12 +3,13 @@ import type {
   FastifyBaseLogger,
   FastifyInstance,
   preValidationHookHandler,
-  RouteOptions,
   RawReplyDefaultExpression,
   RawRequestDefaultExpression,
   RawServerDefault,
+  RouteOptions,
 } from 'fastify';
 import type { Deps } from '../context.ts';
+import { AppError } from '../errors.ts';
 import { accountRoutes } from '../modules/contacts/account.routes.ts';
 import { contactRoutes } from '../modules/contacts/contact.routes.ts';
 import { emailRoutes } from '../modules/emails/email.routes.ts';
@@ -20,7 +21,6 @@ import { userRoutes } from '../modules/users/user.routes.ts';
 import { webPageRoutes } from '../modules/websites/web-page.routes.ts';
 import { websiteRoutes } from '../modules/websites/website.routes.ts';
 import { workflowRoutes } from '../modules/workflows/workflow.routes.ts';
-import { AppError } from '../errors.ts';
 import { requireApiUser } from './auth.ts';
 
 /**
@@ -33,7 +33,8 @@ function refuseUndeclaredBodies(route: RouteOptions): void {
   const check: preValidationHookHandler = (req, _reply, done) => {
     const body = req.body as unknown;
     const fields = body !== null && typeof body === 'object' ? Object.keys(body) : [];
-    if (body === undefined || body === null || (typeof body === 'object' && fields.length === 0)) return done();
+    if (body === undefined || body === null || (typeof body === 'object' && fields.length === 0))
+      return done();
     const errors =
       fields.length > 0
         ? fields.map((f) => ({ path: `/${f}`, message: 'is not a known field' }))

@@ -1,5 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/dialect.ts';
 import { AppError, type ErrorCode, errorCatalogue, type FieldError } from '../errors.ts';
+
+/** What a 503 asks clients to wait before they try again. */
+export const RETRY_AFTER_SECONDS = 5;
 
 /**
  * The one error handler: every error leaves as application/problem+json with a stable `code`.
@@ -66,6 +70,11 @@ export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string
 /** Maps any thrown value to (code, detail, errors). */
 export function classify(err: unknown): { code: ErrorCode; detail: string; errors?: FieldError[] } {
   if (err instanceof AppError) return { code: err.code, detail: err.detail, errors: err.errors };
+  if (isDatabaseUnavailable(err))
+    return {
+      code: 'SERVICE_UNAVAILABLE',
+      detail: 'The database cannot be reached right now; try again in a few seconds.',
+    };
   const e = err as FastifyError & { validation?: AjvError[]; validationContext?: string };
   if (e.validation) {
     const errors = fieldErrors(e.validation, e.validationContext ?? 'body');
@@ -108,6 +117,10 @@ export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err, request: FastifyRequest, reply: FastifyReply) => {
     const { code, detail, errors } = classify(err);
     if (code === 'INTERNAL') request.log.error({ err }, 'unhandled error');
+    if (code === 'SERVICE_UNAVAILABLE') {
+      request.log.warn({ err }, 'database unavailable');
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    }
     return sendProblem(reply, code, detail, errors);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -50,13 +50,15 @@ export interface HarnessOptions {
   worker?: boolean;
   /** The worker's first retry backoff of a failed job (default 200 ms; the retry comes after 50–100%). */
   jobBackoffMs?: number;
+  /** The URL the app uses for the suite's database (e.g. through a TCP proxy); migrations use it too. */
+  databaseUrl?: (url: string) => string;
 }
 
 export async function startHarness(dialect: DialectName, options: HarnessOptions = {}): Promise<Harness> {
   const database = await createTestDatabase(dialect);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'admit-data-'));
   const config: Config = loadConfig({
-    DATABASE_URL: database.url,
+    DATABASE_URL: options.databaseUrl ? options.databaseUrl(database.url) : database.url,
     ADMIT_SECRET: 'test-secret-0123456789abcdefghijklmnopqrstuvwxyz',
     PUBLIC_URL: 'http://portal.test',
     DATA_DIR: dataDir,

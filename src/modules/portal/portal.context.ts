@@ -128,7 +128,8 @@ export interface FormError {
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-const EMAIL = /^[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f-\u009f]+@[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f-\u009f]+\.[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f-\u009f]+$/;
+const EMAIL =
+  /^[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f-\u009f]+@[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f-\u009f]+\.[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f-\u009f]+$/;
 
 /** What is wrong with an email typed into a form, in words; null when nothing is. */
 export function emailProblem(email: string): string | null {

@@ -2,7 +2,9 @@ import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Deps } from '../../context.ts';
+import { isDatabaseUnavailable } from '../../db/dialect.ts';
 import { AppError } from '../../errors.ts';
+import { RETRY_AFTER_SECONDS } from '../../http/problem.ts';
 import { RateLimitedError } from '../../http/rate-limit.ts';
 import { loadSession } from '../../http/session.ts';
 import { findWebsiteBySlug } from '../websites/website.service.ts';
@@ -48,6 +50,13 @@ export async function portal(app: FastifyInstance, deps: Deps): Promise<void> {
   });
 
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
+    if (isDatabaseUnavailable(err)) {
+      req.log.warn({ err }, 'database unavailable');
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      const lines = ['The portal cannot reach its database right now. Wait a few seconds, then try again.'];
+      if (!req.portal) return reply.status(503).type('text/plain; charset=utf-8').send(lines[0]);
+      return message(req, reply, 503, 'Back in a moment', lines);
+    }
     if (!req.portal) return reply.status(404).type('text/plain').send('Not found');
     if (err instanceof RateLimitedError) {
       reply.header('retry-after', String(err.retryAfterSeconds));
