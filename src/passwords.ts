@@ -121,8 +121,10 @@ let decoy: Promise<string> | undefined;
 export async function verifyPassword(stored: string | null, password: string): Promise<boolean> {
   if (password.length > MAX_PASSWORD * 4) return false;
   if (!stored) {
+    // As many verifications as a real account would cost (two when normalising changes the password).
     decoy ??= hashPassword('decoy-password-for-timing');
-    await verify(await decoy, password).catch(() => false);
+    await verify(await decoy, normalisePassword(password)).catch(() => false);
+    if (normalisePassword(password) !== password) await verify(await decoy, password).catch(() => false);
     return false;
   }
   try {

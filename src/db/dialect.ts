@@ -15,6 +15,15 @@ export const isPostgres = (conn: Conn): boolean => conn.getExecutor().adapter in
 export const expiryClock = (conn: Conn, at: string): RawBuilder<string> =>
   isPostgres(conn) ? sql<string>`now()` : sql<string>`${at}`;
 
+/**
+ * The start (epoch milliseconds) of the fixed window of `windowMs` that holds now: by the database's
+ * clock on PostgreSQL, so every process counts in the same windows; `atMs`'s on SQLite.
+ */
+export const minuteWindow = (conn: Conn, atMs: number, windowMs: number): RawBuilder<number> =>
+  isPostgres(conn)
+    ? sql<number>`(floor(extract(epoch from statement_timestamp()) * 1000 / ${windowMs}) * ${windowMs})::bigint`
+    : sql<number>`${atMs}`;
+
 /** Node's socket errors: the database's server went away or cannot be reached. */
 const SOCKET_ERRORS = new Set([
   'ECONNREFUSED',

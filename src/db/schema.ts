@@ -64,7 +64,7 @@ export interface ContactsTable {
 export interface WebsiteAccessTable {
   contact_id: string;
   website_id: string;
-  source: 'redemption' | 'registration' | 'admin';
+  source: 'redemption' | 'registration' | 'admin' | 'revoked';
   created_at: Instant;
 }
 
@@ -75,6 +75,7 @@ export interface PendingRegistrationsTable {
   invitation_id: string;
   code_hash: string;
   contact_id: string | null;
+  claimed_email: string | null;
   email: string;
   username: string | null;
   password_hash: string;

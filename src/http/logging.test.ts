@@ -21,6 +21,9 @@ it('redacts a code from every URL shape a request can take', () => {
     `/portal/p/redeem/${COMPACT.toLowerCase()}?a=1`,
     `/portal/p/reset-password?token=0193-abc.def`,
     `/portal/p/x?code=${CODE}#frag`,
+    `/portal/p/x/${COMPACT.slice(0, 14)}-${COMPACT.slice(14)}`,
+    `/portal/p/x?next=${COMPACT.slice(0, 14)}-${COMPACT.slice(14)}`,
+    `/portal/p/x?next=${COMPACT.slice(0, 5)}%20${COMPACT.slice(5, 20)}-${COMPACT.slice(20)}`,
   ];
   for (const url of shapes) {
     const out = redactUrl(url);
@@ -28,7 +31,7 @@ it('redacts a code from every URL shape a request can take', () => {
       !out.includes(CODE) && !out.includes(COMPACT) && !out.toLowerCase().includes(COMPACT.toLowerCase()),
       `${url} → ${out}`,
     );
-    assert.ok(!/M2ZD|m2zd|0193-abc/.test(out), `${url} → ${out}`);
+    assert.ok(!/M2ZD|m2zd|MZD9|0193-abc/i.test(out.replace(/%20|-/g, '')), `${url} → ${out}`);
     assert.match(out, /\[redacted\]/, url);
   }
 });
@@ -43,4 +46,6 @@ it('keeps what is not secret: paths, ids and other parameters', () => {
 it('redacts URLs and code-shaped words inside free text (error messages, stacks)', () => {
   const out = redactText(`Reply was already sent in /portal/p/register?invitation=${CODE} for ${COMPACT}`);
   assert.ok(!out.includes(CODE) && !out.includes(COMPACT), out);
+  const spoken = redactText(`the code ${CODE.replace(/-/g, ' ')} was typed`);
+  assert.ok(spoken.startsWith('the ') && !/7K4Q|6YFA|M2ZD/.test(spoken), spoken);
 });

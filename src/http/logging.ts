@@ -5,12 +5,38 @@ import pino, { type DestinationStream } from 'pino';
 const SECRET_NAMES = new Set(['invitation', 'code', 'token', 'key', 'password', 'secret']);
 /** Such a parameter inside another value (a `returnurl` that carries a landing link). */
 const NESTED_SECRET = /(?:^|[?&;])(?:invitation|code|token|key|password|secret)(?:\[[^\]]*\])?=/i;
+/** Letters and digits in groups, with what a person or a form puts between a code's groups. */
+const GROUPED_RUN = /[0-9A-Za-z]+(?:(?:-|\+|%2D|%20|\s)+[0-9A-Za-z]+)*/gi;
+const SEPARATORS = /((?:-|\+|%2D|%20|\s)+)/i;
+/** An invitation code has this many characters, however they are grouped (invitation.code.ts). */
+const CODE_CHARACTERS = 28;
+
 /**
- * An invitation code by its shape, wherever it is: 28 Crockford characters in seven groups of four
- * (with any separator a person or a form might use), or in one run. Ids (UUIDs) have neither shape.
+ * `text` with every invitation code in it, by its shape, replaced by `[redacted]`: consecutive
+ * groups of letters and digits that together hold exactly as many characters as a code, however
+ * they are grouped (the code parser ignores case, spaces and hyphens). An id (a UUID: 8-4-4-4-12)
+ * has no such run; a word or slug that happens to have one is redacted too, which costs nothing.
  */
-const CODE_SHAPE =
-  /(?<![0-9A-Za-z])(?:(?:[0-9A-Za-z]{4}(?:-|\s|\+|%2D|%20)){6}[0-9A-Za-z]{4}|[0-9A-Za-z]{28})(?![0-9A-Za-z])/g;
+export function redactCodes(text: string): string {
+  return text.replace(GROUPED_RUN, (run) => {
+    const parts = run.split(SEPARATORS); // groups at even indexes, separators between
+    const hidden = new Set<number>();
+    for (let i = 0; i < parts.length; i += 2) {
+      let length = 0;
+      for (let k = i; k < parts.length && length < CODE_CHARACTERS; k += 2) {
+        length += (parts[k] as string).length;
+        if (length === CODE_CHARACTERS) for (let m = i; m <= k; m++) hidden.add(m);
+      }
+    }
+    if (hidden.size === 0) return run;
+    let out = '';
+    for (let m = 0; m < parts.length; m++) {
+      if (!hidden.has(m)) out += parts[m];
+      else if (!hidden.has(m - 1)) out += '[redacted]';
+    }
+    return out;
+  });
+}
 
 /** `s` with percent-encoding (and form `+`) undone until it no longer changes; as is when broken. */
 function decoded(s: string): string {
@@ -30,8 +56,7 @@ function decoded(s: string): string {
 
 const carriesSecret = (value: string) => {
   const d = decoded(value);
-  CODE_SHAPE.lastIndex = 0;
-  return NESTED_SECRET.test(d) || CODE_SHAPE.test(d);
+  return NESTED_SECRET.test(d) || redactCodes(d) !== d;
 };
 
 /**
@@ -63,7 +88,7 @@ export function redactUrl(url: string): string {
 
 /** Free text (an error message, a stack) with every URL in it redacted and every code-shaped word. */
 export const redactText = (text: string): string =>
-  text.replace(/\S*\?\S*/g, (m) => redactUrl(m)).replace(CODE_SHAPE, '[redacted]');
+  redactCodes(text.replace(/\S*\?\S*/g, (m) => redactUrl(m)));
 
 /**
  * Request logs without secrets: no Authorization or Cookie header, no codes in URLs.

@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Deps } from '../context.ts';
+import { minuteWindow } from '../db/dialect.ts';
 import { AppError } from '../errors.ts';
 
 /**
  * Rate limits on the portal's and the console's attempts, kept in the database so every process
  * counts the same attempts. Fixed one-minute windows, one upsert a count. Three scopes (SPEC 11):
  * - per IP address (every POST of the portal and the console's sign-in; TRUST_PROXY decides the IP);
- * - per account (a username or email), counting failed sign-ins and reset requests, so many addresses
- *   cannot guess one account's password, and one account cannot be mail-bombed;
+ * - per account (a username or email) and address: failed sign-ins, counted for each address that
+ *   tries an account, with a ceiling ten times higher for the account from all addresses together,
+ *   so one address cannot lock the owner out and many cannot guess the password freely;
+ * - per recipient: the emails a visitor can make Admit send to one address (reset and confirmation
+ *   links), so nobody's inbox can be flooded;
  * - per code, counting refused attempts on one existing invitation.
  * The global ceiling applies to code guesses only (malformed or unknown codes from everyone): spent
  * by made-up accounts, a global sign-in budget would lock every real contact out.
@@ -23,6 +27,7 @@ export type RateLimitedAction =
   | 'reset'
   | 'confirm'
   | 'profile'
+  | 'mail'
   | 'admin-signin';
 
 const WINDOW_MS = 60_000;
@@ -51,36 +56,48 @@ export class RateLimitedError extends AppError {
 
 const windowOf = (deps: Deps) => {
   const now = deps.now().getTime();
-  const start = now - (now % WINDOW_MS);
-  return { start, retryAfter: Math.ceil((start + WINDOW_MS - now) / 1000) };
+  return now - (now % WINDOW_MS);
 };
 
-/** Adds one to each key's count in the current window; returns the counts by key. */
-async function count(deps: Deps, keys: readonly string[], windowStart: number): Promise<Map<string, number>> {
-  const rows = await sql<{ key: string; count: number }>`
+/** Seconds until the window that starts at `start` ends, by this process's clock (1 to 60). */
+const retryAfterOf = (start: number) =>
+  Math.min(60, Math.max(1, Math.ceil((start + WINDOW_MS - Date.now()) / 1000)));
+
+/**
+ * Adds one to each key's count in the current window; returns the counts by key and the window's
+ * start. The window is the database's minute on PostgreSQL (db/dialect.ts `minuteWindow`), so
+ * processes with skewed clocks count in the same windows instead of resetting each other's.
+ */
+async function count(
+  deps: Deps,
+  keys: readonly string[],
+): Promise<{ counts: Map<string, number>; start: number }> {
+  const window = minuteWindow(deps.db, windowOf(deps), WINDOW_MS);
+  const rows = await sql<{ key: string; count: number; window_start: number | string }>`
     insert into rate_limits (key, window_start, count)
-    values ${sql.join(keys.map((k) => sql`(${k}, ${windowStart}, 1)`))}
+    values ${sql.join(keys.map((k) => sql`(${k}, ${window}, 1)`))}
     on conflict (key) do update set
       count = case when rate_limits.window_start = excluded.window_start then rate_limits.count + 1 else 1 end,
       window_start = excluded.window_start
-    returning key, count`.execute(deps.db);
+    returning key, count, window_start`.execute(deps.db);
+  const start = Number(rows.rows[0]?.window_start ?? windowOf(deps));
   if (Math.random() < 0.001) {
     await deps.db
       .deleteFrom('rate_limits')
-      .where('window_start', '<', windowStart - WINDOW_MS)
+      .where('window_start', '<', start - WINDOW_MS)
       .execute();
   }
-  return new Map(rows.rows.map((r) => [r.key, Number(r.count)]));
+  return { counts: new Map(rows.rows.map((r) => [r.key, Number(r.count)])), start };
 }
 
-/** The key's count in the current window, without counting. */
-async function peek(deps: Deps, key: string, windowStart: number): Promise<number> {
-  const r = await deps.db
-    .selectFrom('rate_limits')
-    .select(['count', 'window_start'])
-    .where('key', '=', key)
-    .executeTakeFirst();
-  return r && Number(r.window_start) === windowStart ? Number(r.count) : 0;
+/** The key's count in the current window, without counting; and the window's start. */
+async function peek(deps: Deps, key: string): Promise<{ n: number; start: number }> {
+  const window = minuteWindow(deps.db, windowOf(deps), WINDOW_MS);
+  const r = await sql<{ count: number | null; window_start: number | string }>`
+    select (select count from rate_limits where key = ${key} and window_start = ${window}) as count,
+      ${window} as window_start`.execute(deps.db);
+  const row = r.rows[0];
+  return { n: Number(row?.count ?? 0), start: Number(row?.window_start ?? windowOf(deps)) };
 }
 
 /** Accounts and invitations are counted under a hash: the table holds no email address. */
@@ -88,33 +105,51 @@ const hashed = (s: string) => createHash('sha256').update(s.trim().toLowerCase()
 
 /** Counts one attempt from `ip` (for codes, also everyone's); throws RateLimitedError when over. */
 export async function checkRateLimit(deps: Deps, action: RateLimitedAction, ip: string): Promise<void> {
-  const { start, retryAfter } = windowOf(deps);
   const ipKey = `${action}:ip:${ip.slice(0, 100)}`;
   const globalKey = `${action}:global`;
-  const counts = await count(deps, action === 'code' ? [ipKey, globalKey] : [ipKey], start);
+  const { counts, start } = await count(deps, action === 'code' ? [ipKey, globalKey] : [ipKey]);
   const limits = deps.config.rateLimits;
-  if ((counts.get(ipKey) ?? 0) > limits.perIp) throw new RateLimitedError(retryAfter, 'ip');
-  if ((counts.get(globalKey) ?? 0) > limits.global) throw new RateLimitedError(retryAfter, 'everyone');
+  if ((counts.get(ipKey) ?? 0) > limits.perIp) throw new RateLimitedError(retryAfterOf(start), 'ip');
+  if ((counts.get(globalKey) ?? 0) > limits.global)
+    throw new RateLimitedError(retryAfterOf(start), 'everyone');
 }
 
-/** Throws RateLimitedError when the account's failures this minute reached the limit; counts nothing. */
+/** How many more failures one account takes from all addresses together than from one. */
+const ACCOUNT_CEILING = 10;
+
+const accountKeys = (action: RateLimitedAction, account: string, ip: string | null) => {
+  const key = `${action}:account:${hashed(account)}`;
+  return ip === null ? { key, pair: null } : { key, pair: `${key}:ip:${ip.slice(0, 100)}` };
+};
+
+/**
+ * Throws RateLimitedError when the account's failures this minute reached the limit; counts nothing.
+ * With `ip`: the failures of this address on the account (the per-account limit), or of every address
+ * together (ten times that). Without: the account's own count (the emails sent to a recipient).
+ */
 export async function checkAccountLimit(
   deps: Deps,
   action: RateLimitedAction,
   account: string,
+  ip: string | null,
 ): Promise<void> {
-  const { start, retryAfter } = windowOf(deps);
-  if ((await peek(deps, `${action}:account:${hashed(account)}`, start)) >= deps.config.rateLimits.perAccount)
-    throw new RateLimitedError(retryAfter, 'account');
+  const limit = deps.config.rateLimits.perAccount;
+  const { key, pair } = accountKeys(action, account, ip);
+  const overall = await peek(deps, key);
+  const mine = pair === null ? overall : await peek(deps, pair);
+  if (mine.n >= limit || (pair !== null && overall.n >= limit * ACCOUNT_CEILING))
+    throw new RateLimitedError(retryAfterOf(overall.start), 'account');
 }
 
-/** Counts an attempt on the account: a failed sign-in, a reset request (see checkAccountLimit). */
+/** Counts an attempt on the account: a failed sign-in, an email sent (see checkAccountLimit). */
 export async function countAccountAttempt(
   deps: Deps,
   action: RateLimitedAction,
   account: string,
+  ip: string | null,
 ): Promise<void> {
-  await count(deps, [`${action}:account:${hashed(account)}`], windowOf(deps).start);
+  const { key, pair } = accountKeys(action, account, ip);
+  await count(deps, pair === null ? [key] : [key, pair]);
 }
 
 /**
@@ -125,14 +160,14 @@ export async function countCodeRefusal(
   deps: Deps,
   invitationId: string,
 ): Promise<{ count: number; limited: RateLimitedError | null }> {
-  const { start, retryAfter } = windowOf(deps);
   const key = `refused:code:${invitationId}`;
-  const n = (await count(deps, [key], start)).get(key) ?? 0;
+  const { counts, start } = await count(deps, [key]);
+  const n = counts.get(key) ?? 0;
   return {
     count: n,
-    limited: n > deps.config.rateLimits.perCode ? new RateLimitedError(retryAfter, 'code') : null,
+    limited: n > deps.config.rateLimits.perCode ? new RateLimitedError(retryAfterOf(start), 'code') : null,
   };
 }
 
 /** The start of the current window (an ISO instant), which names a minute's aggregate. */
-export const currentWindowStart = (deps: Deps): string => new Date(windowOf(deps).start).toISOString();
+export const currentWindowStart = (deps: Deps): string => new Date(windowOf(deps)).toISOString();

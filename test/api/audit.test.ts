@@ -195,6 +195,7 @@ onBothDatabases('the audit catalogue', (dialect) => {
       await registrant.get(pathOf(link));
       await registrant.post(`/portal/${open.slug}/confirm-email`, {
         token: new URL(link).searchParams.get('token') as string,
+        password: PASSWORD,
       });
     });
     await once('contact.profile_updated', 'contact', async () => {

@@ -141,9 +141,18 @@ onBothDatabases(
 
       const link = await outboxLink(h, next, 'confirm-email');
       await b.get(pathOf(link));
-      const done = await b.post(`/portal/${website.slug}/confirm-email`, {
-        token: new URL(link).searchParams.get('token') as string,
+      const token = new URL(link).searchParams.get('token') as string;
+      const without = await b.post(`/portal/${website.slug}/confirm-email`, {
+        token,
+        password: 'not it at all',
       });
+      assert.equal(
+        without.statusCode,
+        422,
+        'the link alone does not confirm: the password must come with it',
+      );
+      assert.equal((await contactOf(member.id)).email, member.email);
+      const done = await b.post(`/portal/${website.slug}/confirm-email`, { token, password: PASSWORD });
       assert.match(textOf(done.body), /Your email is confirmed/);
       const changed = await contactOf(member.id);
       assert.deepEqual([changed.email, changed.emailConfirmed, changed.pendingEmail], [next, true, null]);
@@ -160,6 +169,7 @@ onBothDatabases(
       await b.get(pathOf(old));
       const stale = await b.post(`/portal/${website.slug}/confirm-email`, {
         token: new URL(old).searchParams.get('token') as string,
+        password: PASSWORD,
       });
       assert.equal(stale.statusCode, 410);
       assert.equal((await contactOf(member.id)).email, next);

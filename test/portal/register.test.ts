@@ -63,7 +63,7 @@ onBothDatabases('portal registration', (dialect) => {
     assert.equal((await old.get(`/portal/${website.slug}/profile`)).statusCode, 303, 'the old id is dead');
   });
 
-  it('Single: a forwarded link cannot take over the invited contact; the email field is the invited one and locked', async () => {
+  it('Single: a forwarded link cannot put the invited contact under another email; the email field is locked', async () => {
     const { website, invitation, contact } = await makeSingle(h);
     const b = new PortalClient(h);
     const page = await land(b, website.slug, invitation.code);
@@ -290,6 +290,8 @@ onBothDatabases('portal registration', (dialect) => {
       [{ email: 'not-an-email' }, /email address like/],
       [{ username: 'a b' }, /Use 3 to 100 letters/],
       [{ email: 'a\u0085b@example.test' }, /email address like/],
+      [{ email: 'a\u200bb@example.test' }, /email address like/],
+      [{ email: 'ad\u202ea@example.test' }, /email address like/],
       [{ password: `tab\there-and-there`, confirmPassword: `tab\there-and-there` }, /no tabs, line breaks/],
     ];
     for (const [change, message] of cases) {

@@ -123,6 +123,8 @@ onBothDatabases('portal sign-in and redemption into an existing account', (diale
       '%252F%252Fevil.test',
       '/%09/evil.test',
       'evil.test',
+      '/..//evil.test',
+      '/a/../../..//evil.test',
     ];
     for (const value of bad) {
       const member = await makeMember(h, { firstName: 'Ret', lastName: 'Urn' }, [website.id]);

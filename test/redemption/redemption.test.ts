@@ -194,6 +194,7 @@ onBothDatabases('redeemInvitation', (dialect) => {
         invitationId: inv.id,
         codeHash: codeHash(h.deps.keys, inv.code) as string,
         contactId: invited.id,
+        claimedEmail: invited.email,
         email: invited.email,
         username: `held_${rand()}`,
         passwordHash: HASH,
@@ -201,7 +202,7 @@ onBothDatabases('redeemInvitation', (dialect) => {
     );
     const matched = await redeem(website.id, inv.code, {
       ...register(invited.email),
-      held: { id: heldId, contactId: invited.id },
+      held: { id: heldId, contactId: invited.id, claimedEmail: invited.email },
     } as Redeemer);
     assert.equal(matched.contactId, invited.id);
     assert.equal(matched.contactCreated, false);
@@ -209,7 +210,7 @@ onBothDatabases('redeemInvitation', (dialect) => {
     await assert.rejects(
       redeem(website.id, inv.code, {
         ...register(invited.email),
-        held: { id: heldId, contactId: invited.id },
+        held: { id: heldId, contactId: invited.id, claimedEmail: invited.email },
       } as Redeemer),
       { code: 'INVITATION_NOT_REDEEMABLE' },
       'a held registration completes once',

@@ -93,9 +93,11 @@ export async function makeWorkflow(h: Harness): Promise<string> {
   return id;
 }
 
-/** A contact who can sign in (as if registered earlier). */
+/** A contact who can sign in, with its email confirmed (as if registered earlier). */
 export async function makeSignedInContact(h: Harness, body: Json = {}): Promise<Json> {
-  return makeContact(h, { username: `user_${rand()}`, loginEnabled: true, ...body });
+  const contact = await makeContact(h, { username: `user_${rand()}`, loginEnabled: true, ...body });
+  await h.deps.db.updateTable('contacts').set({ email_confirmed: 1 }).where('id', '=', contact.id).execute();
+  return { ...contact, emailConfirmed: true };
 }
 
 /** Many contacts who can sign in, written in one statement (for the race tests). */

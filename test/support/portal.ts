@@ -101,3 +101,13 @@ export async function countRows(
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }
+
+/**
+ * Moves on to the next rate-limit window: the harness clock by `ms`, and on PostgreSQL, whose windows
+ * follow the database's clock (which a test cannot move), the counts are cleared as the end of the
+ * window would clear them.
+ */
+export async function nextRateLimitWindow(h: Harness, ms: number): Promise<void> {
+  h.advance(ms);
+  if (h.dialect === 'postgres') await h.deps.db.deleteFrom('rate_limits').execute();
+}

@@ -10,13 +10,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   const t = portable(db);
 
   // Where a contact's credentials work: one row per contact and website. Sign-in on a website
-  // without a row fails like wrong credentials. `source` says how the access was given.
+  // without a row fails like wrong credentials. `source` says how the access was given, or that an
+  // administrator removed it ('revoked': kept so that signing in where anyone may register does not
+  // give it back; an administrator or a redemption does).
   await db.schema
     .createTable('website_access')
     .addColumn('contact_id', t.id, (c) => c.notNull().references('contacts.id').onDelete('cascade'))
     .addColumn('website_id', t.id, (c) => c.notNull().references('websites.id').onDelete('cascade'))
     .addColumn('source', 'varchar(20)', (c) =>
-      c.notNull().check(sql`source in ('redemption', 'registration', 'admin')`),
+      c.notNull().check(sql`source in ('redemption', 'registration', 'admin', 'revoked')`),
     )
     .addColumn('created_at', t.instant, (c) => c.notNull())
     .addPrimaryKeyConstraint('website_access__pk', ['contact_id', 'website_id'])
@@ -60,6 +62,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('invitation_id', t.id, (c) => c.notNull().references('invitations.id').onDelete('cascade'))
     .addColumn('code_hash', 'varchar(64)', (c) => c.notNull()) // the code it was made with
     .addColumn('contact_id', t.id, (c) => c.references('contacts.id').onDelete('cascade'))
+    // That contact's primary email when the registration was held: completing requires it unchanged.
+    .addColumn('claimed_email', 'varchar(320)')
     .addColumn('email', 'varchar(320)', (c) => c.notNull())
     .addColumn('username', 'varchar(100)')
     .addColumn('password_hash', 'text', (c) => c.notNull())

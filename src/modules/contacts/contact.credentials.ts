@@ -51,25 +51,32 @@ export async function authenticate(
   return null;
 }
 
+/** True when `password` is the contact's (for confirmations that must come from the account's owner). */
+export async function isContactPassword(deps: Deps, contactId: string, password: string): Promise<boolean> {
+  return verifyPassword(await repo.findPasswordHash(deps.db, contactId), password);
+}
+
 /** Records a completed sign-in. */
 export const recordSignIn = (deps: Deps, contactId: string) =>
   repo.setLastSignIn(deps.db, contactId, deps.now().toISOString());
 
 /**
  * Gives a contact who proved its credentials access to a website that anyone may register on (open
- * registration): the same as registering there. Audited.
+ * registration): the same as registering there. Audited. False when an administrator removed the
+ * contact's access there: that stays removed.
  */
 export async function grantOpenRegistrationAccess(
   deps: Deps,
   contactId: string,
   websiteId: string,
   ip: string | null,
-): Promise<void> {
-  await deps.db.transaction().execute(async (trx) => {
+): Promise<boolean> {
+  return deps.db.transaction().execute(async (trx) => {
     const at = deps.now().toISOString();
-    await trx.executeQuery(
+    const r = await trx.executeQuery(
       access.grantWebsiteAccessWrite(trx, { contactId, websiteId, source: 'registration', at }),
     );
+    if (Number(r.numAffectedRows ?? 0n) === 0) return false;
     await recordAudit(
       trx,
       deps,
@@ -78,13 +85,17 @@ export async function grantOpenRegistrationAccess(
       { type: 'contact', id: contactId },
       { websiteId, source: 'registration' },
     );
+    return true;
   });
 }
 
 const accountExists = () =>
   new AppError('ACCOUNT_EXISTS', 'An account already exists for this email or username. Sign in instead.');
 
-/** Throws ACCOUNT_EXISTS when the email (with requireUniqueEmail) or username signs in for another contact. */
+/**
+ * Throws ACCOUNT_EXISTS when the email (with requireUniqueEmail) is the confirmed address of another
+ * contact that signs in, or the username is another contact's.
+ */
 export async function checkLoginFree(
   conn: Conn,
   settings: WebsiteSettings,
@@ -93,7 +104,8 @@ export async function checkLoginFree(
 ): Promise<void> {
   if (login.email && settings.requireUniqueEmail) {
     const same = await repo.findContactsByEmail(conn, login.email);
-    if (same.some((c) => c.loginEnabled && c.id !== self)) throw accountExists();
+    // An address belongs to the contact that confirmed it: an unconfirmed copy claims nothing.
+    if (same.some((c) => c.loginEnabled && c.emailConfirmed && c.id !== self)) throw accountExists();
   }
   if (login.username) {
     const holder = await repo.findContactByUsername(conn, login.username);
@@ -224,7 +236,7 @@ export async function confirmEmail(
   const key = email.toLowerCase();
   const changing = c.pendingEmail?.toLowerCase() === key;
   if (!changing && (c.email ?? '').toLowerCase() !== key) return false;
-  if (changing) await checkLoginFree(trx, settings, { email, username: null }, c.id);
+  await checkLoginFree(trx, settings, { email, username: null }, c.id);
   await repo.updateContact(trx, {
     ...c,
     email: changing ? (c.pendingEmail as string) : c.email,

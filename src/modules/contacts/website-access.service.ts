@@ -56,7 +56,7 @@ export async function removeWebsiteAccess(
   websiteId: string,
 ): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
-    if (!(await access.deleteWebsiteAccess(trx, contactId, websiteId)))
+    if (!(await access.revokeWebsiteAccess(trx, contactId, websiteId)))
       throw new AppError('NOT_FOUND', `The contact ${contactId} has no access to the website ${websiteId}.`);
     await signOutEverywhere(trx, contactId, websiteId);
     await recordAudit(

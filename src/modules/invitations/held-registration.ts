@@ -24,6 +24,11 @@ export interface HeldRegistration {
   codeHash: string;
   /** The invited contact it claims; null for a new contact. */
   contactId: string | null;
+  /**
+   * That contact's primary email when the registration was held: if it changes meanwhile (an
+   * administrator corrected it), the registration no longer completes.
+   */
+  claimedEmail: string | null;
   email: string;
   username: string | null;
   passwordHash: string;
@@ -50,6 +55,7 @@ export async function holdRegistration(
       invitation_id: r.invitationId,
       code_hash: r.codeHash,
       contact_id: r.contactId,
+      claimed_email: r.claimedEmail,
       email: r.email,
       username: r.username,
       password_hash: r.passwordHash,
@@ -98,6 +104,7 @@ export async function findHeldRegistration(
     invitationId: r.invitation_id,
     codeHash: r.code_hash,
     contactId: r.contact_id,
+    claimedEmail: r.claimed_email,
     email: r.email,
     username: r.username,
     passwordHash: r.password_hash,

@@ -52,9 +52,10 @@ export type Redeemer =
       lastName?: string;
       /**
        * A held registration whose email has now been confirmed (held-registration.ts): spent in the
-       * same batch; `contactId` is the invited contact it claims (null: a new contact).
+       * same batch; `contactId` is the invited contact it claims (null: a new contact), whose primary
+       * email must still be `claimedEmail`.
        */
-      held?: { id: string; contactId: string | null };
+      held?: { id: string; contactId: string | null; claimedEmail: string | null };
     };
 
 export interface RedeemInput {
@@ -88,6 +89,8 @@ export class ConfirmationRequired extends Error {
     readonly contactId: string,
     /** The address whose inbox must be proven (as the contact has it, when it is the contact's). */
     readonly email: string,
+    /** The contact's primary email now (null: none), which completing requires unchanged. */
+    readonly claimedEmail: string | null,
   ) {
     super('the registrant must confirm the email before the invitation is redeemed');
   }
@@ -256,12 +259,17 @@ async function registrant(
   if (claimedId !== null) {
     target = found.find((c) => c.id === claimedId);
     if (!target || !unredeemedInvitee(target)) throw new Refused('not-invited', invitation.id);
+    // An administrator changed the claimed contact's email since the registration was held.
+    if (r.held && (target.email?.toLowerCase() ?? null) !== (r.held.claimedEmail?.toLowerCase() ?? null))
+      throw new Refused('not-invited', invitation.id);
   } else if (!r.held) {
     target = sameEmail.find((c) => unredeemedInvitee(c) && !c.loginEnabled);
   }
   if (target?.loginEnabled) throw accountExists();
-  if (settings.requireUniqueEmail && sameEmail.some((c) => c.loginEnabled && c.id !== target?.id))
-    throw accountExists();
+  // An address belongs to the contact that confirmed it: an unconfirmed copy (someone who typed
+  // it) blocks nobody.
+  const owner = sameEmail.find((c) => c.loginEnabled && c.emailConfirmed && c.id !== target?.id);
+  if (settings.requireUniqueEmail && owner) throw accountExists();
   const username = r.username?.toLowerCase();
   if (
     username !== undefined &&
@@ -277,10 +285,10 @@ async function registrant(
           'INVITATION_EMAIL_REQUIRED',
           'Register with the email address this invitation was sent to.',
         );
-      throw new ConfirmationRequired(invitation.id, target.id, email);
+      throw new ConfirmationRequired(invitation.id, target.id, email, target.email);
     }
     if (invitation.type === 'group' && target)
-      throw new ConfirmationRequired(invitation.id, target.id, target.email ?? email);
+      throw new ConfirmationRequired(invitation.id, target.id, target.email ?? email, target.email);
     if (invitation.type === 'group' && invitation.invitedContactsOnly)
       throw new AppError(
         'INVITATION_FOR_INVITED_ONLY',

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../context.ts';
 import { AppError } from '../../errors.ts';
-import { checkRateLimit } from '../../http/rate-limit.ts';
+import { checkAccountLimit, checkRateLimit, countAccountAttempt } from '../../http/rate-limit.ts';
 import { endSession } from '../../http/session.ts';
 import { getAccount } from '../contacts/account.service.ts';
 import { getContact } from '../contacts/contact.service.ts';
@@ -28,6 +28,7 @@ import {
   returnQuery,
   rotateCsrfSecret,
   signInSession,
+  verifyForRedemption,
 } from './portal.context.ts';
 import { afterSignIn } from './redirects.ts';
 
@@ -87,10 +88,7 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
     if ('verified' in result) {
       // Credentials proven for the pending redemption only: no access to this website until it is done.
       if (!pending) throw new Error('verified without a pending invitation');
-      await signInSession(deps, req, reply, null, {
-        pending,
-        verified: { contactId: result.verified.id, codeHash: pending.codeHash },
-      });
+      await verifyForRedemption(deps, req, reply, result.verified, pending);
       return reply.redirect(`${base}/redeem/confirm${rq}`, 303);
     }
     // A pending invitation survives the sign-in (rotation keeps the data), then asks to be confirmed.
@@ -203,9 +201,16 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
   app.post('/confirm-email', async (req, reply) => {
     await checkRateLimit(deps, 'confirm', req.ip);
     const token = tokenOf(req.body);
-    let confirmed: boolean;
+    await checkAccountLimit(deps, 'confirm', token, req.ip);
+    let confirmed: Awaited<ReturnType<typeof confirmEmailToken>>;
     try {
-      confirmed = await confirmEmailToken(deps, req.portal.website, token, clientOf(req));
+      confirmed = await confirmEmailToken(
+        deps,
+        req.portal.website,
+        token,
+        field(req.body, 'password', true),
+        clientOf(req),
+      );
     } catch (err) {
       if (err instanceof AppError && err.code === 'ACCOUNT_EXISTS')
         return message(req, reply, 409, 'This email is taken', [
@@ -213,7 +218,19 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
         ]);
       throw err;
     }
-    if (!confirmed) return expiredLink(req, reply, 'confirmation', '/profile', 'Go to your profile');
+    if ('invalid' in confirmed)
+      return expiredLink(req, reply, 'confirmation', '/profile', 'Go to your profile');
+    if ('errors' in confirmed) {
+      await countAccountAttempt(deps, 'confirm', token, req.ip);
+      const email = (await tokenEmail(deps, req.portal.website, token)) ?? '';
+      return render(
+        req,
+        reply,
+        'confirm-email',
+        { title: 'Confirm your email', token, email, errors: confirmed.errors },
+        422,
+      );
+    }
     return message(req, reply, 200, 'Your email is confirmed', ['Thank you.'], {
       href: `${req.portal.base}/`,
       label: 'Continue',

@@ -6,6 +6,7 @@ import {
   authenticate,
   confirmEmail,
   grantOpenRegistrationAccess,
+  isContactPassword,
   recordSignIn,
   setPassword,
   updateProfile,
@@ -59,14 +60,18 @@ export async function signIn(
     });
   if (form.password === '') errors.push({ field: 'password', message: 'Enter your password.' });
   if (errors.length > 0) return { errors };
-  await checkAccountLimit(deps, 'signin', form.login);
+  await checkAccountLimit(deps, 'signin', form.login, client.ip);
   const found = await authenticate(deps, website.id, s, form.login, form.password);
   if (found?.hasAccess) {
     await recordSignIn(deps, found.contact.id);
     return { contact: found.contact };
   }
-  if (found && s.registrationEnabled && s.openRegistrationEnabled) {
-    await grantOpenRegistrationAccess(deps, found.contact.id, website.id, client.ip);
+  if (
+    found &&
+    s.registrationEnabled &&
+    s.openRegistrationEnabled &&
+    (await grantOpenRegistrationAccess(deps, found.contact.id, website.id, client.ip))
+  ) {
     await recordSignIn(deps, found.contact.id);
     return { contact: found.contact };
   }
@@ -74,7 +79,7 @@ export async function signIn(
     const d = await describePending(deps, website.id, pending, { contactId: found.contact.id, settings: s });
     if ('pending' in d && d.pending.contactRefusal === null) return { verified: found.contact };
   }
-  await countAccountAttempt(deps, 'signin', form.login);
+  await countAccountAttempt(deps, 'signin', form.login, client.ip);
   return {
     errors: [
       {
@@ -124,6 +129,11 @@ export async function saveProfile(
   const e = emailProblem(form.email);
   if (e) errors.push({ field: 'email', message: e });
   if (errors.length > 0) return { errors };
+  if ((contact.email ?? '').toLowerCase() !== form.email.toLowerCase()) {
+    // Each change mails a link to the new address: counted per recipient.
+    await checkAccountLimit(deps, 'mail', form.email, null);
+    await countAccountAttempt(deps, 'mail', form.email, null);
+  }
   const { emailToConfirm } = await deps.db
     .transaction()
     .execute((trx) => updateProfile(trx, deps, website.settings, contact, form, client.ip));
@@ -144,10 +154,15 @@ export async function forgotPassword(
 ): Promise<{ errors: FormError[] } | { sent: true }> {
   const e = emailProblem(email);
   if (e) return { errors: [{ field: 'email', message: e }] };
-  await checkAccountLimit(deps, 'forgot', email);
-  await countAccountAttempt(deps, 'forgot', email);
+  await checkAccountLimit(deps, 'forgot', email, null);
+  await countAccountAttempt(deps, 'forgot', email, null);
   for (const c of await findContactsByEmail(deps.db, email)) {
-    if (c.loginEnabled && c.email && (await hasWebsiteAccess(deps.db, c.id, website.id))) {
+    if (
+      c.loginEnabled &&
+      c.email &&
+      c.emailConfirmed &&
+      (await hasWebsiteAccess(deps.db, c.id, website.id))
+    ) {
       await mailToken(deps, website, c, 'reset-password', c.email);
       break;
     }
@@ -204,18 +219,27 @@ export async function resetPassword(
 
 /**
  * Confirms the email a confirmation token was sent to (once): a pending new email becomes the
- * primary email, or the primary email is marked confirmed. False when the link no longer applies;
- * throws ACCOUNT_EXISTS when the new address signs in for another contact by now.
+ * primary email, or the primary email is marked confirmed. The account's password must come with
+ * the link: the inbox's owner alone could otherwise confirm, unknowingly, an account someone else
+ * registered under that address, with a password that someone else knows. `invalid` when the link
+ * no longer applies; throws ACCOUNT_EXISTS when the address is another contact's confirmed one.
  */
 export async function confirmEmailToken(
   deps: Deps,
   website: Website,
   token: string,
+  password: string,
   client: Client,
-): Promise<boolean> {
-  return deps.db.transaction().execute(async (trx) => {
-    const t = await findValidToken(trx, deps, token, 'confirm-email', website.id);
-    if (!t?.email || !(await spendToken(trx, t.id, deps.now().toISOString()))) return false;
-    return confirmEmail(trx, deps, website.settings, t.contactId, t.email, client.ip);
+): Promise<{ confirmed: true } | { invalid: true } | { errors: FormError[] }> {
+  const t = await findValidToken(deps.db, deps, token, 'confirm-email', website.id);
+  if (!t?.email) return { invalid: true };
+  if (password === '') return { errors: [{ field: 'password', message: 'Enter your password.' }] };
+  if (!(await isContactPassword(deps, t.contactId, password)))
+    return { errors: [{ field: 'password', message: 'That is not the password of this account.' }] };
+  const confirmed = await deps.db.transaction().execute(async (trx) => {
+    const valid = await findValidToken(trx, deps, token, 'confirm-email', website.id);
+    if (!valid?.email || !(await spendToken(trx, valid.id, deps.now().toISOString()))) return false;
+    return confirmEmail(trx, deps, website.settings, valid.contactId, valid.email, client.ip);
   });
+  return confirmed ? { confirmed: true } : { invalid: true };
 }

@@ -60,6 +60,8 @@ export async function redeemerOf(deps: Deps, req: FastifyRequest): Promise<Conta
   const verified = dataOf(req.portal.session).verified;
   const ref = pendingRef(req.portal.session);
   if (!verified || !ref || verified.codeHash !== ref.codeHash) return null;
+  // The session names the contact: a session deleted by a password reset is gone with it.
+  if (req.portal.session?.contactId !== verified.contactId) return null;
   const contact = await findContactRow(deps.db, verified.contactId);
   return contact?.loginEnabled ? contact : null;
 }
@@ -80,14 +82,45 @@ export async function keepInSession(
 }
 
 /**
- * Signs the contact in on this website (`contact` null: only verified for a redemption, see
- * `verified`): the session id and the CSRF secret change (rotation), and the session data is replaced.
+ * Signs the contact in on this website: the session id and the CSRF secret change (rotation), and
+ * the session data is replaced.
  */
 export async function signInSession(
   deps: Deps,
   req: FastifyRequest,
   reply: FastifyReply,
-  contact: ContactRow | null,
+  contact: ContactRow,
+  data: PortalSessionData,
+): Promise<void> {
+  await rotatedSession(deps, req, reply, contact.id, data);
+  req.portal.contact = contact;
+}
+
+/**
+ * The contact proved its credentials for the pending invitation on a website where it has no
+ * access: the session is rotated and names the contact (so signing it out everywhere, a password
+ * reset, or removing access ends it too), but it is signed in nowhere; only the confirmation of
+ * that redemption accepts it (redeemerOf).
+ */
+export async function verifyForRedemption(
+  deps: Deps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  contact: ContactRow,
+  pending: CodeRef,
+): Promise<void> {
+  await rotatedSession(deps, req, reply, contact.id, {
+    pending,
+    verified: { contactId: contact.id, codeHash: pending.codeHash },
+  });
+  req.portal.contact = null;
+}
+
+async function rotatedSession(
+  deps: Deps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  contactId: string,
   data: PortalSessionData,
 ): Promise<void> {
   const { session, website } = req.portal;
@@ -95,10 +128,9 @@ export async function signInSession(
     deps,
     reply,
     session,
-    { websiteId: website.id, contactId: contact?.id ?? null, data: data as Record<string, unknown> },
+    { websiteId: website.id, contactId, data: data as Record<string, unknown> },
     { rotate: true },
   );
-  req.portal.contact = contact;
   rotateCsrfSecret(deps, req, reply);
 }
 
@@ -127,11 +159,15 @@ export interface FormError {
   message: string;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-const EMAIL =
-  /^[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f-\u009f]+@[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f-\u009f]+\.[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f-\u009f]+$/;
+/** What may not stand in an address: separators, and control, invisible and text-direction characters. */
+const NOT_IN_ADDRESS =
+  '\\s@<>()[\\]\\\\,;:"\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff';
+const EMAIL = new RegExp(`^[^${NOT_IN_ADDRESS}]+@[^${NOT_IN_ADDRESS}]+\\.[^${NOT_IN_ADDRESS}]+$`);
 
-/** What is wrong with an email typed into a form, in words; null when nothing is. */
+/**
+ * What is wrong with an email typed into a form, in words; null when nothing is. Control characters
+ * and the invisible and text-direction ones are refused: an address must look like what it is.
+ */
 export function emailProblem(email: string): string | null {
   if (email === '') return 'Enter your email address.';
   if (email.length > 320 || !EMAIL.test(email)) return 'Enter an email address like name@example.com.';
@@ -231,7 +267,9 @@ export function safeReturnUrl(raw: unknown): string | null {
   try {
     const u = new URL(raw, 'http://portal.invalid');
     if (u.origin !== 'http://portal.invalid') return null;
-    return `${u.pathname}${u.search}`;
+    const path = `${u.pathname}${u.search}`;
+    // Dot segments resolved ("/..//evil.test") must not leave a protocol-relative URL.
+    return path.startsWith('//') ? null : path;
   } catch {
     return null;
   }

@@ -19,7 +19,8 @@ export async function findSessionAndContact(conn: Conn, id: string): Promise<Por
     .leftJoin('website_access', (j) =>
       j
         .onRef('website_access.contact_id', '=', 'sessions.contact_id')
-        .onRef('website_access.website_id', '=', 'sessions.website_id'),
+        .onRef('website_access.website_id', '=', 'sessions.website_id')
+        .on('website_access.source', '!=', 'revoked'),
     )
     .select([
       'sessions.id as s_id',

@@ -166,7 +166,7 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps, pages: Re
     await checkRateLimit(deps, 'confirm', req.ip);
     const { website, base } = req.portal;
     const token = tokenOf(req.body);
-    await checkAccountLimit(deps, 'confirm', token);
+    await checkAccountLimit(deps, 'confirm', token, req.ip);
     let done: Awaited<ReturnType<typeof completeHeldRegistration>>;
     try {
       done = await completeHeldRegistration(
@@ -178,13 +178,12 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps, pages: Re
       );
     } catch (err) {
       if (err instanceof AppError && err.code === 'ACCOUNT_EXISTS') return accountExists(req, reply);
-      if (err instanceof AppError && err.code === 'INVITATION_NOT_REDEEMABLE')
-        return pages.invalidCode(req, reply);
+      if (err instanceof AppError && err.code === 'INVITATION_NOT_REDEEMABLE') return expired(req, reply);
       throw err;
     }
     if ('invalid' in done) return expired(req, reply);
     if ('errors' in done) {
-      await countAccountAttempt(deps, 'confirm', token);
+      await countAccountAttempt(deps, 'confirm', token, req.ip);
       const email = (await heldRegistrationEmail(deps, website, token)) ?? '';
       return confirmPage(req, reply, { token, email, errors: done.errors }, 422);
     }

@@ -1,5 +1,6 @@
 import type { Deps } from '../../context.ts';
 import { AppError } from '../../errors.ts';
+import { checkAccountLimit, countAccountAttempt } from '../../http/rate-limit.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../../passwords.ts';
 import { registerContact } from '../contacts/contact.credentials.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
@@ -108,6 +109,7 @@ export async function register(
         invitationId: err.invitationId,
         codeHash: pending.codeHash,
         contactId: err.contactId,
+        claimedEmail: err.claimedEmail,
         email: err.email,
         username,
         passwordHash,
@@ -129,12 +131,18 @@ async function confirmationIfNeeded(deps: Deps, website: Website, contact: Conta
   await mailToken(deps, website, contact, 'confirm-email', contact.email);
 }
 
-/** Holds the registration and queues its confirmation link, in one transaction. */
+/**
+ * Holds the registration and queues its confirmation link, in one transaction. The links sent to one
+ * address count against its per-recipient limit (RATE_LIMITED, nothing held), so a stranger cannot
+ * flood an invited person's inbox.
+ */
 async function holdAndMail(
   deps: Deps,
   website: Website,
   h: Omit<HeldRegistration, 'id' | 'websiteId'> & { client: Client },
 ): Promise<void> {
+  await checkAccountLimit(deps, 'mail', h.email, null);
+  await countAccountAttempt(deps, 'mail', h.email, null);
   await deps.db.transaction().execute(async (trx) => {
     const { client, ...held } = h;
     const id = await holdRegistration(trx, deps, { ...held, websiteId: website.id });
@@ -194,7 +202,7 @@ export async function completeHeldRegistration(
       email: held.email,
       username: held.username,
       passwordHash: held.passwordHash,
-      held: { id: held.id, contactId: held.contactId },
+      held: { id: held.id, contactId: held.contactId, claimedEmail: held.claimedEmail },
     },
     ipAddress: client.ip,
     userAgent: client.userAgent,

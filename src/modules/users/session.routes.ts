@@ -48,10 +48,10 @@ export async function sessionRoutes(app: ApiApp, deps: Deps): Promise<void> {
     },
     async (req, reply) => {
       await checkRateLimit(deps, 'admin-signin', req.ip);
-      await checkAccountLimit(deps, 'admin-signin', req.body.email);
+      await checkAccountLimit(deps, 'admin-signin', req.body.email, req.ip);
       const found = await authenticateUser(deps, req.body.email, req.body.password);
       if (!found) {
-        await countAccountAttempt(deps, 'admin-signin', req.body.email);
+        await countAccountAttempt(deps, 'admin-signin', req.body.email, req.ip);
         throw new AppError('UNAUTHENTICATED', 'The email or password is not right.');
       }
       const data: AdminSessionData = {
