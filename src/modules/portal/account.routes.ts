@@ -28,6 +28,7 @@ import {
   returnQuery,
   rotateCsrfSecret,
   signInSession,
+  tokenOf,
   verifyForRedemption,
 } from './portal.context.ts';
 import { afterSignIn } from './redirects.ts';
@@ -134,10 +135,6 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
     ]);
   });
 
-  const tokenOf = (from: unknown) => {
-    const t = (from as Record<string, unknown> | undefined)?.token;
-    return typeof t === 'string' ? t.slice(0, 200) : '';
-  };
   const expiredLink = (req: FastifyRequest, reply: FastifyReply, what: string, href: string, label: string) =>
     message(
       req,

@@ -243,6 +243,12 @@ export function field(body: unknown, name: string, raw = false): string {
   return raw ? v : v.trim();
 }
 
+/** The `token` of a link's query or form (at most 200 characters), or ''. */
+export function tokenOf(from: unknown): string {
+  const t = (from as Record<string, unknown> | undefined)?.token;
+  return typeof t === 'string' ? t.slice(0, 200) : '';
+}
+
 /**
  * `returnurl` as a path inside this website's portal, or null: only same-origin relative paths
  * ("/…", not "//…" or "/\…"), without schemes, control characters or backslashes, after decoding.

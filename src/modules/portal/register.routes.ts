@@ -15,6 +15,7 @@ import {
   returnOf,
   returnQuery,
   signInSession,
+  tokenOf,
 } from './portal.context.ts';
 import type { RedeemPages } from './redeem.routes.ts';
 import { afterRedemption, afterSignIn } from './redirects.ts';
@@ -135,10 +136,6 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps, pages: Re
     );
   };
 
-  const tokenOf = (from: unknown) => {
-    const t = (from as Record<string, unknown> | undefined)?.token;
-    return typeof t === 'string' ? t.slice(0, 200) : '';
-  };
   const expired = (req: FastifyRequest, reply: FastifyReply) =>
     message(
       req,
