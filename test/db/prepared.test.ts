@@ -3,12 +3,17 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { type DatabaseHandle, openDatabase } from '../../src/db/database.ts';
 import { PLAN_EACH_CALL } from '../../src/db/pg-prepared.ts';
-import { createTestDatabase, dialectsUnderTest, type TestDatabase } from '../support/databases.ts';
+import {
+  createTestDatabase,
+  describeUnlessSkipped,
+  dialectsUnderTest,
+  type TestDatabase,
+} from '../support/databases.ts';
 
 const postgres = dialectsUnderTest().find((d) => d.name === 'postgres');
 
 /** PostgreSQL statements run as named prepared statements (src/db/pg-prepared.ts). */
-describe('prepared statements on PostgreSQL', { skip: postgres?.skip }, () => {
+describeUnlessSkipped('prepared statements on PostgreSQL', postgres?.skip, () => {
   let database: TestDatabase;
   let handle: DatabaseHandle;
   before(async () => {

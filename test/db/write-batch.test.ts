@@ -3,7 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { type DatabaseHandle, openDatabase } from '../../src/db/database.ts';
 import { renumberParameters, runWrites } from '../../src/db/write-batch.ts';
-import { createTestDatabase, dialectsUnderTest, type TestDatabase } from '../support/databases.ts';
+import {
+  createTestDatabase,
+  describeUnlessSkipped,
+  dialectsUnderTest,
+  type TestDatabase,
+} from '../support/databases.ts';
 
 describe('renumberParameters', () => {
   it('shifts placeholders and leaves quoted text alone', () => {
@@ -17,7 +22,7 @@ describe('renumberParameters', () => {
 
 for (const { name, skip } of dialectsUnderTest()) {
   /** Several writes in one call (src/db/write-batch.ts): one statement on PostgreSQL. */
-  describe(`runWrites [${name}]`, { skip }, () => {
+  describeUnlessSkipped(`runWrites [${name}]`, skip, () => {
     let database: TestDatabase;
     let handle: DatabaseHandle;
     before(async () => {

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ensureFirstAdmin } from '../../src/modules/users/user.sign-in.ts';
+import { describeUnlessSkipped } from '../support/databases.ts';
 import { eventually } from '../support/eventually.ts';
 import { type Json, makeAccount, makeWebRole, makeWebsite, ok } from '../support/factories.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
@@ -11,7 +12,7 @@ import { freePort } from '../support/ports.ts';
 import { chromiumSkip, launchChromium, step } from './browser.ts';
 
 /** The admin console in Chromium: first sign-in, a contact, an invitation, sending it. */
-describe('admin console in Chromium', { skip: chromiumSkip }, () => {
+describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
   let h: Harness;
   let browser: Browser;
   let origin: string;

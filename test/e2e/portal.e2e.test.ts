@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { describeUnlessSkipped } from '../support/databases.ts';
 import { eventually } from '../support/eventually.ts';
 import { type Json, makeAccount, makeContact, makeWebRole, makeWebsite, ok } from '../support/factories.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
@@ -14,7 +15,7 @@ import { chromiumSkip, launchChromium, step } from './browser.ts';
  * message read from the sink, its link opened in Chromium, every step screenshotted and checked
  * with axe-core.
  */
-describe('portal journeys in Chromium', { skip: chromiumSkip }, () => {
+describeUnlessSkipped('portal journeys in Chromium', chromiumSkip, () => {
   let h: Harness;
   let browser: Browser;
   const sink = new SmtpSink();

@@ -9,14 +9,19 @@ import {
   recordSentMany,
   type SentRecord,
 } from '../../src/modules/emails/email.repository.ts';
-import { createTestDatabase, dialectsUnderTest, type TestDatabase } from '../support/databases.ts';
+import {
+  createTestDatabase,
+  describeUnlessSkipped,
+  dialectsUnderTest,
+  type TestDatabase,
+} from '../support/databases.ts';
 
 /** What the stored copy of a message may hold, which a naive encoding of the values would break. */
 const awkward = (i: number) =>
   `<p title="a \\"quoted\\" {brace}, NULL">Ünïcødé ${i} 'single' \\ back\\slash</p>\r\n${'x'.repeat(3000)}`;
 
 for (const { name, skip } of dialectsUnderTest()) {
-  describe(`recording accepted messages [${name}]`, { skip }, () => {
+  describeUnlessSkipped(`recording accepted messages [${name}]`, skip, () => {
     let database: TestDatabase;
     let handle: DatabaseHandle;
     before(async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { describe, it } from 'node:test';
 import pg from 'pg';
 
 /**
@@ -61,4 +62,17 @@ export async function createTestDatabase(dialect: DialectName): Promise<TestData
       }
     },
   };
+}
+
+/**
+ * `describe`, or when `skip` is a reason, a suite holding one skipped test with that reason, so the
+ * runner's summary counts it (node:test counts a skipped `describe` as a suite, not as skipped).
+ */
+export function describeUnlessSkipped(
+  title: string,
+  skip: string | false | undefined,
+  body: () => void,
+): void {
+  if (skip) describe(title, () => it('the whole suite', { skip }, () => {}));
+  else describe(title, body);
 }

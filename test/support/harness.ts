@@ -14,7 +14,12 @@ import { Worker } from '../../src/jobs/worker.ts';
 import { deriveKeys } from '../../src/keys.ts';
 import { ensureBootstrapApiKey } from '../../src/modules/users/user.service.ts';
 import { postOf } from '../../src/runtime.ts';
-import { createTestDatabase, type DialectName, dialectsUnderTest } from './databases.ts';
+import {
+  createTestDatabase,
+  type DialectName,
+  describeUnlessSkipped,
+  dialectsUnderTest,
+} from './databases.ts';
 
 /**
  * One Admit, as production builds it (buildApp over a real database), with a clock tests can move,
@@ -140,6 +145,6 @@ export async function startHarness(dialect: DialectName, options: HarnessOptions
  */
 export function onBothDatabases(title: string, suite: (dialect: DialectName) => void): void {
   for (const { name, skip } of dialectsUnderTest()) {
-    describe(`${title} [${name}]`, { skip }, () => suite(name));
+    describeUnlessSkipped(`${title} [${name}]`, skip, () => suite(name));
   }
 }
