@@ -108,6 +108,7 @@ async function serve(config: Config, http: boolean): Promise<number> {
   const worker = new Worker(deps, jobHandlers(), {
     concurrency: config.workerConcurrency,
     leaseMs: config.jobLeaseSeconds * 1000,
+    retentionMs: config.jobRetentionDays * 86_400_000,
     onError: (err, job) =>
       log.warn(
         { err: err instanceof Error ? err.message : String(err), jobId: job?.id, jobType: job?.type },

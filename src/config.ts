@@ -25,6 +25,8 @@ export interface Config {
   readonly trustProxy: boolean | string;
   /** How long a claimed job stays with a worker that stopped answering (s). */
   readonly jobLeaseSeconds: number;
+  /** Days finished and dead jobs are kept before they are deleted. */
+  readonly jobRetentionDays: number;
   /** Jobs one worker runs at once. */
   readonly workerConcurrency: number;
   /** Worker threads that render and build messages (0: on the main thread). */
@@ -119,6 +121,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     30,
     problems,
   );
+  const jobRetentionDays = positiveInt(
+    'ADMIT_JOB_RETENTION_DAYS',
+    value('ADMIT_JOB_RETENTION_DAYS'),
+    14,
+    problems,
+  );
   const workerConcurrency = positiveInt(
     'ADMIT_WORKER_CONCURRENCY',
     value('ADMIT_WORKER_CONCURRENCY'),
@@ -204,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     trustProxy,
     jobLeaseSeconds,
+    jobRetentionDays,
     workerConcurrency,
     composeThreads,
     rateLimits,

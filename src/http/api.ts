@@ -10,6 +10,7 @@ import type {
 } from 'fastify';
 import type { Deps } from '../context.ts';
 import { AppError } from '../errors.ts';
+import { jobRoutes } from '../jobs/job.routes.ts';
 import { accountRoutes } from '../modules/contacts/account.routes.ts';
 import { contactRoutes } from '../modules/contacts/contact.routes.ts';
 import { emailRoutes } from '../modules/emails/email.routes.ts';
@@ -67,6 +68,7 @@ export async function apiV1(app: ApiApp, deps: Deps): Promise<void> {
   await workflowRoutes(app, deps);
   await auditRoutes(app, deps);
   await statsRoutes(app, deps);
+  await jobRoutes(app, deps);
   await userRoutes(app, deps);
   await sessionRoutes(app, deps);
 }

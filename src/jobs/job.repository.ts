@@ -10,16 +10,27 @@ export interface Job {
   attempts: number;
   maxAttempts: number;
   runAt: string;
+  /** Why the stored payload is not a JSON object (the worker dead-letters such a job at once). */
+  payloadError?: string;
 }
 
-const toJob = (r: Selectable<JobsTable>): Job => ({
-  id: r.id,
-  type: r.type,
-  payload: parsed(r.payload),
-  attempts: r.attempts,
-  maxAttempts: r.max_attempts,
-  runAt: instant(r.run_at),
-});
+function toJob(r: Selectable<JobsTable>): Job {
+  const job = {
+    id: r.id,
+    type: r.type,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    runAt: instant(r.run_at),
+  };
+  try {
+    const payload = parsed<unknown>(r.payload);
+    if (payload !== null && typeof payload === 'object' && !Array.isArray(payload))
+      return { ...job, payload: payload as Record<string, unknown> };
+    return { ...job, payload: {}, payloadError: 'the payload is not a JSON object' };
+  } catch (err) {
+    return { ...job, payload: {}, payloadError: `the payload is not JSON (${(err as Error).message})` };
+  }
+}
 
 /**
  * Claims up to `limit` due jobs of the given types for `workerId` until `leaseUntil`: queued jobs
@@ -130,4 +141,99 @@ export async function releaseJob(
     .where('id', '=', id)
     .where('locked_by', '=', workerId)
     .execute();
+}
+
+/**
+ * Dead-letters the queued jobs no handler of this release knows that have been due since before
+ * `dueBefore` (no process claimed them), with the reason. Returns how many.
+ */
+export async function deadLetterUnhandled(
+  conn: Conn,
+  known: readonly string[],
+  dueBefore: string,
+  now: string,
+): Promise<number> {
+  let types = conn
+    .selectFrom('jobs')
+    .select('type')
+    .distinct()
+    .where('status', '=', 'queued')
+    .where('run_at', '<', dueBefore);
+  if (known.length > 0) types = types.where('type', 'not in', known);
+  let total = 0;
+  for (const { type } of await types.execute()) {
+    const result = await conn
+      .updateTable('jobs')
+      .set({
+        status: 'dead',
+        last_error: `No handler for job type ${type} in this release of Admit`,
+        updated_at: now,
+      })
+      .where('type', '=', type)
+      .where('status', '=', 'queued')
+      .where('run_at', '<', dueBefore)
+      .executeTakeFirst();
+    total += Number(result.numUpdatedRows);
+  }
+  return total;
+}
+
+/** Deletes succeeded and dead jobs last changed before `before`, `batch` rows at a time. Returns how many. */
+export async function pruneFinishedJobs(conn: Conn, before: string, batch = 1000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const old = conn
+      .selectFrom('jobs')
+      .select('id')
+      .where('status', 'in', ['succeeded', 'dead'])
+      .where('updated_at', '<', before)
+      .limit(batch);
+    const result = await conn.deleteFrom('jobs').where('id', 'in', old).executeTakeFirst();
+    const n = Number(result.numDeletedRows);
+    total += n;
+    if (n < batch) return total;
+  }
+}
+
+export interface JobsSummary {
+  counts: { queued: number; running: number; succeeded: number; dead: number };
+  oldestQueuedRunAt: string | null;
+  recentDead: { id: string; type: string; attempts: number; lastError: string | null; updatedAt: string }[];
+}
+
+/** Jobs per status, the longest-waiting due job, and the latest dead-lettered ones (no payloads). */
+export async function summarizeJobs(conn: Conn, now: string, deadLimit = 20): Promise<JobsSummary> {
+  const rows = await conn
+    .selectFrom('jobs')
+    .select(['status', (eb) => eb.fn.countAll<string | number>().as('n')])
+    .groupBy('status')
+    .execute();
+  const counts = { queued: 0, running: 0, succeeded: 0, dead: 0 };
+  for (const r of rows) counts[r.status] = Number(r.n);
+  const oldest = await conn
+    .selectFrom('jobs')
+    .select('run_at')
+    .where('status', '=', 'queued')
+    .where('run_at', '<=', now)
+    .orderBy('run_at')
+    .limit(1)
+    .executeTakeFirst();
+  const dead = await conn
+    .selectFrom('jobs')
+    .select(['id', 'type', 'attempts', 'last_error', 'updated_at'])
+    .where('status', '=', 'dead')
+    .orderBy('updated_at', 'desc')
+    .limit(deadLimit)
+    .execute();
+  return {
+    counts,
+    oldestQueuedRunAt: oldest ? instant(oldest.run_at) : null,
+    recentDead: dead.map((d) => ({
+      id: d.id,
+      type: d.type,
+      attempts: d.attempts,
+      lastError: d.last_error,
+      updatedAt: instant(d.updated_at),
+    })),
+  };
 }

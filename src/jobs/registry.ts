@@ -1,11 +1,13 @@
+import { Type } from '@sinclair/typebox';
 import { deliverInvitationEmails } from '../modules/invitations/invitation.delivery.ts';
 import { DELIVER_JOB } from '../modules/invitations/send.service.ts';
 import { CONTACT_EMAIL_JOB, deliverContactEmail } from '../modules/portal/portal.mail.ts';
-import type { HandlerRegistry } from './worker.ts';
+import { checkedPayload, type HandlerRegistry } from './worker.ts';
 
 /**
- * Every job type and its handler. A job whose type has no handler here stays queued: jobs for
- * capabilities still to come (workflow runs, webhook events) wait for the release that handles them.
+ * Every job type this release handles, each with the payload it accepts. A job of any other type
+ * is dead-lettered by the worker once it has waited (WorkerOptions.unhandledAfterMs); a payload
+ * that does not match goes to the dead letter at once.
  */
 export function jobHandlers(
   options: { emailRetryBaseMs?: number; emailRetryCapMs?: number } = {},
@@ -13,11 +15,24 @@ export function jobHandlers(
   return new Map([
     [
       DELIVER_JOB,
-      deliverInvitationEmails({
-        retryBaseMs: options.emailRetryBaseMs ?? 30_000,
-        retryCapMs: options.emailRetryCapMs ?? 3_600_000,
-      }),
+      checkedPayload(
+        Type.Object({ emailIds: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }) }),
+        deliverInvitationEmails({
+          retryBaseMs: options.emailRetryBaseMs ?? 30_000,
+          retryCapMs: options.emailRetryCapMs ?? 3_600_000,
+        }),
+      ),
     ],
-    [CONTACT_EMAIL_JOB, deliverContactEmail],
+    [
+      CONTACT_EMAIL_JOB,
+      checkedPayload(
+        Type.Object({
+          emailId: Type.String({ minLength: 1 }),
+          tokenId: Type.String({ minLength: 1 }),
+          purpose: Type.String({ minLength: 1 }),
+        }),
+        deliverContactEmail,
+      ),
+    ],
   ]);
 }

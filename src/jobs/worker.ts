@@ -1,7 +1,18 @@
 import { hostname } from 'node:os';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import type { Deps } from '../context.ts';
 import { newId } from '../ids.ts';
-import { claimJobs, completeJob, extendLeases, failJob, type Job, releaseJob } from './job.repository.ts';
+import {
+  claimJobs,
+  completeJob,
+  deadLetterUnhandled,
+  extendLeases,
+  failJob,
+  type Job,
+  pruneFinishedJobs,
+  releaseJob,
+} from './job.repository.ts';
 
 export type { Job };
 
@@ -25,6 +36,25 @@ export class PermanentJobError extends Error {
   override name = 'PermanentJobError';
 }
 
+/**
+ * `handler`, run only for a payload matching `schema`; any other payload is a PermanentJobError
+ * naming the first mismatch (a retry could not fix it).
+ */
+export function checkedPayload<S extends TSchema>(
+  schema: S,
+  handler: (job: Job & { payload: Static<S> }, deps: Deps) => Promise<void>,
+): JobHandler {
+  return (job, deps) => {
+    if (!Value.Check(schema, job.payload)) {
+      const first = Value.Errors(schema, job.payload).First();
+      throw new PermanentJobError(
+        `Malformed payload: ${first ? `${first.path || '/'} ${first.message}` : 'does not match its type'}`,
+      );
+    }
+    return handler(job as Job & { payload: Static<S> }, deps);
+  };
+}
+
 export interface WorkerOptions {
   /** Jobs run at the same time (default 4). */
   concurrency?: number;
@@ -36,6 +66,12 @@ export interface WorkerOptions {
   backoffBaseMs?: number;
   backoffCapMs?: number;
   workerId?: string;
+  /** Finished and dead jobs older than this are deleted (default 14 days). */
+  retentionMs?: number;
+  /** A queued job no handler knows, due for longer than this, is dead-lettered (default 5 min). */
+  unhandledAfterMs?: number;
+  /** How often the two sweeps above run, and once at start (default 10 min). */
+  maintenanceMs?: number;
   onError?: (err: unknown, job?: Job) => void;
 }
 
@@ -56,6 +92,7 @@ export class Worker {
   private running = false;
   private loop: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private maintenance: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private readonly o: Required<Omit<WorkerOptions, 'workerId' | 'onError'>> & Pick<WorkerOptions, 'onError'>;
 
@@ -71,6 +108,9 @@ export class Worker {
       pollMs: options.pollMs ?? 250,
       backoffBaseMs: options.backoffBaseMs ?? 2_000,
       backoffCapMs: options.backoffCapMs ?? 600_000,
+      retentionMs: options.retentionMs ?? 14 * 86_400_000,
+      unhandledAfterMs: options.unhandledAfterMs ?? 300_000,
+      maintenanceMs: options.maintenanceMs ?? 600_000,
       onError: options.onError,
     };
   }
@@ -79,6 +119,8 @@ export class Worker {
     if (this.running) return;
     this.running = true;
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    this.maintenance = setInterval(() => void this.sweep(), this.o.maintenanceMs);
+    void this.sweep();
     this.loop = this.run();
   }
 
@@ -94,6 +136,23 @@ export class Worker {
     await this.loop;
     await Promise.allSettled(this.inFlight.values());
     clearInterval(this.heartbeat);
+    clearInterval(this.maintenance);
+  }
+
+  /** Dead-letters jobs nothing handles and prunes old finished ones; errors go to onError. */
+  private async sweep(): Promise<void> {
+    try {
+      const now = this.deps.now();
+      await deadLetterUnhandled(
+        this.deps.db,
+        [...this.handlers.keys()],
+        new Date(now.getTime() - this.o.unhandledAfterMs).toISOString(),
+        now.toISOString(),
+      );
+      await pruneFinishedJobs(this.deps.db, new Date(now.getTime() - this.o.retentionMs).toISOString());
+    } catch (err) {
+      this.o.onError?.(err);
+    }
   }
 
   private async run(): Promise<void> {
@@ -143,6 +202,7 @@ export class Worker {
     const at = () => this.deps.now();
     try {
       if (!handler) throw new PermanentJobError(`No handler for job type ${job.type}`);
+      if (job.payloadError) throw new PermanentJobError(`Malformed payload: ${job.payloadError}`);
       await handler(job, this.deps);
       await completeJob(this.deps.db, job.id, this.id, at().toISOString());
     } catch (err) {

@@ -83,6 +83,7 @@ onBothDatabases('health, readiness and API documentation', (dialect) => {
       'post /api/v1/session',
       'get /api/v1/session',
       'get /api/v1/stats/invitations',
+      'get /api/v1/jobs/status',
       'delete /api/v1/session',
       'post /api/v1/session/password',
     ];

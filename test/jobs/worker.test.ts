@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { sql } from 'kysely';
 import { enqueue } from '../../src/jobs/enqueue.ts';
 import { claimJobs } from '../../src/jobs/job.repository.ts';
+import { jobHandlers } from '../../src/jobs/registry.ts';
 import { backoffMs, type JobHandler, PermanentJobError, RetryLater, Worker } from '../../src/jobs/worker.ts';
+import { DELIVER_JOB } from '../../src/modules/invitations/send.service.ts';
 import { eventually } from '../support/eventually.ts';
-import { rand } from '../support/factories.ts';
+import { type Json, ok, rand } from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
 
 const fast = { pollMs: 10, leaseMs: 300, backoffBaseMs: 20, backoffCapMs: 80 };
@@ -200,7 +203,7 @@ onBothDatabases('the job worker', (dialect) => {
     assert.equal(ids.length, 300);
   });
 
-  it('finishes the jobs in flight when stopped, and leaves unknown job types queued', async () => {
+  it('finishes the jobs in flight when stopped, and leaves a new job of an unknown type queued', async () => {
     const slow = `slow.${rand()}`;
     const unknown = `unknown.${rand()}`;
     const a = await add(slow);
@@ -225,5 +228,135 @@ onBothDatabases('the job worker', (dialect) => {
     assert.equal(finished, true);
     assert.equal((await job(a)).status, 'succeeded');
     assert.equal((await job(u)).status, 'queued');
+  });
+
+  const setPayload = (id: string, payload: string) =>
+    sql`update jobs set payload = ${payload} where id = ${id}`.execute(h.deps.db);
+
+  it('dead-letters a payload that is not a JSON object at once, with the reason', async () => {
+    const type = `shape.${rand()}`;
+    let ran = 0;
+    const array = await add(type);
+    await setPayload(array, '[1, 2]');
+    const broken = dialect === 'sqlite' ? await add(type) : null;
+    if (broken) await setPayload(broken, '{not json');
+    const fine = await add(type, { n: 1 });
+    await withWorker({ [type]: async () => void (ran += 1) }, async () => {
+      await eventually(
+        async () => (await job(fine)).status === 'succeeded' && (await job(array)).status === 'dead',
+      );
+    });
+    assert.equal(ran, 1, 'the handler runs only for the good payload');
+    const dead = await job(array);
+    assert.equal(dead.attempts, 1, 'not retried');
+    assert.match(dead.last_error ?? '', /Malformed payload: the payload is not a JSON object/);
+    if (broken) {
+      assert.equal((await job(broken)).status, 'dead');
+      assert.match((await job(broken)).last_error ?? '', /the payload is not JSON/);
+    }
+  });
+
+  it("dead-letters a payload that does not match its handler's type, naming the field", async () => {
+    const id = (
+      await enqueue(h.deps.db, h.deps.now(), {
+        type: DELIVER_JOB,
+        payload: { emailIds: 'all' },
+        maxAttempts: 10,
+      })
+    )[0] as string;
+    const handlers = jobHandlers();
+    await withWorker(Object.fromEntries(handlers), async () => {
+      await eventually(async () => (await job(id)).status === 'dead');
+    });
+    const dead = await job(id);
+    assert.equal(dead.attempts, 1);
+    assert.match(dead.last_error ?? '', /Malformed payload: \/emailIds /);
+  });
+
+  it('dead-letters a job no handler knows once it has waited, and says so', async () => {
+    const known = `known.${rand()}`;
+    const orphan = await add(`orphan.${rand()}`);
+    const young = await add(`young.${rand()}`);
+    await sql`update jobs set run_at = ${new Date(Date.now() - 60_000).toISOString()} where id = ${orphan}`.execute(
+      h.deps.db,
+    );
+    await withWorker(
+      { [known]: async () => {} },
+      async () => {
+        await eventually(async () => (await job(orphan)).status === 'dead');
+      },
+      { unhandledAfterMs: 30_000 },
+    );
+    assert.match((await job(orphan)).last_error ?? '', /No handler for job type orphan\.\w+ in this release/);
+    assert.equal((await job(young)).status, 'queued', 'a job due for less than the wait is left alone');
+  });
+
+  it('prunes finished and dead jobs older than the retention, and keeps the rest', async () => {
+    const type = `prune.${rand()}`;
+    const ids = {
+      oldDone: await add(type),
+      oldDead: await add(type),
+      newDone: await add(type),
+      oldQueued: await add(`q.${rand()}`),
+    };
+    const old = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    const status = {
+      oldDone: 'succeeded',
+      oldDead: 'dead',
+      newDone: 'succeeded',
+      oldQueued: 'queued',
+    } as const;
+    for (const [k, id] of Object.entries(ids)) {
+      await h.deps.db
+        .updateTable('jobs')
+        .set({
+          status: status[k as keyof typeof status],
+          updated_at: k.startsWith('old') ? old : new Date().toISOString(),
+          run_at: new Date(Date.now() + 3_600_000).toISOString(),
+        })
+        .where('id', '=', id)
+        .execute();
+    }
+    await withWorker(
+      { [type]: async () => {} },
+      async () => {
+        await eventually(
+          async () =>
+            (await h.deps.db.selectFrom('jobs').select('id').where('id', '=', ids.oldDone).execute())
+              .length === 0,
+        );
+      },
+      { retentionMs: 2 * 86_400_000 },
+    );
+    const left = await h.deps.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('id', 'in', Object.values(ids))
+      .execute();
+    assert.deepEqual(new Set(left.map((r) => r.id)), new Set([ids.newDone, ids.oldQueued]));
+  });
+
+  it('GET /jobs/status counts jobs per status and shows the latest dead ones with their reasons', async () => {
+    const type = `status.${rand()}`;
+    const before = ok<Json>(await h.api('GET', '/api/v1/jobs/status'));
+    const id = await add(type, {}, 1);
+    await withWorker(
+      {
+        [type]: async () => {
+          throw new Error('the relay said no');
+        },
+      },
+      async () => {
+        await eventually(async () => (await job(id)).status === 'dead');
+      },
+    );
+    const status = ok<Json>(await h.api('GET', '/api/v1/jobs/status'));
+    assert.equal(status.counts.dead, before.counts.dead + 1);
+    assert.deepEqual(
+      [status.recentDead[0].id, status.recentDead[0].type, status.recentDead[0].attempts],
+      [id, type, 1],
+    );
+    assert.match(status.recentDead[0].lastError, /the relay said no/);
+    assert.equal('payload' in status.recentDead[0], false, 'payloads are not listed');
   });
 });

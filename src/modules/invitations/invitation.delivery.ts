@@ -46,7 +46,7 @@ export interface DeliveryOptions {
 
 export function deliverInvitationEmails(options: DeliveryOptions) {
   return async (job: Job, deps: Deps): Promise<void> => {
-    const ids = (job.payload.emailIds as string[] | undefined) ?? [];
+    const ids = job.payload.emailIds as string[];
     const paused = await isSendingPaused(deps.db);
     if (paused) throw new RetryLater(PAUSED_RECHECK_MS, `sending is paused: ${paused}`);
     const all = await startSending(deps.db, ids, deps.now().toISOString());

@@ -101,35 +101,18 @@ export function redemptionWrites(conn: Conn, deps: Pick<Deps, 'now'>, r: Redempt
   ];
 }
 
-/** The redemption workflow and the integrators' events, run after commit. */
+/** The redemption workflow ("Execute Workflow on Redeeming Contact"), run after commit. */
 function jobsOf(r: RedemptionRecord): JobRequest[] {
   const { invitation, contact } = r;
-  const jobs: JobRequest[] = [
+  if (!invitation.redemptionWorkflowId) return [];
+  return [
     {
-      type: 'event.publish',
-      payload: {
-        event: 'invitation.redeemed',
-        invitationId: invitation.id,
-        contactId: contact.id,
-        redemptionId: r.redemptionId,
-      },
-    },
-  ];
-  if (r.registration) {
-    jobs.push({
-      type: 'event.publish',
-      payload: { event: 'contact.registered', contactId: contact.id, invitationId: invitation.id },
-    });
-  }
-  if (invitation.redemptionWorkflowId) {
-    jobs.push({
       type: 'workflow.run',
       payload: {
         workflowId: invitation.redemptionWorkflowId,
         contactId: contact.id,
         invitationId: invitation.id,
       },
-    });
-  }
-  return jobs;
+    },
+  ];
 }
