@@ -167,6 +167,11 @@ export interface MailStateTable {
   id: number;
   paused_reason: string | null;
   paused_at: NullableInstant;
+  trouble: 'unreachable' | 'deferring' | null;
+  trouble_since: NullableInstant;
+  trouble_reply: string | null;
+  next_probe_at: NullableInstant;
+  probe_delay_ms: number | null;
 }
 
 export interface InvitationsTable {

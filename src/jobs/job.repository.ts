@@ -237,3 +237,15 @@ export async function summarizeJobs(conn: Conn, now: string, deadLimit = 20): Pr
     })),
   };
 }
+
+/** Queued jobs of `type` due before `before` become due now (what they waited for is over). */
+export async function wakeJobs(conn: Conn, type: string, before: string, now: string): Promise<void> {
+  await conn
+    .updateTable('jobs')
+    .set({ run_at: now })
+    .where('type', '=', type)
+    .where('status', '=', 'queued')
+    .where('run_at', '>', now)
+    .where('run_at', '<', before)
+    .execute();
+}

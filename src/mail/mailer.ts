@@ -31,7 +31,8 @@ export interface Mailer {
  * Why a message was not accepted:
  * - `temporary`: a 4xx reply; retry this message later;
  * - `permanent`: a 5xx reply; the message failed, with the server's reply as the reason;
- * - `connection`: no conversation (refused, reset, timeout); retry the whole batch later;
+ * - `connection`: no conversation (refused, reset, timeout), or 421 (the server closes the channel
+ *   for every message, `responseCode` 421); retry the whole batch when the server is back;
  * - `auth`: the server refused our credentials; pause sending until someone fixes it.
  */
 export type MailFailure = 'temporary' | 'permanent' | 'connection' | 'auth';
@@ -40,6 +41,7 @@ export class MailError extends Error {
   constructor(
     readonly failure: MailFailure,
     message: string,
+    readonly responseCode: number | null = null,
   ) {
     super(message);
     this.name = 'MailError';
@@ -68,6 +70,7 @@ export function classifyMailError(err: unknown): MailError {
   }
   if (typeof e.responseCode === 'number') {
     if (e.responseCode >= 500) return new MailError('permanent', reply);
+    if (e.responseCode === 421) return new MailError('connection', reply, 421);
     if (e.responseCode >= 400) return new MailError('temporary', reply);
   }
   if (e.code && CONNECTION_CODES.has(e.code)) return new MailError('connection', reply);

@@ -80,7 +80,7 @@ export type PostReply = {
   stored: Rendered;
   thread: number;
   response?: string;
-  error?: { failure: MailFailure; message: string };
+  error?: { failure: MailFailure; message: string; responseCode: number | null };
 };
 /** To the thread that sent accepted messages: this many are recorded, their places are free. */
 export type PostNote = { recorded: number };
@@ -130,7 +130,7 @@ export function threadPost(spec: TransportSpec, threads: number): Post {
         throw err;
       });
       const posted: Posted = r.error
-        ? { stored: r.stored, error: new MailError(r.error.failure, r.error.message) }
+        ? { stored: r.stored, error: new MailError(r.error.failure, r.error.message, r.error.responseCode) }
         : { stored: r.stored, response: r.response ?? '' };
       return recordInWindow(posted, record, () => {
         // After the microtasks now queued: the rest of the group's records finish in them.

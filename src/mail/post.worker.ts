@@ -37,7 +37,11 @@ serveThreadRequests(
         ? {
             stored: posted.stored,
             thread,
-            error: { failure: posted.error.failure, message: posted.error.message },
+            error: {
+              failure: posted.error.failure,
+              message: posted.error.message,
+              responseCode: posted.error.responseCode,
+            },
           }
         : { stored: posted.stored, thread, response: posted.response },
     };

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { enqueue } from '../../src/jobs/enqueue.ts';
 import { ensureFirstAdmin } from '../../src/modules/users/user.sign-in.ts';
 import { describeUnlessSkipped } from '../support/databases.ts';
 import { eventually } from '../support/eventually.ts';
@@ -351,6 +352,46 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
       .getByRole('img', { name: /Invitations per day from .*: 20 created, 20 sent, 0 redeemed, 0 expired/ })
       .waitFor();
     await screens(page, '13-dashboard');
+
+    // Mail that cannot go out and jobs that failed for good are the first thing the dashboard says.
+    const since = new Date(Date.now() - 120_000).toISOString();
+    await h.deps.db
+      .updateTable('mail_state')
+      .set({
+        trouble: 'unreachable',
+        trouble_since: since,
+        trouble_reply: 'connect ECONNREFUSED 127.0.0.1:25',
+        next_probe_at: new Date(Date.now() + 15_000).toISOString(),
+        probe_delay_ms: 15_000,
+      })
+      .execute();
+    const [deadJob] = await enqueue(h.deps.db, h.deps.now(), { type: 'workflow.run', payload: {} });
+    await h.deps.db
+      .updateTable('jobs')
+      .set({
+        status: 'dead',
+        attempts: 1,
+        last_error: 'No handler for job type workflow.run in this release of Admit',
+      })
+      .where('id', '=', deadJob as string)
+      .execute();
+    await page.reload();
+    const alert = page.getByRole('alert', { name: 'Mail status' });
+    await alert.getByText('The mail server cannot be reached; delivery resumes by itself when it answers.').waitFor();
+    await alert.getByText('Last reply: connect ECONNREFUSED 127.0.0.1:25').waitFor();
+    await page.getByText('1 background job failed for good').click();
+    await page.getByText(/workflow\.run, .*after 1 attempt: No handler for job type workflow\.run/).waitFor();
+    await screens(page, '14-system-status');
+    await h.deps.db
+      .updateTable('mail_state')
+      .set({
+        trouble: null,
+        trouble_since: null,
+        trouble_reply: null,
+        next_probe_at: null,
+        probe_delay_ms: null,
+      })
+      .execute();
     await context.close();
   });
 });

@@ -18,7 +18,16 @@ onBothDatabases('the outbox (no SMTP_URL)', (dialect) => {
 
   it('writes each message as an .eml file in the data directory and records it as sent', async () => {
     const status = ok<Json>(await h.api('GET', '/api/v1/mail/status'));
-    assert.deepEqual(status, { transport: 'outbox', paused: false, reason: null, since: null });
+    assert.deepEqual(status, {
+      transport: 'outbox',
+      state: 'sending',
+      paused: false,
+      reason: null,
+      since: null,
+      lastReply: null,
+      nextAttemptAt: null,
+      waiting: 0,
+    });
     const website = await makeWebsite(h);
     const contact = await makeContact(h);
     const inv = await inviteAndSend(h, website.id, contact.id);
@@ -56,7 +65,7 @@ onBothDatabases('SMTP credentials refused', (dialect) => {
       const s = ok<Json>(await h.api('GET', '/api/v1/mail/status'));
       return s.paused ? s : undefined;
     });
-    assert.equal(status.transport, 'smtp');
+    assert.deepEqual([status.transport, status.state, status.waiting], ['smtp', 'paused', 1]);
     assert.match(status.reason, /credentials/);
     assert.match(status.reason, /535/);
     assert.ok(!status.reason.includes('wrong-password'), 'the password is not shown');

@@ -274,9 +274,71 @@ export async function startSending(conn: Conn, ids: readonly string[], now: stri
   return rows.map((r) => toEmail({ ...r, html: null, text: null }));
 }
 
-export async function findPausedReason(conn: Conn): Promise<{ reason: string | null; since: string | null }> {
+export interface MailTrouble {
+  kind: 'unreachable' | 'deferring';
+  since: string;
+  reply: string;
+  nextProbeAt: string;
+  probeDelayMs: number;
+}
+
+export interface MailState {
+  pausedReason: string | null;
+  pausedAt: string | null;
+  trouble: MailTrouble | null;
+}
+
+export async function findMailState(conn: Conn): Promise<MailState> {
   const r = await conn.selectFrom('mail_state').selectAll().where('id', '=', 1).executeTakeFirst();
-  return { reason: r?.paused_reason ?? null, since: instant(r?.paused_at ?? null) };
+  return {
+    pausedReason: r?.paused_reason ?? null,
+    pausedAt: instant(r?.paused_at ?? null),
+    trouble:
+      r?.trouble && r.trouble_since && r.next_probe_at
+        ? {
+            kind: r.trouble,
+            since: instant(r.trouble_since),
+            reply: r.trouble_reply ?? '',
+            nextProbeAt: instant(r.next_probe_at),
+            probeDelayMs: r.probe_delay_ms ?? 0,
+          }
+        : null,
+  };
+}
+
+export async function setMailTrouble(conn: Conn, t: MailTrouble | null): Promise<void> {
+  await conn
+    .updateTable('mail_state')
+    .set({
+      trouble: t?.kind ?? null,
+      trouble_since: t?.since ?? null,
+      trouble_reply: t ? t.reply.slice(0, 1000) : null,
+      next_probe_at: t?.nextProbeAt ?? null,
+      probe_delay_ms: t?.probeDelayMs ?? null,
+    })
+    .where('id', '=', 1)
+    .execute();
+}
+
+/** Moves the next probe from `due` to `next`; true for the one caller whose move happened. */
+export async function claimProbe(conn: Conn, due: string, next: string): Promise<boolean> {
+  const r = await conn
+    .updateTable('mail_state')
+    .set({ next_probe_at: next })
+    .where('id', '=', 1)
+    .where('next_probe_at', '=', due)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Emails not yet delivered (pending or being sent). */
+export async function countWaitingEmails(conn: Conn): Promise<number> {
+  const r = await conn
+    .selectFrom('emails')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('status', 'in', ['pending', 'sending'])
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
 }
 
 export async function setPaused(conn: Conn, reason: string | null, at: string | null): Promise<void> {

@@ -5,6 +5,7 @@ import { actorOf } from '../../http/auth.ts';
 import { Id, IdParams, Instant, ListQuery, Nullable, PageOf, problems } from '../../http/schemas.ts';
 import { DELIVER_JOB, DELIVER_MAX_ATTEMPTS } from '../invitations/send.service.ts';
 import * as service from './email.service.ts';
+import * as mailState from './mail-state.service.ts';
 
 const tags = ['Emails'];
 const Status = Type.Union([
@@ -32,9 +33,19 @@ const EmailSummary = Type.Object({
 
 const MailStatus = Type.Object({
   transport: Type.Union([Type.Literal('smtp'), Type.Literal('outbox')]),
-  paused: Type.Boolean(),
+  state: Type.Union(
+    [Type.Literal('sending'), Type.Literal('paused'), Type.Literal('unreachable'), Type.Literal('deferring')],
+    {
+      description:
+        'paused: the credentials were refused (POST /mail/resume after fixing them); unreachable or deferring: the mail server is in trouble and delivery resumes by itself',
+    },
+  ),
+  paused: Type.Boolean({ description: 'True whenever nothing goes out now' }),
   reason: Nullable(Type.String()),
   since: Nullable(Instant),
+  lastReply: Nullable(Type.String({ description: "The mail server's last reply or connection error" })),
+  nextAttemptAt: Nullable(Instant),
+  waiting: Type.Integer({ minimum: 0, description: 'Emails not yet delivered' }),
 });
 
 const EmailWithBodies = Type.Intersect([
@@ -103,7 +114,7 @@ export async function emailRoutes(app: ApiApp, deps: Deps): Promise<void> {
         response: { 200: MailStatus },
       },
     },
-    async () => service.mailStatus(deps),
+    async () => mailState.mailStatus(deps),
   );
   app.post(
     '/mail/resume',
@@ -114,6 +125,6 @@ export async function emailRoutes(app: ApiApp, deps: Deps): Promise<void> {
         response: { 200: MailStatus },
       },
     },
-    async (req) => service.resumeSending(deps, actorOf(req)),
+    async (req) => mailState.resumeSending(deps, actorOf(req)),
   );
 }

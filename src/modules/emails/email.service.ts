@@ -88,38 +88,3 @@ export const setEmailStatus = (
 export const recordAttempt = repo.recordAttempt;
 /** Records an accepted message `sent`, with group commit (sent.recorder.ts); resolves once stored. */
 export const recordSent = (db: Db, record: SentRecord) => sentRecorderFor(db).record(record);
-
-export interface MailStatus {
-  transport: 'smtp' | 'outbox';
-  paused: boolean;
-  reason: string | null;
-  since: string | null;
-}
-
-export async function mailStatus(deps: Deps): Promise<MailStatus> {
-  const p = await repo.findPausedReason(deps.db);
-  return { transport: deps.post.kind, paused: p.reason !== null, reason: p.reason, since: p.since };
-}
-
-/** Sending stops (jobs wait) until resumed: the server refused our credentials. */
-export const pauseSending = (conn: Conn, reason: string, at: string) => repo.setPaused(conn, reason, at);
-
-export async function resumeSending(deps: Deps, actor: Actor): Promise<MailStatus> {
-  await deps.db.transaction().execute(async (trx) => {
-    await repo.setPaused(trx, null, null);
-    await recordAudit(
-      trx,
-      deps,
-      actor,
-      'mail.resumed',
-      { type: 'mail', id: '00000000-0000-7000-8000-000000000001' },
-      {},
-    );
-  });
-  deps.notifyJobs();
-  return mailStatus(deps);
-}
-
-export async function isSendingPaused(conn: Conn): Promise<string | null> {
-  return (await repo.findPausedReason(conn)).reason;
-}

@@ -6,13 +6,12 @@ import type { ContactRow } from '../contacts/contact.repository.ts';
 import { findContactRows } from '../contacts/contact.service.ts';
 import {
   type Email,
-  isSendingPaused,
-  pauseSending,
   recordAttempt,
   recordSent,
   setEmailStatus,
   startSending,
 } from '../emails/email.service.ts';
+import { endMailTrouble, mailGate, pauseSending, reportMailTrouble } from '../emails/mail-state.service.ts';
 import { findUsersByIds } from '../users/user.service.ts';
 import { getWebsite, type Website } from '../websites/website.service.ts';
 import { sendTemplate } from '../workflows/workflow.service.ts';
@@ -30,7 +29,9 @@ import { DELIVER_JOB } from './send.service.ts';
  * - accepted: the Email is `sent` (its stored copy has the code masked);
  * - 4xx: this email is retried alone later with backoff, and fails after MAX_EMAIL_ATTEMPTS;
  * - 5xx: the Email is `failed` with the server's reply; never retried by itself;
- * - connection trouble: the unsent emails go back to pending and the job retries with backoff;
+ * - connection trouble or 421: the unsent emails go back to pending, the server is marked in trouble
+ *   (GET /mail/status), and the job waits, without spending an attempt, for the probe that finds the
+ *   server back (mail-state.service.ts); the probe sends one email alone, then the rest follow;
  * - credentials refused: sending pauses (GET /mail/status says why) and the job waits.
  * When the job ends, however it ends, the invitations with an accepted email become `sent`; a job run
  * again after a crash does this for the emails its first run recorded.
@@ -47,8 +48,9 @@ export interface DeliveryOptions {
 export function deliverInvitationEmails(options: DeliveryOptions) {
   return async (job: Job, deps: Deps): Promise<void> => {
     const ids = job.payload.emailIds as string[];
-    const paused = await isSendingPaused(deps.db);
-    if (paused) throw new RetryLater(PAUSED_RECHECK_MS, `sending is paused: ${paused}`);
+    const gate = await mailGate(deps.db, deps.now());
+    if (gate.kind === 'paused') throw new RetryLater(PAUSED_RECHECK_MS, `sending is paused: ${gate.reason}`);
+    if (gate.kind === 'wait') throw new RetryLater(gate.ms + Math.round(Math.random() * 250), gate.reason);
     const all = await startSending(deps.db, ids, deps.now().toISOString());
     const emails = all.filter((e) => e.status === 'sending');
     // A job run again after a crash may hold emails its first run sent: their invitations are marked
@@ -57,7 +59,7 @@ export function deliverInvitationEmails(options: DeliveryOptions) {
       all.filter((e) => e.status === 'sent' && e.invitationId).map((e) => e.invitationId as string),
     );
     try {
-      if (emails.length > 0) await deliver(deps, options, emails, sentTo);
+      if (emails.length > 0) await deliver(deps, options, emails, sentTo, gate.kind === 'probe');
     } finally {
       await repo.markSent(deps.db, [...sentTo], deps.now().toISOString());
     }
@@ -69,6 +71,7 @@ async function deliver(
   options: DeliveryOptions,
   emails: Email[],
   sentTo: Set<string>,
+  probe: boolean,
 ): Promise<void> {
   const context = await loadContext(deps, emails);
   let stop: MailError | null = null;
@@ -78,7 +81,7 @@ async function deliver(
   let broken: { error: unknown } | null = null;
   const left: Email[] = [];
   const queue = [...emails];
-  const lane = async () => {
+  const lane = async (): Promise<void> => {
     for (let email = queue.shift(); email; email = queue.shift()) {
       if (stop || broken) {
         left.push(email);
@@ -99,12 +102,19 @@ async function deliver(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(emails.length, deps.post.parallelism * 2) }, lane));
+  if (probe) {
+    // One email alone first; the rest only if the server took it.
+    const rest = queue.splice(1);
+    await lane();
+    if (!stop && !broken) await endMailTrouble(deps, DELIVER_JOB);
+    queue.push(...rest);
+  }
+  await Promise.all(Array.from({ length: Math.min(queue.length, deps.post.parallelism * 2) }, lane));
   // The emails not taken stay `sending`: the job's next run takes them with the others.
   if (broken) throw (broken as { error: unknown }).error;
   if (stop === null) return;
 
-  const { failure, message } = stop as MailError;
+  const { failure, message, responseCode } = stop as MailError;
   await setEmailStatus(
     deps.db,
     left.map((e) => e.id),
@@ -120,7 +130,8 @@ async function deliver(
     );
     throw new RetryLater(PAUSED_RECHECK_MS, message);
   }
-  throw new Error(`mail server unreachable: ${message}`);
+  const wait = await reportMailTrouble(deps.db, { responseCode, reply: message, probe }, deps.now());
+  throw new RetryLater(wait + Math.round(Math.random() * 250), `mail server unreachable: ${message}`);
 }
 
 interface Context {

@@ -4,6 +4,7 @@ import { useWebsites, WebsiteOptions } from './choices.tsx';
 import { FunnelChart, SERIES } from './FunnelChart.tsx';
 import { Notices } from './Notices.tsx';
 import { Scroll } from './Scroll.tsx';
+import { SystemStatus } from './SystemStatus.tsx';
 
 const RANGES = [7, 30, 90, 365] as const;
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -37,6 +38,7 @@ export function Dashboard() {
   return (
     <section>
       <h1>Dashboard</h1>
+      <SystemStatus />
       <div className="row">
         <label htmlFor="dash-website">Website</label>
         <select id="dash-website" value={websiteId} onChange={(e) => setWebsiteId(e.target.value)}>

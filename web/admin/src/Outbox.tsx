@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
 import { Scroll } from './Scroll.tsx';
+import { SystemStatus } from './SystemStatus.tsx';
 
 /** Sent and pending emails; one opened as a mail client shows it (its stored copy, code masked). */
 export function Outbox() {
@@ -28,6 +29,7 @@ export function Outbox() {
   return (
     <section>
       <h1>Outbox</h1>
+      <SystemStatus />
       <Notices error={error} />
       <Scroll label="Messages">
         <table>
