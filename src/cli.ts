@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { buildApp } from './app.ts';
+import { backupDatabase } from './cli/backup.ts';
 import { importContactsFile } from './cli/contacts-import.ts';
 import { invite } from './cli/invite.ts';
 import { type Config, ConfigError, loadConfig, secretFileName } from './config.ts';
@@ -25,6 +26,7 @@ Commands:
   serve                              run the HTTP server and a job worker (migrates first)
   worker                             run a job worker only (scale sending out)
   migrate                            bring the database schema up to date and exit
+  backup FILE                        copy a running SQLite database to FILE, consistently
   users create --email E --name N [--role admin|operator]
                                      create a back-office user
   api-keys create --user EMAIL [--name NAME]
@@ -66,6 +68,10 @@ export async function runCli(argv: string[]): Promise<number> {
         await handle.close();
       }
     }
+    case 'backup':
+      if (sub && rest.length === 0)
+        return backupDatabase(config.databaseUrl, sub, out, (line) => process.stderr.write(`${line}\n`));
+      break;
     case 'users':
       if (sub === 'create') return usersCreate(config, rest);
       break;

@@ -1,12 +1,22 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { createTestDatabase, type TestDatabase } from './support/databases.ts';
-import { onBothDatabases } from './support/harness.ts';
+import { sql } from 'kysely';
+import { openDatabase } from '../src/db/database.ts';
+import { isSchemaCurrent } from '../src/db/migrate.ts';
+import {
+  createTestDatabase,
+  describeUnlessSkipped,
+  dialectsUnderTest,
+  isCi,
+  type TestDatabase,
+} from './support/databases.ts';
+import { makeContact, makeWebsite } from './support/factories.ts';
+import { type Harness, onBothDatabases, startHarness } from './support/harness.ts';
 import { freePort } from './support/ports.ts';
 
 const run = promisify(execFile);
@@ -104,5 +114,143 @@ onBothDatabases('the admit command', (dialect) => {
       admit(['api-keys', 'create', '--user', 'nobody@example.test']),
       (err: { code: number; stderr: string }) => err.code === 1 && /No user/.test(err.stderr),
     );
+  });
+});
+
+describe('admit backup', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness('sqlite', { worker: true });
+  });
+  after(() => h.close());
+
+  it('copies a running SQLite database consistently; the copy opens with every row written before it', async () => {
+    const website = await makeWebsite(h);
+    const before = [];
+    for (let i = 0; i < 20; i++) before.push(await makeContact(h));
+    // Writes keep coming while the copy is taken.
+    let writing = true;
+    let during = 0;
+    const writer = (async () => {
+      while (writing) {
+        await makeContact(h);
+        during += 1;
+      }
+    })();
+    const dir = mkdtempSync(path.join(tmpdir(), 'admit-backup-'));
+    const file = path.join(dir, 'copy.db');
+    const env = {
+      PATH: process.env.PATH,
+      DATABASE_URL: h.deps.config.databaseUrl,
+      DATA_DIR: dir,
+      LOG_LEVEL: 'warn',
+    };
+    const admit = (args: string[]) => run(process.execPath, ['--import', 'tsx', MAIN, ...args], { env });
+    try {
+      assert.match((await admit(['backup', file])).stdout, /Backed up \d+ pages to .*copy\.db/);
+    } finally {
+      writing = false;
+      await writer;
+    }
+    assert.ok(during > 0, 'contacts were written during the backup');
+    await assert.rejects(
+      admit(['backup', file]),
+      (err: { code: number; stderr: string }) => err.code === 2 && /exists/.test(err.stderr),
+      'never overwrites',
+    );
+
+    // Restore: the copy is a database Admit opens as it is.
+    const copy = openDatabase(`sqlite:${file}`);
+    try {
+      assert.equal(await isSchemaCurrent(copy.db), true);
+      const integrity = await sql<{ integrity_check: string }>`pragma integrity_check`.execute(copy.db);
+      assert.equal(integrity.rows[0]?.integrity_check, 'ok');
+      const ids = (await copy.db.selectFrom('contacts').select('id').execute()).map((r) => r.id);
+      for (const c of before) assert.ok(ids.includes(c.id), `contact ${c.id} is in the copy`);
+      const site = await copy.db
+        .selectFrom('websites')
+        .select('name')
+        .where('id', '=', website.id)
+        .executeTakeFirst();
+      assert.equal(site?.name, website.name);
+    } finally {
+      await copy.close();
+    }
+    assert.match(
+      (
+        await run(process.execPath, ['--import', 'tsx', MAIN, 'migrate'], {
+          env: { ...env, DATABASE_URL: `sqlite:${file}` },
+        })
+      ).stdout,
+      /up to date/,
+    );
+  });
+
+  it('on PostgreSQL, says to use pg_dump and exits 2', async () => {
+    const result = await run(process.execPath, ['--import', 'tsx', MAIN, 'backup', '/tmp/never.db'], {
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/admit',
+        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'admit-backup-')),
+        LOG_LEVEL: 'warn',
+      },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /pg_dump --format=custom/);
+  });
+});
+
+const pgBin = ['/usr/lib/postgresql']
+  .filter((d) => existsSync(d))
+  .flatMap((d) => readdirSync(d).map((v) => path.join(d, v, 'bin')))
+  .filter((d) => existsSync(path.join(d, 'pg_dump')))
+  .sort()
+  .pop();
+const pgSkip =
+  dialectsUnderTest().find((d) => d.name === 'postgres')?.skip || (pgBin ? false : 'pg_dump is missing');
+if (pgSkip && isCi) throw new Error(`CI=true but ${pgSkip}: refusing to skip the PostgreSQL backup test.`);
+describeUnlessSkipped('the README backup of PostgreSQL [postgres]', pgSkip, () => {
+  let h: Harness;
+  let restored: TestDatabase;
+  before(async () => {
+    h = await startHarness('postgres');
+    restored = await createTestDatabase('postgres');
+  });
+  after(async () => {
+    await h.close();
+    await restored.drop();
+  });
+
+  it('pg_dump while Admit runs, pg_restore into an empty database, and the data reads back', async () => {
+    const website = await makeWebsite(h);
+    const contact = await makeContact(h);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'admit-pgdump-')), 'admit.dump');
+    await run(path.join(pgBin as string, 'pg_dump'), [
+      '--format=custom',
+      `--file=${file}`,
+      h.deps.config.databaseUrl,
+    ]);
+    await run(path.join(pgBin as string, 'pg_restore'), ['--no-owner', `--dbname=${restored.url}`, file]);
+    const copy = openDatabase(restored.url);
+    try {
+      assert.equal(await isSchemaCurrent(copy.db), true);
+      const row = await copy.db
+        .selectFrom('contacts')
+        .select('email')
+        .where('id', '=', contact.id)
+        .executeTakeFirst();
+      assert.equal(row?.email, contact.email);
+      const site = await copy.db
+        .selectFrom('websites')
+        .select('name')
+        .where('id', '=', website.id)
+        .executeTakeFirst();
+      assert.equal(site?.name, website.name);
+    } finally {
+      await copy.close();
+    }
   });
 });

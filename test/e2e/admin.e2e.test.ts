@@ -377,7 +377,9 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
       .execute();
     await page.reload();
     const alert = page.getByRole('alert', { name: 'Mail status' });
-    await alert.getByText('The mail server cannot be reached; delivery resumes by itself when it answers.').waitFor();
+    await alert
+      .getByText('The mail server cannot be reached; delivery resumes by itself when it answers.')
+      .waitFor();
     await alert.getByText('Last reply: connect ECONNREFUSED 127.0.0.1:25').waitFor();
     await page.getByText('1 background job failed for good').click();
     await page.getByText(/workflow\.run, .*after 1 attempt: No handler for job type workflow\.run/).waitFor();

@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type SQLite from 'better-sqlite3';
+
+/**
+ * `admit backup FILE`: a consistent copy of a SQLite database, taken while Admit runs (SQLite's
+ * online backup API copies pages and restarts when a writer changes the source, so the copy is one
+ * committed state). Never overwrites FILE. PostgreSQL has its own tools: the message says which.
+ * Returns the exit code.
+ */
+export async function backupDatabase(
+  databaseUrl: string,
+  target: string,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  if (!databaseUrl.startsWith('sqlite:') || databaseUrl === 'sqlite::memory:') {
+    err(
+      'admit backup copies a SQLite database file. For PostgreSQL use its own tools, e.g.\n' +
+        '  pg_dump --format=custom --file=admit.dump "$DATABASE_URL"\n' +
+        'and restore with pg_restore --dbname=... admit.dump (see README, "Backups").',
+    );
+    return 2;
+  }
+  const file = path.resolve(target);
+  if (existsSync(file)) {
+    err(`${file} exists; give a new file name (a backup never overwrites).`);
+    return 2;
+  }
+  const require = createRequire(import.meta.url);
+  const Sqlite: typeof SQLite = require('better-sqlite3');
+  const source = new Sqlite(databaseUrl.slice('sqlite:'.length), { fileMustExist: true });
+  try {
+    source.pragma('busy_timeout = 5000');
+    const started = Date.now();
+    const { totalPages } = await source.backup(file);
+    out(`Backed up ${totalPages} pages to ${file} in ${Date.now() - started} ms.`);
+    return 0;
+  } finally {
+    source.close();
+  }
+}
