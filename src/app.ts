@@ -9,7 +9,8 @@ import { adminConsole } from './http/admin-console.ts';
 import { apiV1 } from './http/api.ts';
 import { healthRoutes } from './http/health.ts';
 import { loggerOptions, loggerTo } from './http/logging.ts';
-import { registerProblemHandlers } from './http/problem.ts';
+import { documentProblems } from './http/openapi.ts';
+import { clientProblem, frameworkProblem, registerProblemHandlers } from './http/problem.ts';
 import { Problem } from './http/schemas.ts';
 import { validatorCompiler } from './http/validation.ts';
 import { portal } from './modules/portal/portal.plugin.ts';
@@ -31,9 +32,13 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     bodyLimit: JSON_BODY_LIMIT,
     trustProxy: deps.config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: frameworkProblem,
+    clientErrorHandler: clientProblem,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
+  // Bodies are JSON (or what a route declares); text/plain would reach JSON routes as a string.
+  app.removeContentTypeParser('text/plain');
   // Cookies: the portal's session and CSRF cookies, and the admin console's session on /api/v1.
   await app.register(cookie);
   app.addSchema(Problem);
@@ -46,12 +51,13 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
         title: 'Admit API',
         version: '1',
         description:
-          'Invite contacts to customer portals: websites, web roles, accounts, contacts, invitations.',
+          'Invite contacts to customer portals: websites, web roles, accounts, contacts, invitations. Every error is application/problem+json with a stable `code`; a path that does not exist answers 404 (NOT_FOUND), a method a path does not accept 405 (METHOD_NOT_ALLOWED) with an `Allow` header.',
       },
       servers: [{ url: deps.config.publicUrl }],
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
+    transformObject: (d) => ('openapiObject' in d ? documentProblems(d.openapiObject) : d.swaggerObject),
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string) ?? `def-${i}` },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net, { type AddressInfo } from 'node:net';
 import { after, before, it } from 'node:test';
 import { redeemInvitation } from '../../src/modules/invitations/redemption.service.ts';
 import { type Json, makeContact, makeSingle, makeWebsite, ok, problem } from '../support/factories.ts';
@@ -181,6 +182,120 @@ onBothDatabases('bad input', (dialect) => {
       );
     }
     assert.deepEqual(await counts(), before);
+  });
+
+  it('text neither database can store (NUL, lone surrogates) is a 400 naming the field, on both', async () => {
+    const website = await makeWebsite(h);
+    const bad = ['a\u0000b', 'a\ud800b', '\udc00', 'x\ud83d'];
+    // JSON text with the escapes as sent by a client (JSON.stringify keeps lone surrogates escaped).
+    const raw = (obj: Json) => JSON.stringify(obj);
+    for (const v of bad) {
+      await refused('POST', '/api/v1/websites', [raw({ name: v, slug: `s-${Date.now()}` })], true);
+      await refused('PATCH', `/api/v1/websites/${website.id}`, [raw({ name: v })], true);
+      await refused('POST', '/api/v1/accounts', [raw({ name: v })], true);
+      await refused('POST', '/api/v1/users', [raw({ email: 'u@example.test', name: v })], true);
+      await refused('POST', '/api/v1/api-keys', [raw({ name: v })], true);
+      await refused('POST', '/api/v1/contacts', [raw({ firstName: v, lastName: 'L' })], true);
+      await refused('POST', '/api/v1/accounts', [`{"${v.replace('\u0000', '\\u0000')}": 1}`], true);
+    }
+    const p = problem(
+      await h.api('POST', '/api/v1/accounts', '{"name":"a\\ud800b"}', { 'content-type': 'application/json' }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    assert.deepEqual(p.errors, [
+      { path: '/name', message: 'contains a lone UTF-16 surrogate (not valid Unicode text)' },
+    ]);
+    for (const url of [
+      '/api/v1/contacts?search=%00',
+      '/api/v1/audit-events?entityType=%00',
+      '/api/v1/invitations?search=a%00',
+      `/api/v1/websites/${website.id}%00`,
+    ]) {
+      const res = await h.api('GET', url);
+      assert.equal(res.statusCode, 400, `${url} → ${res.statusCode} ${res.body}`);
+      assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+    }
+    const named = problem(await h.api('GET', '/api/v1/contacts?search=%00'), 400, 'VALIDATION_FAILED');
+    assert.equal(named.errors?.[0]?.path, '/query/search');
+    // Good Unicode is still welcome: a surrogate pair (an emoji) and accents.
+    const fine = ok<Json>(await h.api('POST', '/api/v1/accounts', { name: 'Café 🎉' }), 201);
+    assert.equal(fine.name, 'Café 🎉');
+  });
+
+  it('405 with Allow for a method a path does not take; 404 for a path that does not exist', async () => {
+    const res = await h.api('PUT', '/api/v1/contacts');
+    const p = problem(res, 405, 'METHOD_NOT_ALLOWED');
+    assert.equal(res.headers.allow, 'GET, HEAD, POST');
+    assert.match(p.detail, /PUT is not allowed on \/api\/v1\/contacts/);
+    const one = await h.api('POST', `/api/v1/contacts/${crypto.randomUUID()}`);
+    problem(one, 405, 'METHOD_NOT_ALLOWED');
+    assert.equal(one.headers.allow, 'GET, HEAD, PATCH, DELETE');
+    problem(await h.api('GET', '/api/v1/no-such-thing'), 404, 'NOT_FOUND');
+  });
+
+  it('414 for a URL or a path segment too long, 415 for text/plain, all problem+json', async () => {
+    problem(await h.api('GET', `/api/v1/contacts/${'a'.repeat(200)}`), 414, 'URI_TOO_LONG');
+    problem(await h.api('GET', `/api/v1/contacts?search=${'a'.repeat(9000)}`), 414, 'URI_TOO_LONG');
+    problem(
+      await h.api('POST', '/api/v1/accounts', 'name', { 'content-type': 'text/plain' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+  });
+
+  it('at the socket: 431 and 414 from the HTTP parser, 413 read to the end without Expect, all problem+json', async () => {
+    await h.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = h.app.server.address() as AddressInfo;
+    /** One raw HTTP/1.1 exchange: the head, then `bodyBytes` of body written without waiting. */
+    const exchange = (head: string, bodyBytes = 0) =>
+      new Promise<{ status: number; type: string; body: string; error: string | null }>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1');
+        let got = '';
+        let error: string | null = null;
+        socket.on('data', (d) => {
+          got += d.toString('latin1');
+        });
+        socket.on('error', (e: NodeJS.ErrnoException) => {
+          error = e.code ?? e.message;
+        });
+        socket.on('close', () => {
+          const [top = '', body = ''] = got.split('\r\n\r\n');
+          resolve({
+            status: Number(top.split(' ')[1]),
+            type: /content-type: ([^\r]+)/i.exec(top)?.[1] ?? '',
+            body,
+            error,
+          });
+        });
+        socket.write(head);
+        const chunk = Buffer.alloc(64 * 1024, 'a');
+        let left = bodyBytes;
+        const pump = () => {
+          while (left > 0) {
+            left -= chunk.length;
+            if (!socket.write(chunk)) return void socket.once('drain', pump);
+          }
+        };
+        pump();
+      });
+    const auth = `authorization: Bearer ${h.apiKey}\r\n`;
+    const longUrl = await exchange(
+      `GET /api/v1/contacts?search=${'a'.repeat(20_000)} HTTP/1.1\r\nhost: x\r\n\r\n`,
+    );
+    assert.deepEqual([longUrl.status, longUrl.type], [414, 'application/problem+json']);
+    assert.equal(JSON.parse(longUrl.body).code, 'URI_TOO_LONG');
+    const bigHeader = await exchange(
+      `GET /api/v1/contacts HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    assert.deepEqual([bigHeader.status, JSON.parse(bigHeader.body).code], [431, 'HEADERS_TOO_LARGE']);
+    const size = 8 * 1024 * 1024;
+    const upload = await exchange(
+      `POST /api/v1/accounts HTTP/1.1\r\nhost: x\r\n${auth}content-type: application/json\r\ncontent-length: ${size}\r\n\r\n`,
+      size,
+    );
+    assert.deepEqual([upload.status, upload.type, upload.error], [413, 'application/problem+json', null]);
+    assert.equal(JSON.parse(upload.body).code, 'PAYLOAD_TOO_LARGE');
   });
 
   it('no 500 was logged by any of the above', () => {

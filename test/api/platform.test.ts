@@ -99,9 +99,21 @@ onBothDatabases('health, readiness and API documentation', (dialect) => {
           `${method} ${path} documents its success`,
         );
         assert.ok(op.summary, `${method} ${path} has a summary`);
+        for (const [code, response] of Object.entries(op.responses as Record<string, Json>)) {
+          if (Number(code) < 400) continue;
+          assert.deepEqual(
+            Object.keys(response.content),
+            ['application/problem+json'],
+            `${method} ${path} ${code} is problem+json`,
+          );
+        }
+        const required = ['400', '414', '500', '503', ...(op.requestBody ? ['413', '415'] : [])];
+        for (const code of required) assert.ok(codes.includes(code), `${method} ${path} declares ${code}`);
       }
     }
     assert.ok(doc.components.schemas.Problem);
+    assert.ok(doc.components.responses.MethodNotAllowed.headers.Allow, '405 with Allow is described');
+    assert.ok(doc.components.responses.NotFound);
     const docs = await h.app.inject({ method: 'GET', url: '/api/docs/' });
     assert.equal(docs.statusCode, 200);
     assert.match(docs.body, /swagger/i);
