@@ -100,7 +100,12 @@ export async function runCli(argv: string[]): Promise<number> {
 
 /** `serve` (HTTP and a worker) or `worker` (jobs only); both stop gracefully on SIGTERM/SIGINT. */
 async function serve(config: Config, http: boolean): Promise<number> {
-  const runtime = await startRuntime(config);
+  const runtime = await startRuntime(config, {
+    onWait: (err) =>
+      process.stderr.write(
+        `The database does not answer (${err instanceof Error ? err.message : String(err)}); trying again.\n`,
+      ),
+  });
   const { deps, handle } = runtime;
   const app = http ? await buildApp(deps) : null;
   const log = app?.log ?? pino(loggerOptions(config.logLevel));

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Config } from './config.ts';
 import type { Deps } from './context.ts';
 import { type DatabaseHandle, openDatabase } from './db/database.ts';
+import { isDatabaseUnavailable } from './db/dialect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { deriveKeys } from './keys.ts';
 import { type Post, postFor, transportSpec } from './mail/post.ts';
@@ -21,9 +22,12 @@ export const postOf = (config: Config): Post =>
 export const outboxDir = (config: Config): string => path.join(config.dataDir, 'outbox');
 
 /** Opens the database, brings the schema up to date, and assembles the services' dependencies. */
-export async function startRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
+export async function startRuntime(
+  config: Config,
+  options: { migrate?: boolean; onWait?: (err: unknown) => void } = {},
+): Promise<Runtime> {
   const handle = openDatabase(config.databaseUrl, { preparedStatements: config.preparedStatements });
-  if (options.migrate !== false) await migrateToLatest(handle.db);
+  if (options.migrate !== false) await untilDatabaseAnswers(() => migrateToLatest(handle.db), options.onWait);
   let listener = () => {};
   const post = postOf(config);
   const deps: Deps = {
@@ -46,4 +50,21 @@ export async function startRuntime(config: Config, options: { migrate?: boolean 
       await handle.close();
     },
   };
+}
+
+/**
+ * Runs `step`, and while the database cannot be reached runs it again (every second, then at most
+ * every 10 s), so a process started during an outage waits for the database instead of exiting.
+ * Any other error is thrown.
+ */
+async function untilDatabaseAnswers<T>(step: () => Promise<T>, onWait?: (err: unknown) => void): Promise<T> {
+  for (let wait = 1_000; ; wait = Math.min(10_000, wait * 2)) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      onWait?.(err);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }

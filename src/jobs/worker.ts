@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Deps } from '../context.ts';
+import { isDatabaseUnavailable } from '../db/dialect.ts';
 import { newId } from '../ids.ts';
 import {
   claimJobs,
@@ -74,6 +75,9 @@ export interface WorkerOptions {
   maintenanceMs?: number;
   onError?: (err: unknown, job?: Job) => void;
 }
+
+/** How often a worker tries again to record a job's outcome while the database is away. */
+const SETTLE_RETRY_MS = 500;
 
 /** Capped exponential backoff with "equal jitter": half fixed, half random. */
 export function backoffMs(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
@@ -200,36 +204,54 @@ export class Worker {
   private async execute(job: Job): Promise<void> {
     const handler = this.handlers.get(job.type);
     const at = () => this.deps.now();
+    let outcome: unknown = null;
     try {
       if (!handler) throw new PermanentJobError(`No handler for job type ${job.type}`);
       if (job.payloadError) throw new PermanentJobError(`Malformed payload: ${job.payloadError}`);
       await handler(job, this.deps);
-      await completeJob(this.deps.db, job.id, this.id, at().toISOString());
     } catch (err) {
       this.o.onError?.(err, job);
+      outcome = err;
+    }
+    await this.settle(job, async () => {
+      const now = at();
+      const err = outcome;
+      if (err === null) return completeJob(this.deps.db, job.id, this.id, now.toISOString());
+      // A database outage is nobody's fault: the job waits without spending an attempt.
+      const waitMs = err instanceof RetryLater ? err.delayMs : isDatabaseUnavailable(err) ? 1_000 : null;
+      if (waitMs !== null)
+        return releaseJob(
+          this.deps.db,
+          job.id,
+          this.id,
+          new Date(now.getTime() + waitMs).toISOString(),
+          now.toISOString(),
+        );
+      const dead = err instanceof PermanentJobError || job.attempts >= job.maxAttempts;
+      const delay = backoffMs(job.attempts, this.o.backoffBaseMs, this.o.backoffCapMs);
+      return failJob(this.deps.db, job.id, this.id, {
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        runAt: new Date(now.getTime() + delay).toISOString(),
+        dead,
+        now: now.toISOString(),
+      });
+    });
+  }
+
+  /**
+   * Writes a job's outcome, trying again while the database cannot be reached (for up to twice the
+   * lease; after that another worker's claim retries the job, and this write, guarded by the lease
+   * holder, changes nothing).
+   */
+  private async settle(job: Job, write: () => Promise<void>): Promise<void> {
+    const until = Date.now() + 2 * this.o.leaseMs;
+    for (;;) {
       try {
-        const now = at();
-        if (err instanceof RetryLater) {
-          await releaseJob(
-            this.deps.db,
-            job.id,
-            this.id,
-            new Date(now.getTime() + err.delayMs).toISOString(),
-            now.toISOString(),
-          );
-          return;
-        }
-        const dead = err instanceof PermanentJobError || job.attempts >= job.maxAttempts;
-        const delay = backoffMs(job.attempts, this.o.backoffBaseMs, this.o.backoffCapMs);
-        await failJob(this.deps.db, job.id, this.id, {
-          error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-          runAt: new Date(now.getTime() + delay).toISOString(),
-          dead,
-          now: now.toISOString(),
-        });
-      } catch (recordErr) {
-        // The lease runs out and another claim retries the job.
-        this.o.onError?.(recordErr, job);
+        return await write();
+      } catch (err) {
+        this.o.onError?.(err, job);
+        if (!isDatabaseUnavailable(err) || Date.now() > until) return;
+        await new Promise((r) => setTimeout(r, SETTLE_RETRY_MS));
       }
     }
   }

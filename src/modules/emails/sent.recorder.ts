@@ -1,4 +1,5 @@
 import type { Db } from '../../db/database.ts';
+import { isDatabaseUnavailable } from '../../db/dialect.ts';
 import { recordSentMany, type SentRecord } from './email.repository.ts';
 
 /**
@@ -12,8 +13,14 @@ import { recordSentMany, type SentRecord } from './email.repository.ts';
  *
  * An accepted message keeps its place in the post's sending window until its record is written
  * (mail/window.ts), so after a crash the messages accepted but not recorded are at most the SMTP
- * pool size, batching or not.
+ * pool size, batching or not. While the database cannot be reached, the write is tried again (every
+ * RETRY_MS at first, then at most every RETRY_CAP_MS, for up to GIVE_UP_MS), so an outage delays
+ * the records instead of losing them: the messages keep their places and are not sent again.
  */
+const RETRY_MS = 250;
+const RETRY_CAP_MS = 2_000;
+const GIVE_UP_MS = 600_000;
+
 export class SentRecorder {
   private queue: { record: SentRecord; done: (err?: unknown) => void }[] = [];
   private writing = false;
@@ -35,16 +42,25 @@ export class SentRecorder {
       const batch = this.queue;
       this.queue = [];
       try {
-        await recordSentMany(
-          this.db,
-          batch.map((b) => b.record),
-        );
+        await this.write(batch.map((b) => b.record));
         for (const b of batch) b.done();
       } catch (err) {
         for (const b of batch) b.done(err);
       }
     }
     this.writing = false;
+  }
+
+  private async write(records: SentRecord[]): Promise<void> {
+    const started = Date.now();
+    for (let wait = RETRY_MS; ; wait = Math.min(RETRY_CAP_MS, wait * 2)) {
+      try {
+        return await recordSentMany(this.db, records);
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || Date.now() - started > GIVE_UP_MS) throw err;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 }
 
