@@ -31,7 +31,8 @@ export function documentProblems<T extends object>(openapiObject: T): T {
   };
   for (const ops of Object.values(doc.paths ?? {})) {
     for (const op of Object.values(ops)) {
-      const responses = (op.responses ??= {});
+      op.responses ??= {};
+      const responses = op.responses;
       for (const [status, response] of Object.entries(responses)) {
         if (Number(status) < 400) continue;
         const given = response.description && response.description !== 'Default Response';
@@ -59,7 +60,8 @@ export function documentProblems<T extends object>(openapiObject: T): T {
       });
     }
   }
-  const components = (doc.components ??= {}) as Json;
+  doc.components ??= {};
+  const components = doc.components as Json;
   components.responses = {
     ...((components.responses as Json | undefined) ?? {}),
     NotFound: problem('No route matches the path (any method): code NOT_FOUND'),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { enqueue } from '../../src/jobs/enqueue.ts';
 import { ensureFirstAdmin } from '../../src/modules/users/user.sign-in.ts';

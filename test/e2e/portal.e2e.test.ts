@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { describeUnlessSkipped } from '../support/databases.ts';
 import { eventually } from '../support/eventually.ts';

@@ -241,11 +241,18 @@ onBothDatabases('the job worker', (dialect) => {
     const broken = dialect === 'sqlite' ? await add(type) : null;
     if (broken) await setPayload(broken, '{not json');
     const fine = await add(type, { n: 1 });
-    await withWorker({ [type]: async () => void (ran += 1) }, async () => {
-      await eventually(
-        async () => (await job(fine)).status === 'succeeded' && (await job(array)).status === 'dead',
-      );
-    });
+    await withWorker(
+      {
+        [type]: async () => {
+          ran += 1;
+        },
+      },
+      async () => {
+        await eventually(
+          async () => (await job(fine)).status === 'succeeded' && (await job(array)).status === 'dead',
+        );
+      },
+    );
     assert.equal(ran, 1, 'the handler runs only for the good payload');
     const dead = await job(array);
     assert.equal(dead.attempts, 1, 'not retried');
