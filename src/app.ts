@@ -7,6 +7,7 @@ import type { DestinationStream } from 'pino';
 import type { Deps } from './context.ts';
 import { adminConsole } from './http/admin-console.ts';
 import { apiV1 } from './http/api.ts';
+import { keepForwardedForHonest } from './http/forwarded.ts';
 import { healthRoutes } from './http/health.ts';
 import { loggerOptions, loggerTo } from './http/logging.ts';
 import { documentProblems } from './http/openapi.ts';
@@ -20,6 +21,9 @@ export interface AppOptions {
   logStream?: DestinationStream;
 }
 
+/** How long a whole request may take to arrive (a large CSV over a slow link fits). */
+export const REQUEST_TIMEOUT_MS = 120_000;
+
 /** JSON bodies larger than this are refused with 413; CSV import declares its own limit. */
 export const JSON_BODY_LIMIT = 256 * 1024;
 
@@ -30,6 +34,8 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
       ? { loggerInstance: loggerTo(deps.config.logLevel, options.logStream) }
       : { logger: loggerOptions(deps.config.logLevel) }),
     bodyLimit: JSON_BODY_LIMIT,
+    // A request (headers and body) must arrive within this; slower senders get 408.
+    requestTimeout: REQUEST_TIMEOUT_MS,
     trustProxy: deps.config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors: frameworkProblem,
@@ -43,6 +49,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(cookie);
   app.addSchema(Problem);
   registerProblemHandlers(app);
+  keepForwardedForHonest(app);
 
   await app.register(swagger, {
     openapi: {

@@ -27,7 +27,11 @@ export async function startRuntime(
   options: { migrate?: boolean; onWait?: (err: unknown) => void } = {},
 ): Promise<Runtime> {
   const handle = openDatabase(config.databaseUrl, { preparedStatements: config.preparedStatements });
-  if (options.migrate !== false) await untilDatabaseAnswers(() => migrateToLatest(handle.db), options.onWait);
+  // serve and worker (which pass onWait) wait for the database; one-off commands fail at once.
+  if (options.migrate !== false)
+    await (options.onWait
+      ? untilDatabaseAnswers(() => migrateToLatest(handle.db), options.onWait)
+      : migrateToLatest(handle.db));
   let listener = () => {};
   const post = postOf(config);
   const deps: Deps = {
@@ -57,13 +61,13 @@ export async function startRuntime(
  * every 10 s), so a process started during an outage waits for the database instead of exiting.
  * Any other error is thrown.
  */
-async function untilDatabaseAnswers<T>(step: () => Promise<T>, onWait?: (err: unknown) => void): Promise<T> {
+async function untilDatabaseAnswers<T>(step: () => Promise<T>, onWait: (err: unknown) => void): Promise<T> {
   for (let wait = 1_000; ; wait = Math.min(10_000, wait * 2)) {
     try {
       return await step();
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;
-      onWait?.(err);
+      onWait(err);
       await new Promise((r) => setTimeout(r, wait));
     }
   }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, linkSync, openSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type SQLite from 'better-sqlite3';
@@ -15,7 +15,12 @@ export async function backupDatabase(
   out: (line: string) => void,
   err: (line: string) => void,
 ): Promise<number> {
-  if (!databaseUrl.startsWith('sqlite:') || databaseUrl === 'sqlite::memory:') {
+  const sourceFile = databaseUrl.startsWith('sqlite:') ? databaseUrl.slice('sqlite:'.length) : '';
+  if (databaseUrl.startsWith('sqlite:') && (sourceFile === '' || sourceFile === ':memory:')) {
+    err('DATABASE_URL names no SQLite file to back up (sqlite:PATH).');
+    return 2;
+  }
+  if (!databaseUrl.startsWith('sqlite:')) {
     err(
       'admit backup copies a SQLite database file. For PostgreSQL use its own tools, e.g.\n' +
         '  pg_dump --format=custom --file=admit.dump "$DATABASE_URL"\n' +
@@ -30,14 +35,24 @@ export async function backupDatabase(
   }
   const require = createRequire(import.meta.url);
   const Sqlite: typeof SQLite = require('better-sqlite3');
-  const source = new Sqlite(databaseUrl.slice('sqlite:'.length), { fileMustExist: true });
+  const source = new Sqlite(sourceFile, { fileMustExist: true });
+  // Written beside the target and renamed into place: a failed backup leaves nothing behind, and
+  // the copy (which holds password and key hashes) is readable by its owner only.
+  const partial = `${file}.partial-${process.pid}`;
   try {
     source.pragma('busy_timeout = 5000');
+    closeSync(openSync(partial, 'wx', 0o600));
     const started = Date.now();
-    const { totalPages } = await source.backup(file);
+    const { totalPages } = await source.backup(partial);
+    chmodSync(partial, 0o600);
+    linkSync(partial, file); // fails if FILE appeared meanwhile: never overwrites
     out(`Backed up ${totalPages} pages to ${file} in ${Date.now() - started} ms.`);
     return 0;
+  } catch (e) {
+    err(`The backup failed: ${(e as Error).message}`);
+    return 1;
   } finally {
     source.close();
+    rmSync(partial, { force: true });
   }
 }

@@ -116,27 +116,35 @@ export function classify(err: unknown): { code: ErrorCode; detail: string; error
   return { code: 'INTERNAL', detail: 'An unexpected error occurred; it has been logged.' };
 }
 
-/** How much of a refused body is read and dropped, so its sender sees the 413, before the socket is cut. */
-const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+/** How much of a refused body is read and dropped, and for how long, before the socket is cut. */
+const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
+const DRAIN_LIMIT_MS = 10_000;
 
 /**
  * A body refused as too large stops being parsed, but a client that sent no `Expect: 100-continue`
  * is still writing it and reads the answer only afterwards: the rest is read and dropped (up to
- * DRAIN_LIMIT_BYTES, then the connection is cut), so the client reads the 413 instead of a reset.
+ * DRAIN_LIMIT_BYTES and DRAIN_LIMIT_MS, then the connection is cut), so the client reads the 413
+ * instead of a reset, and a slow sender cannot hold the connection.
  */
 function drainRefusedBody(request: FastifyRequest): Promise<void> {
   const raw = request.raw;
   if (raw.complete || raw.destroyed) return Promise.resolve();
   return new Promise<void>((resolve) => {
     let drained = 0;
+    const cut = () => {
+      raw.destroy();
+      resolve();
+    };
+    const timer = setTimeout(cut, DRAIN_LIMIT_MS);
     raw.on('data', (chunk: Buffer) => {
       drained += chunk.length;
-      if (drained > DRAIN_LIMIT_BYTES) {
-        raw.destroy();
-        resolve();
-      }
+      if (drained > DRAIN_LIMIT_BYTES) cut();
     });
-    for (const event of ['end', 'close', 'error']) raw.once(event, () => resolve());
+    for (const event of ['end', 'close', 'error'])
+      raw.once(event, () => {
+        clearTimeout(timer);
+        resolve();
+      });
     raw.resume();
   });
 }

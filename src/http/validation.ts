@@ -35,25 +35,38 @@ export const compileStrictValidator = (schema: object) => bodyAjv.compile(schema
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Deeper JSON than any request of this API needs; refused rather than walked. */
+export const MAX_JSON_DEPTH = 32;
+
 /**
  * The path (JSON pointer, under `prefix`) of the first string in `value` that neither database can
  * store the same way: a NUL character (PostgreSQL refuses it) or a lone UTF-16 surrogate (not
- * Unicode text; PostgreSQL refuses it, SQLite would store it). Null when every string is storable.
+ * Unicode text; PostgreSQL refuses it, SQLite would store it); or of a value nested deeper than
+ * MAX_JSON_DEPTH. Null when every string is storable. Iterative: no input can exhaust the stack.
  */
 export function unstorableTextAt(value: unknown, prefix = ''): { path: string; message: string } | null {
-  if (typeof value === 'string') {
-    if (value.includes('\u0000'))
-      return { path: prefix, message: 'contains a NUL character, which cannot be stored' };
-    if (LONE_SURROGATE.test(value))
-      return { path: prefix, message: 'contains a lone UTF-16 surrogate (not valid Unicode text)' };
-    return null;
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: prefix, depth: 0 }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const problem = textProblem(item.value);
+    if (problem) return { path: item.path, message: problem };
+    if (item.value === null || typeof item.value !== 'object') continue;
+    if (item.depth >= MAX_JSON_DEPTH)
+      return { path: item.path, message: `is nested deeper than ${MAX_JSON_DEPTH} levels` };
+    const entries = Object.entries(item.value);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, v] = entries[i] as [string, unknown];
+      const path = `${item.path}/${key}`;
+      const keyProblem = textProblem(key);
+      if (keyProblem) return { path, message: `its name ${keyProblem}` };
+      stack.push({ value: v, path, depth: item.depth + 1 });
+    }
   }
-  if (value === null || typeof value !== 'object') return null;
-  for (const [key, v] of Object.entries(value)) {
-    const keyProblem = unstorableTextAt(key, `${prefix}/${key}`);
-    if (keyProblem) return keyProblem;
-    const found = unstorableTextAt(v, `${prefix}/${key}`);
-    if (found) return found;
-  }
+  return null;
+}
+
+function textProblem(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  if (value.includes('\u0000')) return 'contains a NUL character, which cannot be stored';
+  if (LONE_SURROGATE.test(value)) return 'contains a lone UTF-16 surrogate (not valid Unicode text)';
   return null;
 }

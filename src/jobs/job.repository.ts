@@ -32,18 +32,31 @@ function toJob(r: Selectable<JobsTable>): Job {
   }
 }
 
+/** How long past its lease's end a running job waits before another worker may take it over. */
+export const TAKEOVER_GRACE_MS = 3_000;
+
 /**
  * Claims up to `limit` due jobs of the given types for `workerId` until `leaseUntil`: queued jobs
- * whose time has come, and running jobs whose lease ran out (their worker died). On PostgreSQL the
+ * whose time has come, and running jobs whose lease ran out more than TAKEOVER_GRACE_MS ago (their
+ * worker died; a live worker whose renewals failed during a database outage renews within the grace
+ * once the database is back, so its job is not run twice). `exclude` names jobs never to claim. On PostgreSQL the
  * candidate rows are locked with FOR UPDATE SKIP LOCKED, so concurrent workers never claim the same
  * job; on SQLite the single writer gives the same guarantee.
  */
 export async function claimJobs(
   conn: Conn,
   dialect: DialectName,
-  q: { types: readonly string[]; limit: number; workerId: string; now: string; leaseUntil: string },
+  q: {
+    types: readonly string[];
+    limit: number;
+    workerId: string;
+    now: string;
+    leaseUntil: string;
+    exclude?: readonly string[];
+  },
 ): Promise<Job[]> {
   if (q.types.length === 0) return [];
+  const takeoverBefore = new Date(Date.parse(q.now) - TAKEOVER_GRACE_MS).toISOString();
   let due = conn
     .selectFrom('jobs')
     .select('id')
@@ -51,11 +64,12 @@ export async function claimJobs(
     .where((eb) =>
       eb.or([
         eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', q.now)]),
-        eb.and([eb('status', '=', 'running'), eb('locked_until', '<', q.now)]),
+        eb.and([eb('status', '=', 'running'), eb('locked_until', '<', takeoverBefore)]),
       ]),
     )
     .orderBy('run_at')
     .limit(q.limit);
+  if (q.exclude && q.exclude.length > 0) due = due.where('id', 'not in', q.exclude);
   if (dialect === 'postgres') due = due.forUpdate().skipLocked();
   const rows = await conn
     .updateTable('jobs')

@@ -78,6 +78,8 @@ export interface WorkerOptions {
 
 /** How often a worker tries again to record a job's outcome while the database is away. */
 const SETTLE_RETRY_MS = 500;
+/** The longest wait between lease renewals. */
+const HEARTBEAT_MAX_MS = 1_000;
 
 /** Capped exponential backoff with "equal jitter": half fixed, half random. */
 export function backoffMs(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
@@ -122,7 +124,12 @@ export class Worker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    // Often enough that, after a database outage, the holder renews its leases before the takeover
+    // grace (job.repository.ts) lets another worker claim them.
+    this.heartbeat = setInterval(
+      () => void this.renewLeases(),
+      Math.max(50, Math.min(HEARTBEAT_MAX_MS, Math.floor(this.o.leaseMs / 3))),
+    );
     this.maintenance = setInterval(() => void this.sweep(), this.o.maintenanceMs);
     void this.sweep();
     this.loop = this.run();
@@ -168,6 +175,8 @@ export class Worker {
           const now = this.deps.now();
           claimed = await claimJobs(this.deps.db, this.deps.dialect, {
             types: [...this.handlers.keys()],
+            // A job still running here is never claimed again here, whatever its lease says.
+            exclude: [...this.inFlight.keys()],
             limit: free,
             workerId: this.id,
             now: now.toISOString(),

@@ -31,8 +31,9 @@ export interface Mailer {
  * Why a message was not accepted:
  * - `temporary`: a 4xx reply; retry this message later;
  * - `permanent`: a 5xx reply; the message failed, with the server's reply as the reason;
- * - `connection`: no conversation (refused, reset, timeout), or 421 (the server closes the channel
- *   for every message, `responseCode` 421); retry the whole batch when the server is back;
+ * - `connection`: no conversation (refused, reset, timeout), 421 (the server closes the channel for
+ *   every message), or a refusal at the greeting or EHLO (`responseCode` set for the last two): the
+ *   server takes no message now; retry the whole batch when it does;
  * - `auth`: the server refused our credentials; pause sending until someone fixes it.
  */
 export type MailFailure = 'temporary' | 'permanent' | 'connection' | 'auth';
@@ -63,16 +64,28 @@ const CONNECTION_CODES = new Set([
 /** Classifies a nodemailer error by SMTP reply code first, then by error code. */
 export function classifyMailError(err: unknown): MailError {
   if (err instanceof MailError) return err;
-  const e = err as { responseCode?: number; code?: string; response?: string; message?: string };
+  const e = err as {
+    responseCode?: number;
+    code?: string;
+    command?: string;
+    response?: string;
+    message?: string;
+  };
   const reply = (e.response || e.message || String(err)).replace(/[\r\n]+/g, ' ').slice(0, 1000);
   if (e.code === 'EAUTH' || e.responseCode === 535 || e.responseCode === 534 || e.responseCode === 530) {
     return new MailError('auth', reply);
   }
+  // Refused at the greeting or at EHLO: the server turns every message away, not this one.
+  if (e.command === 'CONN' || e.command === 'EHLO' || e.command === 'HELO')
+    return new MailError('connection', reply, e.responseCode ?? null);
   if (typeof e.responseCode === 'number') {
     if (e.responseCode >= 500) return new MailError('permanent', reply);
     if (e.responseCode === 421) return new MailError('connection', reply, 421);
     if (e.responseCode >= 400) return new MailError('temporary', reply);
   }
+  // Without a reply: this message's fault (too large for the server, a refused envelope) ...
+  if (e.code === 'EMESSAGE' || e.code === 'EENVELOPE') return new MailError('permanent', reply);
+  // ... or no conversation at all.
   if (e.code && CONNECTION_CODES.has(e.code)) return new MailError('connection', reply);
   return new MailError('connection', reply);
 }

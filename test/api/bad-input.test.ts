@@ -223,6 +223,26 @@ onBothDatabases('bad input', (dialect) => {
     assert.equal(fine.name, 'Café 🎉');
   });
 
+  it('JSON nested deeper than 32 levels is a 400, even unauthenticated; a NUL on the portal is a 400 page', async () => {
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    for (const url of ['/api/v1/accounts', '/api/v1/session', '/nope']) {
+      const res = await h.app.inject({
+        method: 'POST',
+        url,
+        payload: deep,
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${url} → ${res.statusCode}`);
+      assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+    }
+    const website = await makeWebsite(h);
+    const page = await h.app.inject({ method: 'GET', url: `/portal/${website.slug}/redeem?code=a%00b` });
+    assert.equal(page.statusCode, 400);
+    assert.match(page.body, /Something is wrong with that request/);
+    const slug = await h.app.inject({ method: 'GET', url: '/portal/a%00b/' });
+    assert.equal(slug.statusCode, 404);
+  });
+
   it('405 with Allow for a method a path does not take; 404 for a path that does not exist', async () => {
     const res = await h.api('PUT', '/api/v1/contacts');
     const p = problem(res, 405, 'METHOD_NOT_ALLOWED');

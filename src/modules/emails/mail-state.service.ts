@@ -12,8 +12,13 @@ import * as repo from './email.repository.ts';
  *   time tries the server, first after PROBE_FIRST_MS, then twice as long each time, at most
  *   PROBE_CAP_MS apart, so delivery resumes within PROBE_CAP_MS (and a poll) of its return.
  */
+/** The job that delivers Email records (invitations today). */
+export const DELIVER_JOB = 'invitation-email.deliver';
+/** How long a delivery waits before it looks again at a pause (a resume wakes it at once). */
+export const PAUSED_RECHECK_MS = 30_000;
 export const PROBE_FIRST_MS = 1_000;
 export const PROBE_CAP_MS = 15_000;
+const PROBE_HOLD_MS = 30_000;
 
 export interface MailStatus {
   transport: 'smtp' | 'outbox';
@@ -50,7 +55,7 @@ export async function mailStatus(deps: Deps): Promise<MailStatus> {
       reason:
         t.kind === 'unreachable'
           ? 'The mail server cannot be reached; delivery resumes by itself when it answers.'
-          : 'The mail server is deferring every message (421); delivery resumes by itself when it accepts again.',
+          : 'The mail server is deferring or refusing every message (421, or a refusal when we connect); delivery resumes by itself when it accepts again.',
       since: t.since,
       lastReply: t.reply,
       nextAttemptAt: t.nextProbeAt,
@@ -81,7 +86,7 @@ export async function resumeSending(deps: Deps, actor: Actor): Promise<MailStatu
       {},
     );
   });
-  deps.notifyJobs();
+  await wakeDeliveries(deps);
   return mailStatus(deps);
 }
 
@@ -103,8 +108,9 @@ export async function mailGate(conn: Conn, now: Date): Promise<MailGate> {
   const reason = `mail server ${t.kind}: ${t.reply}`;
   const wait = Date.parse(t.nextProbeAt) - now.getTime();
   if (wait > 0) return { kind: 'wait', ms: wait, reason };
-  // The others wait while the probe runs; its outcome sets the next probe.
-  const hold = new Date(now.getTime() + Math.max(t.probeDelayMs, PROBE_FIRST_MS)).toISOString();
+  // The others wait while the probe runs (at most PROBE_HOLD_MS, longer than an SMTP connection
+  // may take to fail); its outcome sets the next probe or ends the trouble.
+  const hold = new Date(now.getTime() + PROBE_HOLD_MS).toISOString();
   if (await repo.claimProbe(conn, t.nextProbeAt, hold)) return { kind: 'probe' };
   return { kind: 'wait', ms: Math.max(t.probeDelayMs, PROBE_FIRST_MS), reason };
 }
@@ -139,13 +145,18 @@ export async function reportMailTrouble(
 }
 
 /** The server took a message again: the trouble ends and the deliveries waiting for it run now. */
-export async function endMailTrouble(deps: Deps, jobType: string): Promise<void> {
-  const now = deps.now();
+export async function endMailTrouble(deps: Deps): Promise<void> {
   await repo.setMailTrouble(deps.db, null);
+  await wakeDeliveries(deps);
+}
+
+/** Deliveries waiting for the mail server (or the pause) become due now. */
+async function wakeDeliveries(deps: Deps): Promise<void> {
+  const now = deps.now();
   await wakeJobs(
     deps.db,
-    jobType,
-    new Date(now.getTime() + PROBE_CAP_MS + PROBE_FIRST_MS).toISOString(),
+    DELIVER_JOB,
+    new Date(now.getTime() + Math.max(PROBE_HOLD_MS, PAUSED_RECHECK_MS) + PROBE_FIRST_MS).toISOString(),
     now.toISOString(),
   );
   deps.notifyJobs();

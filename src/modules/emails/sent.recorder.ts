@@ -18,7 +18,7 @@ import { recordSentMany, type SentRecord } from './email.repository.ts';
  * the records instead of losing them: the messages keep their places and are not sent again.
  */
 const RETRY_MS = 250;
-const RETRY_CAP_MS = 2_000;
+const RETRY_CAP_MS = 500;
 const GIVE_UP_MS = 600_000;
 
 export class SentRecorder {

@@ -11,7 +11,13 @@ import {
   setEmailStatus,
   startSending,
 } from '../emails/email.service.ts';
-import { endMailTrouble, mailGate, pauseSending, reportMailTrouble } from '../emails/mail-state.service.ts';
+import {
+  endMailTrouble,
+  mailGate,
+  PAUSED_RECHECK_MS,
+  pauseSending,
+  reportMailTrouble,
+} from '../emails/mail-state.service.ts';
 import { findUsersByIds } from '../users/user.service.ts';
 import { getWebsite, type Website } from '../websites/website.service.ts';
 import { sendTemplate } from '../workflows/workflow.service.ts';
@@ -37,7 +43,6 @@ import { DELIVER_JOB } from './send.service.ts';
  * again after a crash does this for the emails its first run recorded.
  */
 export const MAX_EMAIL_ATTEMPTS = 8;
-const PAUSED_RECHECK_MS = 30_000;
 
 export interface DeliveryOptions {
   /** Backoff of a single email's 4xx retries. */
@@ -81,6 +86,7 @@ async function deliver(
   let broken: { error: unknown } | null = null;
   const left: Email[] = [];
   const queue = [...emails];
+  let sentCount = 0;
   const lane = async (): Promise<void> => {
     for (let email = queue.shift(); email; email = queue.shift()) {
       if (stop || broken) {
@@ -97,17 +103,24 @@ async function deliver(
       if (outcome instanceof MailError) {
         stop = outcome;
         left.push(email);
-      } else if (outcome === 'sent' && email.invitationId) {
-        sentTo.add(email.invitationId);
+      } else if (outcome === 'sent') {
+        sentCount += 1;
+        if (email.invitationId) sentTo.add(email.invitationId);
       }
     }
   };
   if (probe) {
-    // One email alone first; the rest only if the server took it.
-    const rest = queue.splice(1);
-    await lane();
-    if (!stop && !broken) await endMailTrouble(deps, DELIVER_JOB);
-    queue.push(...rest);
+    // One email at a time until the server takes one (an email failed here, before the server was
+    // asked, proves nothing); then the others, all lanes at once.
+    let accepted = false;
+    while (!accepted && !stop && !broken && queue.length > 0) {
+      const sentBefore = sentCount;
+      const rest = queue.splice(1);
+      await lane();
+      queue.push(...rest);
+      accepted = sentCount > sentBefore;
+    }
+    if (accepted) await endMailTrouble(deps);
   }
   await Promise.all(Array.from({ length: Math.min(queue.length, deps.post.parallelism * 2) }, lane));
   // The emails not taken stay `sending`: the job's next run takes them with the others.

@@ -8,6 +8,13 @@ import type { ContactRow } from '../contacts/contact.repository.ts';
 import { findContactRows } from '../contacts/contact.service.ts';
 import type { Email } from '../emails/email.repository.ts';
 import { insertEmails } from '../emails/email.service.ts';
+/**
+ * The Send Invitation workflow's first half (SPEC 4): always asynchronous. In the caller's
+ * transaction it writes one Email record per invited contact (to the primary email only) and the
+ * delivery jobs; the worker does the rest after commit (`invitation.delivery.ts`). One invitation
+ * that cannot be sent is reported in its item and does not stop the others.
+ */
+import { DELIVER_JOB } from '../emails/mail-state.service.ts';
 import { recordAuditMany } from '../events/audit.service.ts';
 import { findUsersByIds, type User } from '../users/user.service.ts';
 import { activeSendWorkflow } from '../workflows/workflow.service.ts';
@@ -21,13 +28,7 @@ import {
   type InvitationWithCode,
 } from './invitation.service.ts';
 
-/**
- * The Send Invitation workflow's first half (SPEC 4): always asynchronous. In the caller's
- * transaction it writes one Email record per invited contact (to the primary email only) and the
- * delivery jobs; the worker does the rest after commit (`invitation.delivery.ts`). One invitation
- * that cannot be sent is reported in its item and does not stop the others.
- */
-export const DELIVER_JOB = 'invitation-email.deliver';
+export { DELIVER_JOB };
 /** Emails per delivery job: small enough to spread over workers, large enough to batch the reads. */
 export const EMAILS_PER_JOB = 50;
 /** Delivery jobs retry for hours when the mail server is down (2 s doubling, capped at 10 min). */

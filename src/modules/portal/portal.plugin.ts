@@ -7,6 +7,7 @@ import { AppError } from '../../errors.ts';
 import { RETRY_AFTER_SECONDS } from '../../http/problem.ts';
 import { RateLimitedError } from '../../http/rate-limit.ts';
 import { loadSession } from '../../http/session.ts';
+import { unstorableTextAt } from '../../http/validation.ts';
 import { findWebsiteBySlug } from '../websites/website.service.ts';
 import { accountRoutes } from './account.routes.ts';
 import { pageRoutes } from './page.routes.ts';
@@ -57,7 +58,10 @@ export async function portal(app: FastifyInstance, deps: Deps): Promise<void> {
       if (!req.portal) return reply.status(503).type('text/plain; charset=utf-8').send(lines[0]);
       return message(req, reply, 503, 'Back in a moment', lines);
     }
-    if (!req.portal) return reply.status(404).type('text/plain').send('Not found');
+    if (!req.portal) {
+      if (!(err instanceof AppError)) req.log.warn({ err }, 'portal error before the website was known');
+      return reply.status(404).type('text/plain').send('Not found');
+    }
     if (err instanceof RateLimitedError) {
       reply.header('retry-after', String(err.retryAfterSeconds));
       const who = {
@@ -76,6 +80,11 @@ export async function portal(app: FastifyInstance, deps: Deps): Promise<void> {
       ]);
     }
     if (err instanceof AppError && err.code === 'NOT_FOUND') return notFound(req, reply);
+    if (err instanceof AppError && err.status >= 400 && err.status < 500)
+      return message(req, reply, 400, 'Something is wrong with that request', [
+        err.detail,
+        'Go back and try again.',
+      ]);
     if (err.statusCode === 413)
       return message(req, reply, 413, 'That is too much', ['The form sent more than this page accepts.']);
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500)
@@ -99,6 +108,7 @@ export async function portal(app: FastifyInstance, deps: Deps): Promise<void> {
         const slug =
           (req.params as { slug?: string }).slug ??
           decodeURIComponent(req.url.split(/[?#]/)[0]?.split('/')[2] ?? '');
+        if (unstorableTextAt(slug)) return reply.status(404).type('text/plain').send('No such portal.');
         const website = await findWebsiteBySlug(deps, slug);
         if (!website) return reply.status(404).type('text/plain').send('No such portal.');
         const session = await loadSession(deps, req, 'portal', findSessionAndContact);
