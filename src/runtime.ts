@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Config } from './config.ts';
 import type { Deps } from './context.ts';
 import { type DatabaseHandle, openDatabase } from './db/database.ts';
-import { isDatabaseUnavailable } from './db/dialect.ts';
+import { retryWhileUnavailable } from './db/dialect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { deriveKeys } from './keys.ts';
 import { type Post, postFor, transportSpec } from './mail/post.ts';
@@ -30,7 +30,11 @@ export async function startRuntime(
   // serve and worker (which pass onWait) wait for the database; one-off commands fail at once.
   if (options.migrate !== false)
     await (options.onWait
-      ? untilDatabaseAnswers(() => migrateToLatest(handle.db), options.onWait)
+      ? retryWhileUnavailable(() => migrateToLatest(handle.db), {
+          firstMs: 1_000,
+          capMs: 10_000,
+          onWait: options.onWait,
+        })
       : migrateToLatest(handle.db));
   let listener = () => {};
   const post = postOf(config);
@@ -54,21 +58,4 @@ export async function startRuntime(
       await handle.close();
     },
   };
-}
-
-/**
- * Runs `step`, and while the database cannot be reached runs it again (every second, then at most
- * every 10 s), so a process started during an outage waits for the database instead of exiting.
- * Any other error is thrown.
- */
-async function untilDatabaseAnswers<T>(step: () => Promise<T>, onWait: (err: unknown) => void): Promise<T> {
-  for (let wait = 1_000; ; wait = Math.min(10_000, wait * 2)) {
-    try {
-      return await step();
-    } catch (err) {
-      if (!isDatabaseUnavailable(err)) throw err;
-      onWait(err);
-      await new Promise((r) => setTimeout(r, wait));
-    }
-  }
 }

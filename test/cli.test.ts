@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
-import { openDatabase } from '../src/db/database.ts';
+import { type Db, openDatabase } from '../src/db/database.ts';
 import { isSchemaCurrent } from '../src/db/migrate.ts';
 import {
   createTestDatabase,
@@ -15,7 +15,7 @@ import {
   isCi,
   type TestDatabase,
 } from './support/databases.ts';
-import { makeContact, makeWebsite } from './support/factories.ts';
+import { type Json, makeContact, makeWebsite } from './support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from './support/harness.ts';
 import { freePort } from './support/ports.ts';
 
@@ -117,6 +117,23 @@ onBothDatabases('the admit command', (dialect) => {
   });
 });
 
+/** Opens a restored database: its schema is current, `website` is in it, and `check` holds. */
+async function readBack(url: string, website: Json, check: (db: Db) => Promise<void>) {
+  const copy = openDatabase(url);
+  try {
+    assert.equal(await isSchemaCurrent(copy.db), true);
+    const site = await copy.db
+      .selectFrom('websites')
+      .select('name')
+      .where('id', '=', website.id)
+      .executeTakeFirst();
+    assert.equal(site?.name, website.name);
+    await check(copy.db);
+  } finally {
+    await copy.close();
+  }
+}
+
 describe('admit backup', () => {
   let h: Harness;
   before(async () => {
@@ -126,7 +143,7 @@ describe('admit backup', () => {
 
   it('copies a running SQLite database consistently; the copy opens with every row written before it', async () => {
     const website = await makeWebsite(h);
-    const before = [];
+    const before: Json[] = [];
     for (let i = 0; i < 20; i++) before.push(await makeContact(h));
     // Writes keep coming while the copy is taken.
     let writing = true;
@@ -160,22 +177,12 @@ describe('admit backup', () => {
     );
 
     // Restore: the copy is a database Admit opens as it is.
-    const copy = openDatabase(`sqlite:${file}`);
-    try {
-      assert.equal(await isSchemaCurrent(copy.db), true);
-      const integrity = await sql<{ integrity_check: string }>`pragma integrity_check`.execute(copy.db);
+    await readBack(`sqlite:${file}`, website, async (copy) => {
+      const integrity = await sql<{ integrity_check: string }>`pragma integrity_check`.execute(copy);
       assert.equal(integrity.rows[0]?.integrity_check, 'ok');
-      const ids = (await copy.db.selectFrom('contacts').select('id').execute()).map((r) => r.id);
+      const ids = (await copy.selectFrom('contacts').select('id').execute()).map((r) => r.id);
       for (const c of before) assert.ok(ids.includes(c.id), `contact ${c.id} is in the copy`);
-      const site = await copy.db
-        .selectFrom('websites')
-        .select('name')
-        .where('id', '=', website.id)
-        .executeTakeFirst();
-      assert.equal(site?.name, website.name);
-    } finally {
-      await copy.close();
-    }
+    });
     assert.match(
       (
         await run(process.execPath, ['--import', 'tsx', MAIN, 'migrate'], {
@@ -234,23 +241,13 @@ describeUnlessSkipped('the README backup of PostgreSQL [postgres]', pgSkip, () =
       h.deps.config.databaseUrl,
     ]);
     await run(path.join(pgBin as string, 'pg_restore'), ['--no-owner', `--dbname=${restored.url}`, file]);
-    const copy = openDatabase(restored.url);
-    try {
-      assert.equal(await isSchemaCurrent(copy.db), true);
-      const row = await copy.db
+    await readBack(restored.url, website, async (copy) => {
+      const row = await copy
         .selectFrom('contacts')
         .select('email')
         .where('id', '=', contact.id)
         .executeTakeFirst();
       assert.equal(row?.email, contact.email);
-      const site = await copy.db
-        .selectFrom('websites')
-        .select('name')
-        .where('id', '=', website.id)
-        .executeTakeFirst();
-      assert.equal(site?.name, website.name);
-    } finally {
-      await copy.close();
-    }
+    });
   });
 });

@@ -52,3 +52,24 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     message,
   );
 }
+
+/**
+ * Runs `step`; while it fails because the database is unavailable, waits (`firstMs`, doubling up
+ * to `capMs`) and runs it again, telling `onWait` each time, until `giveUpMs` have passed (default:
+ * never). Any other error, or the last one after giving up, is thrown.
+ */
+export async function retryWhileUnavailable<T>(
+  step: () => Promise<T>,
+  o: { firstMs: number; capMs: number; giveUpMs?: number; onWait?: (err: unknown) => void },
+): Promise<T> {
+  const until = Date.now() + (o.giveUpMs ?? Number.POSITIVE_INFINITY);
+  for (let wait = o.firstMs; ; wait = Math.min(o.capMs, wait * 2)) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || Date.now() > until) throw err;
+      o.onWait?.(err);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}

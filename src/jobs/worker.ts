@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Deps } from '../context.ts';
-import { isDatabaseUnavailable } from '../db/dialect.ts';
+import { isDatabaseUnavailable, retryWhileUnavailable } from '../db/dialect.ts';
 import { newId } from '../ids.ts';
 import {
   claimJobs,
@@ -253,16 +253,12 @@ export class Worker {
    * holder, changes nothing).
    */
   private async settle(job: Job, write: () => Promise<void>): Promise<void> {
-    const until = Date.now() + 2 * this.o.leaseMs;
-    for (;;) {
-      try {
-        return await write();
-      } catch (err) {
-        this.o.onError?.(err, job);
-        if (!isDatabaseUnavailable(err) || Date.now() > until) return;
-        await new Promise((r) => setTimeout(r, SETTLE_RETRY_MS));
-      }
-    }
+    await retryWhileUnavailable(write, {
+      firstMs: SETTLE_RETRY_MS,
+      capMs: SETTLE_RETRY_MS,
+      giveUpMs: 2 * this.o.leaseMs,
+      onWait: (err) => this.o.onError?.(err, job),
+    }).catch((err: unknown) => this.o.onError?.(err, job));
   }
 
   private async renewLeases(): Promise<void> {

@@ -35,39 +35,31 @@ export interface MailStatus {
 
 export async function mailStatus(deps: Deps): Promise<MailStatus> {
   const [state, waiting] = await Promise.all([repo.findMailState(deps.db), repo.countWaitingEmails(deps.db)]);
-  const base = { transport: deps.post.kind, waiting };
-  if (state.pausedReason !== null)
-    return {
-      ...base,
-      state: 'paused',
-      paused: true,
-      reason: state.pausedReason,
-      since: state.pausedAt,
-      lastReply: null,
-      nextAttemptAt: null,
-    };
-  const t = state.trouble;
-  if (t)
-    return {
-      ...base,
-      state: t.kind,
-      paused: true,
-      reason:
-        t.kind === 'unreachable'
-          ? 'The mail server cannot be reached; delivery resumes by itself when it answers.'
-          : 'The mail server is deferring or refusing every message (421, or a refusal when we connect); delivery resumes by itself when it accepts again.',
-      since: t.since,
-      lastReply: t.reply,
-      nextAttemptAt: t.nextProbeAt,
-    };
-  return {
-    ...base,
+  const sending: MailStatus = {
+    transport: deps.post.kind,
     state: 'sending',
     paused: false,
     reason: null,
     since: null,
     lastReply: null,
     nextAttemptAt: null,
+    waiting,
+  };
+  if (state.pausedReason !== null)
+    return { ...sending, state: 'paused', paused: true, reason: state.pausedReason, since: state.pausedAt };
+  const t = state.trouble;
+  if (!t) return sending;
+  return {
+    ...sending,
+    state: t.kind,
+    paused: true,
+    reason:
+      t.kind === 'unreachable'
+        ? 'The mail server cannot be reached; delivery resumes by itself when it answers.'
+        : 'The mail server is deferring or refusing every message (421, or a refusal when we connect); delivery resumes by itself when it accepts again.',
+    since: t.since,
+    lastReply: t.reply,
+    nextAttemptAt: t.nextProbeAt,
   };
 }
 

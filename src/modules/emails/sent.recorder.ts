@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import { isDatabaseUnavailable } from '../../db/dialect.ts';
+import { retryWhileUnavailable } from '../../db/dialect.ts';
 import { recordSentMany, type SentRecord } from './email.repository.ts';
 
 /**
@@ -51,16 +51,12 @@ export class SentRecorder {
     this.writing = false;
   }
 
-  private async write(records: SentRecord[]): Promise<void> {
-    const started = Date.now();
-    for (let wait = RETRY_MS; ; wait = Math.min(RETRY_CAP_MS, wait * 2)) {
-      try {
-        return await recordSentMany(this.db, records);
-      } catch (err) {
-        if (!isDatabaseUnavailable(err) || Date.now() - started > GIVE_UP_MS) throw err;
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
+  private write(records: SentRecord[]): Promise<void> {
+    return retryWhileUnavailable(() => recordSentMany(this.db, records), {
+      firstMs: RETRY_MS,
+      capMs: RETRY_CAP_MS,
+      giveUpMs: GIVE_UP_MS,
+    });
   }
 }
 
