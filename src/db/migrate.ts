@@ -13,6 +13,7 @@ import * as emailBodyLz4 from './migrations/2026-11-30T0100_email_body_lz4.ts';
 import * as cheaperSendUpdates from './migrations/2026-11-30T0400_cheaper_send_updates.ts';
 import * as portalTrust from './migrations/2026-12-01T0900_portal_trust.ts';
 import * as mailTrouble from './migrations/2026-12-02T0100_mail_trouble.ts';
+import * as operations from './migrations/2026-12-02T0300_operations.ts';
 
 /** Every migration, in order. Names are timestamps; a migration, once landed, never changes. */
 const migrations: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-30T0400_cheaper_send_updates': cheaperSendUpdates,
   '2026-12-01T0900_portal_trust': portalTrust,
   '2026-12-02T0100_mail_trouble': mailTrouble,
+  '2026-12-02T0300_operations': operations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

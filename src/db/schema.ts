@@ -174,6 +174,40 @@ export interface MailStateTable {
   probe_delay_ms: number | null;
 }
 
+export interface OperationsTable {
+  id: string;
+  kind: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  input: Json;
+  total: number;
+  done: ColumnType<number, number | undefined, number>;
+  created: ColumnType<number, number | undefined, number>;
+  skipped: ColumnType<number, number | undefined, number>;
+  queued: ColumnType<number, number | undefined, number>;
+  failed: ColumnType<number, number | undefined, number>;
+  error: string | null;
+  actor_type: 'user' | 'contact' | 'system';
+  actor_id: string | null;
+  created_at: Instant;
+  updated_at: Instant;
+  finished_at: NullableInstant;
+}
+
+export interface OperationChunksTable {
+  operation_id: string;
+  seq: number;
+  first_position: number;
+  items: Json;
+}
+
+export interface OperationFailuresTable {
+  operation_id: string;
+  position: number;
+  item: string | null;
+  code: string;
+  detail: string;
+}
+
 export interface InvitationsTable {
   id: string;
   name: string;
@@ -322,4 +356,7 @@ export interface Database {
   contact_tokens: ContactTokensTable;
   web_pages: WebPagesTable;
   web_page_roles: WebPageRolesTable;
+  operations: OperationsTable;
+  operation_chunks: OperationChunksTable;
+  operation_failures: OperationFailuresTable;
 }

@@ -16,6 +16,7 @@ import { contactRoutes } from '../modules/contacts/contact.routes.ts';
 import { emailRoutes } from '../modules/emails/email.routes.ts';
 import { auditRoutes } from '../modules/events/audit.routes.ts';
 import { invitationRoutes } from '../modules/invitations/invitation.routes.ts';
+import { operationRoutes } from '../modules/operations/operation.routes.ts';
 import { statsRoutes } from '../modules/stats/stats.routes.ts';
 import { sessionRoutes } from '../modules/users/session.routes.ts';
 import { userRoutes } from '../modules/users/user.routes.ts';
@@ -69,6 +70,7 @@ export async function apiV1(app: ApiApp, deps: Deps): Promise<void> {
   await auditRoutes(app, deps);
   await statsRoutes(app, deps);
   await jobRoutes(app, deps);
+  await operationRoutes(app, deps);
   await userRoutes(app, deps);
   await sessionRoutes(app, deps);
 }

@@ -1,6 +1,9 @@
 import { Type } from '@sinclair/typebox';
+import { IMPORT_OPERATION, importOperation } from '../modules/contacts/contact.import.ts';
 import { deliverInvitationEmails } from '../modules/invitations/invitation.delivery.ts';
+import { BULK_OPERATION, bulkInviteOperation } from '../modules/invitations/invitation.operation.ts';
 import { DELIVER_JOB } from '../modules/invitations/send.service.ts';
+import { OPERATION_JOB, operationRunner } from '../modules/operations/operation.service.ts';
 import { CONTACT_EMAIL_JOB, deliverContactEmail } from '../modules/portal/portal.mail.ts';
 import { checkedPayload, type HandlerRegistry } from './worker.ts';
 
@@ -32,6 +35,15 @@ export function jobHandlers(
           purpose: Type.String({ minLength: 1 }),
         }),
         deliverContactEmail,
+      ),
+    ],
+    [
+      OPERATION_JOB,
+      operationRunner(
+        new Map([
+          [IMPORT_OPERATION, importOperation],
+          [BULK_OPERATION, bulkInviteOperation],
+        ]),
       ),
     ],
   ]);

@@ -84,6 +84,10 @@ onBothDatabases('health, readiness and API documentation', (dialect) => {
       'get /api/v1/session',
       'get /api/v1/stats/invitations',
       'get /api/v1/jobs/status',
+      'get /api/v1/operations',
+      'get /api/v1/operations/{id}',
+      'get /api/v1/operations/{id}/failures',
+      'post /api/v1/invitations/bulk/csv',
       'delete /api/v1/session',
       'post /api/v1/session/password',
     ];

@@ -1,11 +1,19 @@
-import { parse } from 'csv-parse/sync';
+import { setImmediate as turn } from 'node:timers/promises';
 import type { Actor, Deps } from '../../context.ts';
+import { csvRecords } from '../../csv.ts';
 import { refreshPlannerStats } from '../../db/bulk.ts';
+import type { Conn, DialectName } from '../../db/database.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { fieldErrors } from '../../http/problem.ts';
 import { compileStrictValidator } from '../../http/validation.ts';
 import { newId } from '../../ids.ts';
 import { recordAudit } from '../events/audit.service.ts';
+import {
+  chunked,
+  type OperationKind,
+  type OperationView,
+  startOperation,
+} from '../operations/operation.service.ts';
 import * as accounts from './account.repository.ts';
 import type { ContactRow } from './contact.repository.ts';
 import * as repo from './contact.repository.ts';
@@ -14,9 +22,11 @@ import { ContactCsvRow } from './contact.schemas.ts';
 /**
  * CSV import of contacts. The header names the columns (any case, spaces or underscores):
  * firstName, lastName, email, email2, email3, parentAccountId. Each line is checked like an API
- * body; valid lines are created in one transaction, the others reported with their reasons. A line
- * whose primary email some contact already has is skipped, so importing the same file twice is
- * harmless.
+ * body; valid lines are created, the others reported with their reasons. A line whose primary email
+ * some contact already has is skipped (its report names that contact), so importing the same file
+ * twice is harmless. Lines are imported in chunks of IMPORT_CHUNK, each one transaction, with the
+ * event loop free between chunks; a file of more than SYNC_IMPORT_LINES lines runs as a bulk
+ * operation (kind `contacts.import`).
  */
 export interface ImportLine {
   line: number;
@@ -47,13 +57,20 @@ const COLUMNS: Record<string, keyof typeof ContactCsvRow.properties> = {
 
 const validateRow = compileStrictValidator(ContactCsvRow);
 const BATCH = 500;
+/** Lines per transaction: each is a few tens of milliseconds of writing, so requests get through. */
+export const IMPORT_CHUNK: Record<DialectName, number> = { sqlite: 500, postgres: 1_000 };
+/** Larger files are imported as a bulk operation (202) rather than in the request. */
+export const SYNC_IMPORT_LINES = 10_000;
+export const IMPORT_OPERATION = 'contacts.import';
 
-export function mapHeader(header: string[]): (keyof typeof ContactCsvRow.properties)[] {
+type Column = keyof typeof ContactCsvRow.properties;
+
+export function mapHeader(header: string[]): Column[] {
   const unknown: string[] = [];
   const mapped = header.map((h) => {
     const key = COLUMNS[h.toLowerCase().replace(/[\s_-]/g, '')];
     if (!key) unknown.push(h);
-    return key as keyof typeof ContactCsvRow.properties;
+    return key as Column;
   });
   if (unknown.length > 0) {
     throw new AppError(
@@ -70,7 +87,7 @@ export function mapHeader(header: string[]): (keyof typeof ContactCsvRow.propert
 
 /** Checks one line's values; returns the row fields or the line's errors. */
 export function checkLine(
-  columns: readonly (keyof typeof ContactCsvRow.properties)[],
+  columns: readonly Column[],
   values: readonly string[],
 ): { fields: Record<string, string> } | { errors: FieldError[] } {
   if (values.length !== columns.length) {
@@ -85,32 +102,63 @@ export function checkLine(
   return { errors: fieldErrors(validateRow.errors ?? [], 'body') };
 }
 
-export async function importContactsCsv(deps: Deps, actor: Actor, csv: string): Promise<ImportReport> {
-  let records: string[][];
-  try {
-    records = parse(csv, { relax_column_count: true, skip_empty_lines: true, bom: true });
-  } catch (err) {
-    throw new AppError('VALIDATION_FAILED', `The file is not valid CSV: ${(err as Error).message}`);
+/**
+ * Imports a CSV text: in the request (the report of every line) when it has at most
+ * SYNC_IMPORT_LINES lines and `async` is not asked for, otherwise as a queued bulk operation.
+ * Throws VALIDATION_FAILED for a file that is not CSV or whose header is wrong; nothing is written.
+ */
+export async function importContactsCsv(
+  deps: Deps,
+  actor: Actor,
+  csv: string,
+  o: { async?: boolean } = {},
+): Promise<{ report: ImportReport } | { operation: OperationView }> {
+  let columns: Column[] | undefined;
+  const lines: { line: number; values: string[] }[] = [];
+  for await (const record of csvRecords(csv)) {
+    if (columns) lines.push(record);
+    else columns = mapHeader(record.values);
   }
-  const [header, ...rows] = records;
-  if (!header)
+  if (!columns)
     throw new AppError('VALIDATION_FAILED', 'The file is empty; the first line must name the columns.');
-  const columns = mapHeader(header);
-  const report = await importLines(
-    deps,
-    actor,
-    columns,
-    rows.map((values, i) => ({ line: i + 2, values })),
-  );
+  const size = IMPORT_CHUNK[deps.dialect];
+  if (o.async || lines.length > SYNC_IMPORT_LINES) {
+    const operation = await startOperation(deps, actor, {
+      kind: IMPORT_OPERATION,
+      input: { columns },
+      chunks: chunked(lines, size, 1).map((c) => ({ ...c, firstPosition: c.items[0]?.line ?? 1 })),
+    });
+    return { operation };
+  }
+  const report: ImportReport = { created: 0, skipped: 0, failed: 0, lines: [] };
+  for (let i = 0; i < lines.length || i === 0; i += size) {
+    const part = await importLines(deps, actor, columns, lines.slice(i, i + size));
+    report.created += part.created;
+    report.skipped += part.skipped;
+    report.failed += part.failed;
+    for (const l of part.lines) report.lines.push(l);
+    await turn();
+  }
   await refreshPlannerStats(deps.db, 'contacts', report.created);
-  return report;
+  return { report };
 }
 
-/** Imports already-split lines (the CLI streams a file through here in chunks). */
+/** Imports already-split lines in one transaction (the CLI streams a file through here in chunks). */
 export async function importLines(
   deps: Deps,
   actor: Actor,
-  columns: readonly (keyof typeof ContactCsvRow.properties)[],
+  columns: readonly Column[],
+  lines: readonly { line: number; values: readonly string[] }[],
+): Promise<ImportReport> {
+  return deps.db.transaction().execute((trx) => importLinesIn(trx, deps, actor, columns, lines));
+}
+
+/** `importLines` inside the caller's transaction. */
+export async function importLinesIn(
+  trx: Conn,
+  deps: Deps,
+  actor: Actor,
+  columns: readonly Column[],
   lines: readonly { line: number; values: readonly string[] }[],
 ): Promise<ImportReport> {
   const report: ImportReport = { created: 0, skipped: 0, failed: 0, lines: [] };
@@ -123,75 +171,105 @@ export async function importLines(
 
   const now = deps.now().toISOString();
   const toInsert: ContactRow[] = [];
-  await deps.db.transaction().execute(async (trx) => {
-    const accountIds = [
-      ...new Set(candidates.flatMap((c) => (c.fields.parentAccountId ? [c.fields.parentAccountId] : []))),
-    ];
-    const knownAccounts = new Set<string>();
-    for (const id of accountIds) if (await accounts.findAccount(trx, id)) knownAccounts.add(id);
-    const emails = [
-      ...new Set(candidates.flatMap((c) => (c.fields.email ? [c.fields.email.toLowerCase()] : []))),
-    ];
-    const taken = await repo.findExistingEmails(trx, emails);
+  const accountIds = [
+    ...new Set(candidates.flatMap((c) => (c.fields.parentAccountId ? [c.fields.parentAccountId] : []))),
+  ];
+  const knownAccounts = new Set<string>();
+  for (const id of accountIds) if (await accounts.findAccount(trx, id)) knownAccounts.add(id);
+  const emails = [
+    ...new Set(candidates.flatMap((c) => (c.fields.email ? [c.fields.email.toLowerCase()] : []))),
+  ];
+  const taken = await repo.findContactIdsByEmails(trx, emails);
 
-    for (const { line, fields } of candidates) {
-      if (fields.parentAccountId && !knownAccounts.has(fields.parentAccountId)) {
-        report.lines.push({
-          line,
-          status: 'failed',
-          errors: [{ path: '/parentAccountId', message: `No account with id ${fields.parentAccountId}.` }],
-        });
-        continue;
-      }
-      const email = fields.email?.toLowerCase();
-      if (email && taken.has(email)) {
-        report.lines.push({
-          line,
-          status: 'skipped',
-          errors: [{ path: '/email', message: 'A contact with this email already exists.' }],
-        });
-        continue;
-      }
-      if (email) taken.add(email);
-      const row: ContactRow = {
-        id: newId(),
-        firstName: fields.firstName as string,
-        lastName: fields.lastName as string,
-        email: fields.email ?? null,
-        email2: fields.email2 ?? null,
-        email3: fields.email3 ?? null,
-        parentAccountId: fields.parentAccountId ?? null,
-        username: null,
-        loginEnabled: false,
-        emailConfirmed: false,
-        lastSignInAt: null,
-        pendingEmail: null,
-        createdAt: now,
-        updatedAt: now,
-      };
-      toInsert.push(row);
-      report.lines.push({ line, status: 'created', contactId: row.id });
+  for (const { line, fields } of candidates) {
+    if (fields.parentAccountId && !knownAccounts.has(fields.parentAccountId)) {
+      report.lines.push({
+        line,
+        status: 'failed',
+        errors: [{ path: '/parentAccountId', message: `No account with id ${fields.parentAccountId}.` }],
+      });
+      continue;
     }
-    for (let i = 0; i < toInsert.length; i += BATCH)
-      await repo.insertContacts(trx, toInsert.slice(i, i + BATCH));
-    if (toInsert.length > 0) {
-      // One event per import (not one per line): the import is one administrative change.
-      await recordAudit(
-        trx,
-        deps,
-        actor,
-        'contact.imported',
-        { type: 'contact_import', id: newId() },
-        {
-          created: toInsert.length,
-          firstContactId: toInsert[0]?.id,
-          lastContactId: toInsert[toInsert.length - 1]?.id,
-        },
-      );
+    const email = fields.email?.toLowerCase();
+    const existing = email ? taken.get(email) : undefined;
+    if (existing) {
+      report.lines.push({
+        line,
+        status: 'skipped',
+        contactId: existing,
+        errors: [{ path: '/email', message: 'A contact with this email already exists.' }],
+      });
+      continue;
     }
-  });
+    const row: ContactRow = {
+      id: newId(),
+      firstName: fields.firstName as string,
+      lastName: fields.lastName as string,
+      email: fields.email ?? null,
+      email2: fields.email2 ?? null,
+      email3: fields.email3 ?? null,
+      parentAccountId: fields.parentAccountId ?? null,
+      username: null,
+      loginEnabled: false,
+      emailConfirmed: false,
+      lastSignInAt: null,
+      pendingEmail: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (email) taken.set(email, row.id);
+    toInsert.push(row);
+    report.lines.push({ line, status: 'created', contactId: row.id });
+  }
+  for (let i = 0; i < toInsert.length; i += BATCH)
+    await repo.insertContacts(trx, toInsert.slice(i, i + BATCH));
+  if (toInsert.length > 0) {
+    // One event per chunk (not one per line): an import is one administrative change.
+    await recordAudit(
+      trx,
+      deps,
+      actor,
+      'contact.imported',
+      { type: 'contact_import', id: newId() },
+      {
+        created: toInsert.length,
+        firstContactId: toInsert[0]?.id,
+        lastContactId: toInsert[toInsert.length - 1]?.id,
+      },
+    );
+  }
 
   report.lines.sort((a, b) => a.line - b.line);
   for (const l of report.lines) report[l.status] += 1;
   return report;
 }
+
+/** A line's reasons as one sentence, for an operation's failure. */
+export const reasonsOf = (errors: readonly FieldError[] | undefined) =>
+  (errors ?? []).map((e) => `${e.path || 'line'} ${e.message}`).join('; ') || 'not imported';
+
+/** The `contacts.import` operation: each chunk is `importLinesIn` of its lines. */
+export const importOperation: OperationKind = {
+  async doChunk(trx, deps, op, chunk) {
+    const report = await importLinesIn(
+      trx,
+      deps,
+      op.actor,
+      op.input.columns as Column[],
+      chunk.items as { line: number; values: string[] }[],
+    );
+    return {
+      created: report.created,
+      skipped: report.skipped,
+      failures: report.lines
+        .filter((l) => l.status === 'failed')
+        .map((l) => ({
+          position: l.line,
+          item: null,
+          code: 'VALIDATION_FAILED',
+          detail: reasonsOf(l.errors),
+        })),
+    };
+  },
+  finished: (deps, op) => refreshPlannerStats(deps.db, 'contacts', op.created),
+};

@@ -120,16 +120,28 @@ export async function findContacts(
 ): Promise<ContactRow[]> {
   let query = conn.selectFrom('contacts').selectAll().orderBy('id', 'desc').limit(q.limit);
   if (q.before) query = query.where('id', '<', q.before);
-  if (q.search) {
-    const term = likeContains(q.search);
-    // The expression of the contacts__search trigram index on PostgreSQL: keep the two alike. Planned
-    // for each term: a rare one goes through that index, a common one down the primary key.
-    query = query.where(
-      sql<boolean>`${sql.raw(PLAN_EACH_CALL)} lower(first_name || ' ' || last_name || ' ' || coalesce(email_normalized, '')) like ${term} escape '\\'`,
-    );
-  }
+  if (q.search) query = query.where(searchMatches(q.search));
   return (await query.execute()).map(toContact);
 }
+
+/** The ids of the contacts `findContacts` finds, newest first. */
+export async function findContactIds(
+  conn: Conn,
+  q: { search?: string; before?: string; limit: number },
+): Promise<string[]> {
+  let query = conn.selectFrom('contacts').select('id').orderBy('id', 'desc').limit(q.limit);
+  if (q.before) query = query.where('id', '<', q.before);
+  if (q.search) query = query.where(searchMatches(q.search));
+  return (await query.execute()).map((r) => r.id);
+}
+
+/**
+ * The contact search: the expression of the contacts__search trigram index on PostgreSQL (keep the
+ * two alike). Planned for each term: a rare one goes through that index, a common one down the
+ * primary key.
+ */
+const searchMatches = (search: string) =>
+  sql<boolean>`${sql.raw(PLAN_EACH_CALL)} lower(first_name || ' ' || last_name || ' ' || coalesce(email_normalized, '')) like ${likeContains(search)} escape '\\'`;
 
 export async function findContactByUsername(conn: Conn, username: string): Promise<ContactRow | undefined> {
   const r = await conn
@@ -200,21 +212,6 @@ export async function findContactIdsByEmails(
       .execute();
     for (const r of rows)
       if (r.email_normalized && !found.has(r.email_normalized)) found.set(r.email_normalized, r.id);
-  }
-  return found;
-}
-
-/** The subset of `emails` (lower-cased) that some contact already has as primary email. */
-export async function findExistingEmails(conn: Conn, emails: readonly string[]): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (let i = 0; i < emails.length; i += 500) {
-    const chunk = emails.slice(i, i + 500);
-    const rows = await conn
-      .selectFrom('contacts')
-      .select('email_normalized')
-      .where('email_normalized', 'in', chunk)
-      .execute();
-    for (const r of rows) if (r.email_normalized) found.add(r.email_normalized);
   }
   return found;
 }

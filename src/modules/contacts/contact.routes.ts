@@ -3,7 +3,9 @@ import type { Deps } from '../../context.ts';
 import type { ApiApp } from '../../http/api.ts';
 import { actorOf } from '../../http/auth.ts';
 import { Id, IdParams, ListQuery, PageOf, problems } from '../../http/schemas.ts';
-import { importContactsCsv } from './contact.import.ts';
+import { accepted, prefersAsync } from '../operations/operation.routes.ts';
+import { Operation } from '../operations/operation.schemas.ts';
+import { importContactsCsv, SYNC_IMPORT_LINES } from './contact.import.ts';
 import * as schemas from './contact.schemas.ts';
 import * as service from './contact.service.ts';
 import * as access from './website-access.service.ts';
@@ -93,16 +95,16 @@ export async function contactRoutes(app: ApiApp, deps: Deps): Promise<void> {
       config: { rawBody: true },
       schema: {
         tags,
-        summary: 'Import contacts from CSV (text/csv); reports each line',
-        description:
-          'Columns: firstName, lastName, email, email2, email3, parentAccountId. Lines whose email already exists are skipped.',
-        response: { 200: schemas.ImportReport, ...problems(400, 413, 415) },
+        summary: 'Import contacts from CSV (text/csv); reports each line, or 202 with a bulk operation',
+        description: `Columns: firstName, lastName, email, email2, email3, parentAccountId. Lines whose email already exists are skipped. A file of more than ${SYNC_IMPORT_LINES} lines, or a request with \`Prefer: respond-async\`, is imported as a bulk operation: 202 with the operation (and its Location), followed with GET /operations/{id}.`,
+        response: { 200: schemas.ImportReport, 202: Operation, ...problems(400, 413, 415) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       if (typeof req.body !== 'string')
         throw Object.assign(new Error('text/csv expected'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
-      return importContactsCsv(deps, actorOf(req), req.body);
+      const done = await importContactsCsv(deps, actorOf(req), req.body, { async: prefersAsync(req) });
+      return 'operation' in done ? accepted(reply, done.operation) : done.report;
     },
   );
   app.get(

@@ -1,3 +1,4 @@
+import { setImmediate as turn } from 'node:timers/promises';
 import type { Actor, Deps } from '../../context.ts';
 import { type Conn, uniqueOr } from '../../db/database.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
@@ -241,3 +242,17 @@ export const findContactIdsByEmails = (conn: Conn, emails: readonly string[]) =>
     conn,
     emails.map((e) => e.toLowerCase()),
   );
+
+/**
+ * The ids of every contact matching `search` (all contacts without one), newest first, a page at a
+ * time with the event loop free between pages.
+ */
+export async function* contactIdsMatching(deps: Deps, search: string | undefined): AsyncGenerator<string[]> {
+  for (let before: string | undefined; ; ) {
+    const page = await repo.findContactIds(deps.db, { search: search || undefined, before, limit: 2_000 });
+    if (page.length === 0) return;
+    yield page;
+    before = page[page.length - 1];
+    await turn();
+  }
+}

@@ -1,3 +1,4 @@
+import { setImmediate as turn } from 'node:timers/promises';
 import type { Actor, Deps } from '../../context.ts';
 import type { Conn, DialectName } from '../../db/database.ts';
 import { AppError, type ErrorCode } from '../../errors.ts';
@@ -12,8 +13,8 @@ import { queueKnownInvitationEmails } from './send.service.ts';
 
 /**
  * "Invite these contacts" (SPEC 4, the Portal Connector's send-on-save): one Single invitation per
- * contact, created and optionally sent in one call. Contacts are taken in batches of BULK_BATCH, each
- * one transaction (all of its invitations, links, audit events, Emails and jobs, or none), so the
+ * contact, created and optionally sent in one call (larger sets run as a bulk operation,
+ * invitation.operation.ts). Contacts are taken in batches of BULK_BATCH, each one transaction (all of its invitations, links, audit events, Emails and jobs, or none), so the
  * worker sends the first batch while the next is written. A contact that does not exist is reported
  * in its item and does not stop the others; a batch that fails reports its contacts and the rest as
  * rejected, and what came before stays. Rows are written with multi-row statements, so ten thousand
@@ -93,6 +94,8 @@ export async function bulkInvite(deps: Deps, actor: Actor, input: BulkInput): Pr
     result.rejected += part.rejected;
     for (const item of part.items) result.items.push(item);
     if (input.send) deps.notifyJobs();
+    // SQLite's statements run on this thread: requests wait for the loop to turn between batches.
+    await turn();
   }
   return result;
 }

@@ -1,9 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { Deps } from '../../context.ts';
+import { invalid } from '../../errors.ts';
 import type { ApiApp } from '../../http/api.ts';
 import { actorOf } from '../../http/auth.ts';
 import { IdParams, ListQuery, PageOf, problems } from '../../http/schemas.ts';
+import { accepted, prefersAsync } from '../operations/operation.routes.ts';
+import { Operation } from '../operations/operation.schemas.ts';
 import { bulkInvite } from './invitation.bulk.ts';
+import { startBulkInvite } from './invitation.operation.ts';
 import * as schemas from './invitation.schemas.ts';
 import * as service from './invitation.service.ts';
 import { createAndMaybeSend, sendInvitation, sendInvitations } from './send.service.ts';
@@ -11,6 +15,9 @@ import { createAndMaybeSend, sendInvitation, sendInvitations } from './send.serv
 const tags = ['Invitations'];
 /** 10,000 ids are about 400 KB of JSON. */
 const LIST_BODY_LIMIT = 1024 * 1024;
+/** 100,000 ids are about 4 MB of JSON. */
+const BULK_BODY_LIMIT = 5 * 1024 * 1024;
+const CSV_BODY_LIMIT = 32 * 1024 * 1024;
 
 export async function invitationRoutes(app: ApiApp, deps: Deps): Promise<void> {
   app.post(
@@ -32,15 +39,47 @@ export async function invitationRoutes(app: ApiApp, deps: Deps): Promise<void> {
   app.post(
     '/invitations/bulk',
     {
-      bodyLimit: LIST_BODY_LIMIT,
+      bodyLimit: BULK_BODY_LIMIT,
       schema: {
         tags,
         summary: 'Invite these contacts: one Single invitation each, created (and sent) in one call',
+        description: `With up to ${schemas.SYNC_BULK_IDS} contactIds: 201 with a result per contact. With more, with \`matching\` (every contact matching a search), or with \`Prefer: respond-async\`: 202 with a bulk operation (and its Location), followed with GET /operations/{id}.`,
         body: schemas.BulkInvite,
-        response: { 201: schemas.BulkResult, ...problems(400, 409) },
+        response: { 201: schemas.BulkResult, 202: Operation, ...problems(400, 409) },
       },
     },
-    async (req, reply) => reply.status(201).send(await bulkInvite(deps, actorOf(req), req.body)),
+    async (req, reply) => {
+      const { contactIds, matching, ...options } = req.body;
+      if ((contactIds === undefined) === (matching === undefined))
+        throw invalid('', 'Give either contactIds or matching.');
+      if (matching || prefersAsync(req) || (contactIds?.length ?? 0) > schemas.SYNC_BULK_IDS) {
+        const source = matching ? { matching } : { contactIds: contactIds ?? [] };
+        return accepted(reply, await startBulkInvite(deps, actorOf(req), options, source));
+      }
+      return reply
+        .status(201)
+        .send(await bulkInvite(deps, actorOf(req), { ...options, contactIds: contactIds ?? [] }));
+    },
+  );
+  app.post(
+    '/invitations/bulk/csv',
+    {
+      bodyLimit: CSV_BODY_LIMIT,
+      config: { rawBody: true },
+      schema: {
+        tags,
+        summary: 'Invite the contacts of a CSV file (text/csv) as a bulk operation; the options in the query',
+        description:
+          'The header names a contactId or an email column (other columns are ignored), or the import columns (firstName, lastName, email, email2, email3, parentAccountId): then a contact whose email is new is created and invited, one that exists is invited. 202 with the operation; its failures name the CSV lines.',
+        querystring: schemas.BulkCsvQuery,
+        response: { 202: Operation, ...problems(400, 413, 415) },
+      },
+    },
+    async (req, reply) => {
+      if (typeof req.body !== 'string')
+        throw Object.assign(new Error('text/csv expected'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
+      return accepted(reply, await startBulkInvite(deps, actorOf(req), req.query, { csv: req.body }));
+    },
   );
   app.post(
     '/invitations/send',

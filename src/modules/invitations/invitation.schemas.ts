@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Id, Instant, ListQuery, Name, Nullable } from '../../http/schemas.ts';
+import { Id, Instant, Line, ListQuery, Name, Nullable } from '../../http/schemas.ts';
 
 const Status = Type.Union(
   [
@@ -134,16 +134,51 @@ export const CreatedInvitation = Type.Composite([
   Type.Object({ send: Type.Optional(SendItem) }),
 ]);
 
+/** The most contact ids one request may carry (about 4 MB of JSON). */
+export const MAX_BULK_IDS = 100_000;
+/** More ids than this run as a bulk operation (202) rather than in the request. */
+export const SYNC_BULK_IDS = 10_000;
+
+const BulkOptionFields = {
+  websiteId: Id,
+  webRoleIds: Type.Optional(Type.Array(Id, { maxItems: 200, uniqueItems: true })),
+  assignToAccountId: Type.Optional(Nullable(Id)),
+  redemptionWorkflowId: Type.Optional(Nullable(Id)),
+  expiresAt: Type.Optional(Nullable(Instant)),
+  ownerId: Type.Optional(Id),
+  send: Type.Optional(Type.Boolean()),
+};
+
 export const BulkInvite = Type.Object(
   {
-    websiteId: Id,
-    contactIds: Type.Array(Id, { minItems: 1, maxItems: 10_000 }),
-    webRoleIds: Type.Optional(Type.Array(Id, { maxItems: 200, uniqueItems: true })),
-    assignToAccountId: Type.Optional(Nullable(Id)),
-    redemptionWorkflowId: Type.Optional(Nullable(Id)),
-    expiresAt: Type.Optional(Nullable(Instant)),
-    ownerId: Type.Optional(Id),
-    send: Type.Optional(Type.Boolean()),
+    ...BulkOptionFields,
+    contactIds: Type.Optional(
+      Type.Array(Id, {
+        minItems: 1,
+        maxItems: MAX_BULK_IDS,
+        description: `The contacts to invite; more than ${SYNC_BULK_IDS} run as a bulk operation`,
+      }),
+    ),
+    matching: Type.Optional(
+      Type.Object(
+        { search: Type.Optional(Line(200)) },
+        {
+          additionalProperties: false,
+          description:
+            'Instead of contactIds: every contact matching the search (all without one), as a bulk operation',
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const BulkCsvQuery = Type.Object(
+  {
+    ...BulkOptionFields,
+    webRoleIds: Type.Optional(
+      Type.Array(Id, { maxItems: 200, uniqueItems: true, description: 'Repeat the parameter for each role' }),
+    ),
   },
   { additionalProperties: false },
 );
