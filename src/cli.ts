@@ -3,7 +3,7 @@ import pino from 'pino';
 import { buildApp } from './app.ts';
 import { backupDatabase } from './cli/backup.ts';
 import { importContactsFile } from './cli/contacts-import.ts';
-import { invite } from './cli/invite.ts';
+import { invite, showOperation } from './cli/invite.ts';
 import { type Config, ConfigError, loadConfig, secretFileName } from './config.ts';
 import { type Deps, systemActor } from './context.ts';
 import { openDatabase } from './db/database.ts';
@@ -32,10 +32,14 @@ Commands:
   api-keys create --user EMAIL [--name NAME]
                                      create an API key for a user and print it once
   contacts import FILE.csv           import contacts (columns firstName, lastName, email, …)
-  invite --website ID (--contacts ID,ID… | --csv FILE) [--roles ID,ID…] [--account ID]
-         [--workflow ID] [--expires ISO-INSTANT] [--owner EMAIL] [--send]
-                                     one Single invitation per contact (CSV: a contactId or
-                                     email column); --send queues the emails for the workers
+  invite --website ID (--contacts ID,ID… | --csv FILE | --matching SEARCH) [--roles ID,ID…]
+         [--account ID] [--workflow ID] [--expires ISO-INSTANT] [--owner EMAIL] [--send] [--detach]
+                                     one Single invitation per contact, as a bulk operation that
+                                     admit serve or admit worker runs, with its progress shown
+                                     (CSV: a contactId or email column, or firstName, lastName,
+                                     email… to import new contacts too; --matching '' is every
+                                     contact); --send queues the emails for the workers
+  operations show ID [--wait]        a bulk operation's progress and first failures
 
 Configuration comes from environment variables; see README.md.`;
 
@@ -81,6 +85,12 @@ export async function runCli(argv: string[]): Promise<number> {
     case 'contacts':
       if (sub === 'import' && rest[0])
         return withRuntime(config, (deps) => importContactsFile(deps, rest[0] as string, out));
+      break;
+    case 'operations':
+      if (sub === 'show' && rest[0] && !rest[0].startsWith('-'))
+        return withRuntime(config, (deps) =>
+          showOperation(deps, rest[0] as string, rest.includes('--wait'), out),
+        );
       break;
     case 'invite':
       return inviteCommand(
@@ -189,11 +199,16 @@ async function inviteCommand(config: Config, args: string[]): Promise<number> {
       workflow: { type: 'string' },
       expires: { type: 'string' },
       owner: { type: 'string' },
+      matching: { type: 'string' },
       send: { type: 'boolean', default: false },
+      detach: { type: 'boolean', default: false },
     },
   });
-  if (!values.website || (!values.contacts && !values.csv)) {
-    process.stderr.write('invite needs --website ID and either --contacts ID,ID… or --csv FILE\n');
+  const sources = [values.contacts, values.csv, values.matching].filter((v) => v !== undefined);
+  if (!values.website || sources.length !== 1) {
+    process.stderr.write(
+      'invite needs --website ID and one of --contacts ID,ID…, --csv FILE or --matching SEARCH\n',
+    );
     return 2;
   }
   const list = (v: string | undefined) =>
@@ -210,6 +225,8 @@ async function inviteCommand(config: Config, args: string[]): Promise<number> {
         websiteId: values.website as string,
         contactIds: list(values.contacts),
         csv: values.csv,
+        matching: values.matching,
+        detach: values.detach === true,
         webRoleIds: list(values.roles),
         assignToAccountId: values.account,
         redemptionWorkflowId: values.workflow,

@@ -1,29 +1,36 @@
-import { createReadStream, statSync } from 'node:fs';
-import { parse } from 'csv-parse';
+import { createReadStream } from 'node:fs';
 import type { Actor, Deps } from '../context.ts';
-import { findContactIdsByEmails } from '../modules/contacts/contact.service.ts';
-import { type BulkInput, type BulkItem, bulkInvite } from '../modules/invitations/invitation.bulk.ts';
+import { type BulkSource, startBulkInvite } from '../modules/invitations/invitation.operation.ts';
+import { getOperation, type OperationView } from '../modules/operations/operation.service.ts';
 import { findFirstAdmin, findUserByEmail } from '../modules/users/user.service.ts';
 import { progressBar } from './progress.ts';
-
-const CHUNK = 1000;
 
 export interface InviteOptions {
   websiteId: string;
   contactIds?: string[];
   csv?: string;
+  /** Every contact matching this search ('' for all contacts). */
+  matching?: string;
   webRoleIds?: string[];
   assignToAccountId?: string;
   redemptionWorkflowId?: string;
   expiresAt?: string;
   ownerEmail?: string;
   send: boolean;
+  /** Print the operation's id and return without waiting for it. */
+  detach?: boolean;
 }
 
+/** How often the CLI reads an operation's progress. */
+const POLL_MS = 500;
+/** After this long still queued, the CLI says that a server or worker must run it. */
+const UNCLAIMED_NOTICE_MS = 10_000;
+
 /**
- * `admit invite`: one Single invitation per contact (by id, or from a CSV with a contactId or email
- * column), created (and sent with --send) in chunks of a thousand, each chunk one transaction. The
- * CSV is streamed. Prints a progress bar and a summary; returns 1 when some contact was rejected.
+ * `admit invite`: one Single invitation per contact (by id, from a CSV, or every contact matching a
+ * search) as a bulk operation, which a running `admit serve` or `admit worker` does; the CLI shows
+ * its progress until it is done (Ctrl-C leaves it running) and prints a summary with the first
+ * failures. Returns 0, or 1 when some contact was not invited (or the operation failed).
  */
 export async function invite(deps: Deps, o: InviteOptions, out: (line: string) => void): Promise<number> {
   const owner = o.ownerEmail ? await findUserByEmail(deps, o.ownerEmail) : await findFirstAdmin(deps);
@@ -34,74 +41,91 @@ export async function invite(deps: Deps, o: InviteOptions, out: (line: string) =
         : 'No administrator exists; create one with: admit users create',
     );
   const actor: Actor = { type: 'user', id: owner.id, ip: null };
-  const base: Omit<BulkInput, 'contactIds'> = {
-    websiteId: o.websiteId,
-    webRoleIds: o.webRoleIds,
-    assignToAccountId: o.assignToAccountId,
-    redemptionWorkflowId: o.redemptionWorkflowId,
-    expiresAt: o.expiresAt,
-    ownerId: owner.id,
-    send: o.send,
-  };
-  const totals = { created: 0, queued: 0, rejected: 0 };
-  const rejected: BulkItem[] = [];
-  const total = o.csv ? statSync(o.csv).size : (o.contactIds?.length ?? 0);
-  const bar = progressBar(o.send ? 'Inviting and sending' : 'Inviting', total);
-  const summary = () =>
-    `${totals.created} created${o.send ? `, ${totals.queued} queued to send` : ''}, ${totals.rejected} rejected`;
-  const run = async (contactIds: string[], notFound: string[], progress: number) => {
-    for (const missing of notFound) {
-      totals.rejected += 1;
-      if (rejected.length < 20)
-        rejected.push({ contactId: missing, status: 'rejected', detail: 'no contact has this email' });
-    }
-    if (contactIds.length === 0) return;
-    const r = await bulkInvite(deps, actor, { ...base, contactIds });
-    totals.created += r.created;
-    totals.queued += r.queued;
-    totals.rejected += r.rejected;
-    for (const item of r.items) if (item.status === 'rejected' && rejected.length < 20) rejected.push(item);
-    bar.update(progress, summary());
-  };
-
-  if (o.csv) {
-    const input = createReadStream(o.csv);
-    const rows = input.pipe(
-      parse({
-        columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()),
-        skip_empty_lines: true,
-        bom: true,
-      }),
-    );
-    let ids: string[] = [];
-    let emails: string[] = [];
-    const flush = async () => {
-      const byEmail = await findContactIdsByEmails(deps.db, emails);
-      const fromEmails = emails.flatMap((e) => byEmail.get(e.toLowerCase()) ?? []);
-      await run(
-        [...ids, ...fromEmails],
-        emails.filter((e) => !byEmail.has(e.toLowerCase())),
-        input.bytesRead,
-      );
-      ids = [];
-      emails = [];
-    };
-    for await (const row of rows as AsyncIterable<Record<string, string>>) {
-      const id = (row.contactid ?? row.id ?? '').trim();
-      const email = (row.email ?? '').trim();
-      if (id) ids.push(id);
-      else if (email) emails.push(email);
-      if (ids.length + emails.length >= CHUNK) await flush();
-    }
-    await flush();
-  } else {
-    const all = o.contactIds ?? [];
-    for (let i = 0; i < all.length; i += CHUNK)
-      await run(all.slice(i, i + CHUNK), [], Math.min(all.length, i + CHUNK));
+  const source: BulkSource = o.csv
+    ? { csv: createReadStream(o.csv) }
+    : o.matching !== undefined
+      ? { matching: { search: o.matching } }
+      : { contactIds: o.contactIds ?? [] };
+  const started = await startBulkInvite(
+    deps,
+    actor,
+    {
+      websiteId: o.websiteId,
+      webRoleIds: o.webRoleIds,
+      assignToAccountId: o.assignToAccountId,
+      redemptionWorkflowId: o.redemptionWorkflowId,
+      expiresAt: o.expiresAt,
+      ownerId: owner.id,
+      send: o.send,
+    },
+    source,
+  );
+  out(`Operation ${started.id}: ${started.total} contacts to invite.`);
+  if (o.detach) {
+    out(`Follow it with: admit operations show ${started.id}`);
+    return 0;
   }
-  bar.done(summary());
-  out(`Done: ${summary()}.`);
-  for (const r of rejected) out(`  ${r.contactId}: ${r.detail ?? r.code}`);
-  if (totals.rejected > rejected.length) out(`  … and ${totals.rejected - rejected.length} more`);
-  return totals.rejected > 0 ? 1 : 0;
+  const op = await watchOperation(deps, started, o.send ? 'Inviting and sending' : 'Inviting', out);
+  return op.failed > 0 || op.status === 'failed' ? 1 : 0;
+}
+
+/** One line with an operation's counts. */
+export function summaryOf(op: OperationView): string {
+  if (op.kind === 'contacts.import')
+    return `${op.created} created, ${op.skipped} skipped (email already known), ${op.failed} failed`;
+  const queued = (op.input as { send?: boolean }).send ? `, ${op.queued} queued to send` : '';
+  return `${op.created} created${queued}, ${op.failed} rejected`;
+}
+
+/**
+ * Shows an operation's progress until it is done, then prints its summary and first failures;
+ * returns it as it ended.
+ */
+export async function watchOperation(
+  deps: Deps,
+  start: OperationView,
+  label: string,
+  out: (line: string) => void,
+): Promise<OperationView> {
+  const bar = progressBar(label, start.total);
+  const since = Date.now();
+  let noticed = false;
+  let op = start;
+  while (op.status === 'queued' || op.status === 'running') {
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    op = await getOperation(deps, op.id);
+    bar.update(op.done, summaryOf(op));
+    if (!noticed && op.status === 'queued' && Date.now() - since > UNCLAIMED_NOTICE_MS) {
+      noticed = true;
+      process.stderr.write(
+        `\nStill queued: the operation runs in \`admit serve\` or \`admit worker\`; start one (Ctrl-C here leaves the operation queued).\n`,
+      );
+    }
+  }
+  bar.done(summaryOf(op));
+  out(op.status === 'failed' ? `Failed: ${op.error}` : `Done: ${summaryOf(op)}.`);
+  for (const f of op.failures.slice(0, 20)) out(`  ${f.position}${f.item ? ` ${f.item}` : ''}: ${f.detail}`);
+  if (op.failed > Math.min(20, op.failures.length))
+    out(
+      `  … and ${op.failed - Math.min(20, op.failures.length)} more (GET /api/v1/operations/${op.id}/failures)`,
+    );
+  return op;
+}
+
+/** `admit operations show ID [--wait]`: the operation now, or followed until it is done. */
+export async function showOperation(
+  deps: Deps,
+  id: string,
+  wait: boolean,
+  out: (line: string) => void,
+): Promise<number> {
+  let op = await getOperation(deps, id);
+  out(`Operation ${op.id} (${op.kind}): ${op.status}, ${op.done} of ${op.total} done.`);
+  if (wait) op = await watchOperation(deps, op, 'Waiting', out);
+  else {
+    out(`${summaryOf(op)}.${op.error ? ` ${op.error}` : ''}`);
+    for (const f of op.failures.slice(0, 20))
+      out(`  ${f.position}${f.item ? ` ${f.item}` : ''}: ${f.detail}`);
+  }
+  return op.failed > 0 || op.status === 'failed' ? 1 : 0;
 }

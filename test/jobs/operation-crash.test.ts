@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, it } from 'node:test';
+import { promisify } from 'node:util';
+import { type DatabaseHandle, openDatabase } from '../../src/db/database.ts';
+import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { eventually } from '../support/eventually.ts';
+import type { Json } from '../support/factories.ts';
+import { onBothDatabases, TEST_API_KEY } from '../support/harness.ts';
+import { freePort } from '../support/ports.ts';
+
+const run = promisify(execFile);
+const MAIN = path.resolve('src/main.ts');
+const COUNT = 6000;
+
+onBothDatabases('a bulk operation through kill -9 and the CLI', (dialect) => {
+  let db: TestDatabase;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let child: ChildProcess | undefined;
+  let handle: DatabaseHandle;
+
+  before(async () => {
+    db = await createTestDatabase(dialect);
+    dir = mkdtempSync(path.join(tmpdir(), 'admit-operation-crash-'));
+    env = {
+      PATH: process.env.PATH,
+      DATABASE_URL: db.url,
+      DATA_DIR: dir,
+      ADMIT_SECRET: 'operation-crash-secret-0123456789abcdefghijkl',
+      ADMIT_BOOTSTRAP_API_KEY: TEST_API_KEY,
+      ADMIT_JOB_LEASE_SECONDS: '2',
+      HOST: '127.0.0.1',
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+    };
+  });
+  after(async () => {
+    child?.kill('SIGKILL');
+    await handle?.close();
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const base = () => `http://127.0.0.1:${env.PORT}/api/v1`;
+  const api = async (method: string, p: string, body?: unknown): Promise<Json> => {
+    const r = await fetch(`${base()}${p}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${TEST_API_KEY}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { httpStatus: r.status, ...((await r.json()) as Json) };
+  };
+  async function startServe(): Promise<ChildProcess> {
+    const p = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], { env, stdio: 'ignore' });
+    await eventually(
+      () =>
+        fetch(`http://127.0.0.1:${env.PORT}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      30_000,
+      'admit serve',
+    );
+    return p;
+  }
+  const invitedContacts = async (websiteId: string) =>
+    (
+      await handle.db
+        .selectFrom('invitations as i')
+        .innerJoin('invitation_invited_contacts as c', 'c.invitation_id', 'i.id')
+        .select('c.contact_id')
+        .where('i.website_id', '=', websiteId)
+        .execute()
+    ).map((r) => r.contact_id);
+
+  it('killed in the middle of an operation, the restarted server finishes it: each contact invited once', async () => {
+    child = await startServe();
+    handle = openDatabase(db.url);
+    const website = await api('POST', '/websites', { name: 'Crash', slug: 'crash' });
+    const csv = path.join(dir, 'contacts.csv');
+    writeFileSync(
+      csv,
+      [
+        'firstName,lastName,email',
+        ...Array.from({ length: COUNT }, (_, i) => `Op,${i},op${i}@example.test`),
+      ].join('\n'),
+    );
+    assert.match(
+      (await run(process.execPath, ['--import', 'tsx', MAIN, 'contacts', 'import', csv], { env })).stdout,
+      new RegExp(`${COUNT} created`),
+    );
+
+    const started = await api('POST', '/invitations/bulk', {
+      websiteId: website.id,
+      matching: { search: '' },
+    });
+    assert.equal(started.httpStatus, 202);
+    const midway = await eventually(
+      async () => {
+        const op = await handle.db
+          .selectFrom('operations')
+          .select(['done', 'total'])
+          .where('id', '=', started.id)
+          .executeTakeFirstOrThrow();
+        return op.done > 0 && op.done < op.total ? op : undefined;
+      },
+      30_000,
+      'the operation to be under way',
+    );
+    child.kill('SIGKILL');
+    await new Promise((r) => child?.once('exit', r));
+    const atKill = await handle.db
+      .selectFrom('operations')
+      .select(['done', 'status'])
+      .where('id', '=', started.id)
+      .executeTakeFirstOrThrow();
+    assert.ok(
+      atKill.done < COUNT,
+      `killed in the middle (${atKill.done} of ${COUNT}, first seen at ${midway.done})`,
+    );
+    assert.equal(
+      (await invitedContacts(website.id)).length,
+      atKill.done,
+      'what was done is exactly what is recorded',
+    );
+
+    child = await startServe();
+    const op = await eventually(
+      async () => {
+        const o = await api('GET', `/operations/${started.id}`);
+        return o.status === 'succeeded' ? o : undefined;
+      },
+      60_000,
+      'the operation to finish after the restart',
+    );
+    assert.deepEqual([op.done, op.created, op.failed], [COUNT, COUNT, 0]);
+    const invited = await invitedContacts(website.id);
+    assert.equal(invited.length, COUNT);
+    assert.equal(new Set(invited).size, COUNT);
+
+    const shown = await run(process.execPath, ['--import', 'tsx', MAIN, 'operations', 'show', started.id], {
+      env,
+    });
+    assert.match(shown.stdout, new RegExp(`succeeded, ${COUNT} of ${COUNT} done`));
+  });
+
+  it('admit invite --csv runs an operation in the server and shows its progress and failures', async () => {
+    const website = await api('POST', '/websites', { name: 'Cli', slug: 'cli' });
+    const csv = path.join(dir, 'emails.csv');
+    writeFileSync(csv, 'email\nop1@example.test\nop2@example.test\nnobody@example.test\n');
+    const invited = await run(
+      process.execPath,
+      ['--import', 'tsx', MAIN, 'invite', '--website', website.id, '--csv', csv],
+      { env },
+    ).catch((err: { code: number; stdout: string }) => err);
+    assert.equal((invited as { code?: number }).code, 1, 'a line failed: exit 1');
+    assert.match(invited.stdout, /Done: 2 created, 1 rejected\./);
+    assert.match(invited.stdout, /4 nobody@example\.test: No contact has this email\./);
+    assert.equal((await invitedContacts(website.id)).length, 2);
+  });
+});
