@@ -396,4 +396,50 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
       .execute();
     await context.close();
   });
+
+  it('imports a file too large for one request and invites every matching contact, each with its progress', async () => {
+    const website = await makeWebsite(h, { name: 'Scale Portal' });
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${origin}/admin`);
+    await page.getByLabel('Email').fill('admin@localhost');
+    await page.getByLabel('Password').fill('the console passphrase 1');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+
+    await page.getByRole('link', { name: 'Contacts' }).click();
+    const lines = ['firstName,lastName,email'];
+    for (let i = 1; i <= 10_001; i++) lines.push(`Many${i},Scaler,many${i}@example.test`);
+    lines.push('Broken,Scaler,not-an-email');
+    await page.getByLabel('CSV file').setInputFiles({
+      name: 'many.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`${lines.join('\n')}\n`),
+    });
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const imported = page.getByRole('region', { name: 'Import: done' });
+    await imported.waitFor({ timeout: 60_000 });
+    await imported.getByText('10,002 of 10,002 — 10001 created, 0 skipped, 1 failed.').waitFor();
+    assert.match(
+      await imported.getByRole('table', { name: 'Not done' }).getByRole('row').nth(1).innerText(),
+      /^10003\s+\/email is not an email address/,
+      'the bad line, its number and why',
+    );
+
+    await page.getByLabel('Search contacts').fill('Scaler');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('cell', { name: 'many10001@example.test' }).waitFor();
+    await page.getByRole('button', { name: 'Invite all matching “Scaler”' }).click();
+    await page.getByLabel('Website').selectOption({ label: website.name });
+    await page.getByRole('button', { name: 'Create Invitation', exact: true }).click();
+    await page.getByText('Inviting 10001 contacts.').waitFor();
+    await page.getByRole('region', { name: 'Invitations: in progress' }).waitFor();
+    await screens(page, '15-operation-progress');
+    const done = page.getByRole('region', { name: 'Invitations: done' });
+    await done.waitFor({ timeout: 60_000 });
+    await done.getByText('10,001 of 10,001 — 10001 invitations created, 0 refused.').waitFor();
+    const invited = ok<Json>(await h.api('GET', `/api/v1/invitations?websiteId=${website.id}&limit=1`));
+    assert.equal(invited.items.length, 1);
+    await context.close();
+  });
 });

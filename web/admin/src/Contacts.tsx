@@ -4,6 +4,7 @@ import { ContactForm } from './ContactForm.tsx';
 import { ImportContacts } from './ImportContacts.tsx';
 import { InvitationForm } from './InvitationForm.tsx';
 import { Notices } from './Notices.tsx';
+import { OperationProgress } from './OperationProgress.tsx';
 import { Pager } from './Pager.tsx';
 import { PortalAccess } from './PortalAccess.tsx';
 import { Scroll } from './Scroll.tsx';
@@ -18,6 +19,10 @@ export function Contacts() {
   const [cursors, setCursors] = useState<string[]>([]);
   const [selected, setSelected] = useState<Json[]>([]);
   const [inviting, setInviting] = useState<Json[] | null>(null);
+  /** The search whose every contact is being invited (a bulk operation), when that form is open. */
+  const [invitingMatching, setInvitingMatching] = useState<string | null>(null);
+  const [searched, setSearched] = useState('');
+  const [operation, setOperation] = useState<Json | null>(null);
   const [editing, setEditing] = useState<Json | null>(null);
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
@@ -29,6 +34,7 @@ export function Contacts() {
       ...(cursor ? { cursor } : {}),
     });
     setPage(await api('GET', `/contacts?${params}`));
+    setSearched(q);
   }, []);
   useEffect(() => {
     void load('');
@@ -51,11 +57,13 @@ export function Contacts() {
   const isSelected = (c: Json) => selected.some((x) => x.id === c.id);
   const toggle = (c: Json) =>
     setSelected(isSelected(c) ? selected.filter((x) => x.id !== c.id) : [...selected, c]);
-  const invited = (summary: string) => {
+  const invited = (summary: string, op?: Json) => {
     setInviting(null);
+    setInvitingMatching(null);
     setSelected([]);
     setError('');
     setMessage(summary);
+    if (op) setOperation(op);
   };
 
   return (
@@ -78,8 +86,22 @@ export function Contacts() {
         <button type="button" disabled={selected.length === 0} onClick={() => setInviting(selected)}>
           Create Invitation for {selected.length} selected
         </button>
+        <button
+          type="button"
+          disabled={page.items.length === 0}
+          onClick={() => {
+            setInviting(null);
+            setInvitingMatching(searched);
+          }}
+        >
+          {searched ? `Invite all matching “${searched}”` : 'Invite all contacts'}
+        </button>
       </div>
       {inviting && <InvitationForm contacts={inviting} onDone={invited} />}
+      {invitingMatching !== null && (
+        <InvitationForm contacts={[]} matching={invitingMatching} onDone={invited} />
+      )}
+      {operation && <OperationProgress key={operation.id} operation={operation} />}
       {editing && (
         <>
           <ContactForm

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
+import { OperationProgress } from './OperationProgress.tsx';
 import { Scroll } from './Scroll.tsx';
 
 const MAX_BYTES = 32 * 1024 * 1024;
@@ -9,11 +10,13 @@ const SHOWN = 200;
 /**
  * Import contacts from a CSV file (columns firstName, lastName, email, email2, email3,
  * parentAccountId): valid lines are created, lines whose email exists are skipped, and every line
- * that was not created is listed with its reasons.
+ * that was not created is listed with its reasons. A large file runs as a bulk operation on the
+ * server, shown with its progress.
  */
 export function ImportContacts({ onImported }: { onImported: () => void }) {
   const [busy, setBusy] = useState(false);
   const [report, setReport] = useState<Json | null>(null);
+  const [operation, setOperation] = useState<Json | null>(null);
   const [error, setError] = useState('');
 
   const submit = async (e: FormEvent<HTMLFormElement>) => {
@@ -25,9 +28,15 @@ export function ImportContacts({ onImported }: { onImported: () => void }) {
     setBusy(true);
     setError('');
     setReport(null);
+    setOperation(null);
     try {
-      setReport(await api('POST', '/contacts/import', await file.text(), { contentType: 'text/csv' }));
-      onImported();
+      const answer = await api('POST', '/contacts/import', await file.text(), { contentType: 'text/csv' });
+      // A large file comes back as a bulk operation that the server goes on with.
+      if (answer.kind) setOperation(answer);
+      else {
+        setReport(answer);
+        onImported();
+      }
     } catch (err) {
       setError(err instanceof ApiError ? err.message : 'Could not import the file.');
     } finally {
@@ -51,6 +60,7 @@ export function ImportContacts({ onImported }: { onImported: () => void }) {
         </button>
       </form>
       {busy && <progress aria-label="Importing" />}
+      {operation && <OperationProgress key={operation.id} operation={operation} onDone={onImported} />}
       <Notices
         error={error}
         message={

@@ -11,10 +11,13 @@ import { WhenRedeemed, whenRedeemedOf } from './WhenRedeemed.tsx';
  */
 export function InvitationForm({
   contacts,
+  matching,
   onDone,
 }: {
   contacts: Json[];
-  onDone: (summary: string) => void;
+  /** Instead of `contacts`: every contact matching this search ('' for all), as a bulk operation. */
+  matching?: string;
+  onDone: (summary: string, operation?: Json) => void;
 }) {
   const websites = useWebsites();
   const [websiteId, setWebsiteId] = useState('');
@@ -52,6 +55,13 @@ export function InvitationForm({
         onDone(
           `Created a Group invitation for ${contacts.length} contacts${send ? ' and queued its emails' : ''}.`,
         );
+      } else if (matching !== undefined) {
+        const op = await api('POST', '/invitations/bulk', {
+          ...common,
+          matching: { search: matching },
+          send,
+        });
+        onDone(`Inviting ${op.total} contacts.`, op);
       } else {
         const r = await api('POST', '/invitations/bulk', {
           ...common,
@@ -73,7 +83,11 @@ export function InvitationForm({
   return (
     <form onSubmit={submit} noValidate aria-labelledby="invite-title" className="panel">
       <h2 id="invite-title">Create Invitation</h2>
-      <p>For {contacts.length === 1 ? names : `${contacts.length} contacts: ${names}`}</p>
+      <p>
+        {matching !== undefined
+          ? `For every contact${matching ? ` matching “${matching}”` : ''}: one Single invitation each, created on the server with its progress shown.`
+          : `For ${contacts.length === 1 ? names : `${contacts.length} contacts: ${names}`}`}
+      </p>
       <Notices error={error} />
       <label htmlFor="website">Website</label>
       <select id="website" value={websiteId} onChange={(e) => setWebsiteId(e.target.value)}>
