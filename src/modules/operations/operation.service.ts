@@ -184,7 +184,7 @@ async function runOperation(
       if (err instanceof ChunkTaken) return;
       if (err instanceof AppError) return fail(err.message);
       if (!isDatabaseUnavailable(err) && job.attempts >= job.maxAttempts)
-        await fail(`Stopped after ${job.attempts} attempts: ${(err as Error).message}`).catch(() => {});
+        await fail(`Stopped after ${job.attempts} attempts; the server's log has the cause.`).catch(() => {});
       throw err;
     }
     if ((outcome.queued ?? 0) > 0) deps.notifyJobs();
