@@ -24,23 +24,29 @@ export interface BenchServer {
 }
 
 /**
- * The node flags of `npm start` (package.json), so the server runs with the same memory settings as
- * deployed: `node <flags> dist/src/main.js serve`.
+ * The node flags and environment settings of `npm start` (package.json), so the server runs with
+ * the same memory settings as deployed: `[NAME=value …] node <flags> dist/src/main.js serve`.
  */
-function startFlags(): string[] {
+function startSettings(): { flags: string[]; env: Record<string, string> } {
   const here = path.dirname(new URL(import.meta.url).pathname);
   const file = ['../package.json', '../../package.json']
     .map((p) => path.resolve(here, p))
     .find((p) => existsSync(p));
   const start = file ? (JSON.parse(readFileSync(file, 'utf8')).scripts?.start ?? '') : '';
-  const flags = /\bnode\s+(.*?)\s*dist\/src\/main\.js serve/.exec(start)?.[1];
-  if (flags === undefined)
-    throw new Error('package.json: no `node … dist/src/main.js serve` in scripts.start');
-  return flags.split(/\s+/).filter(Boolean);
+  const m = /((?:\b[A-Z_]+=\S+\s+)*)\bnode\s+(.*?)\s*dist\/src\/main\.js serve/.exec(start);
+  if (!m) throw new Error('package.json: no `node … dist/src/main.js serve` in scripts.start');
+  const env = Object.fromEntries(
+    (m[1] ?? '')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
+  );
+  return { flags: (m[2] ?? '').split(/\s+/).filter(Boolean), env };
 }
 
 /**
- * `admit serve`, compiled and with the node flags of `npm start`, in a child process on a free
+ * `admit serve`, compiled and with the node flags and environment settings of `npm start`, in a child process on a free
  * loopback port, with its own data directory, the bench API key and rate limits out of the way.
  * `database` is `sqlite` or a PostgreSQL URL; `env` adds to its environment. BENCH_PROFILE_DIR set:
  * the server writes a CPU profile there.
@@ -50,7 +56,7 @@ export async function startBenchServer(
   name: string,
   env: NodeJS.ProcessEnv = {},
 ): Promise<BenchServer> {
-  const nodeFlags = startFlags();
+  const { flags: nodeFlags, env: startEnv } = startSettings();
   const dataDir = mkdtempSync(path.join(tmpdir(), `admit-${name}-bench-`));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -58,6 +64,7 @@ export async function startBenchServer(
     database === 'sqlite' || !database ? `sqlite:${path.join(dataDir, 'admit.db')}` : database;
   const childEnv = {
     ...process.env,
+    ...startEnv,
     PORT: String(port),
     HOST: '127.0.0.1',
     PUBLIC_URL: base,

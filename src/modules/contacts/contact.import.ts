@@ -1,7 +1,7 @@
 import { setImmediate as turn } from 'node:timers/promises';
 import type { Actor, Deps } from '../../context.ts';
-import { csvRecords } from '../../csv.ts';
-import { refreshPlannerStats } from '../../db/bulk.ts';
+import { type CsvRecord, csvRecords } from '../../csv.ts';
+import { ANALYZE_AFTER_ROWS, refreshPlannerStats } from '../../db/bulk.ts';
 import type { Conn, DialectName } from '../../db/database.ts';
 import { AppError, type FieldError } from '../../errors.ts';
 import { fieldErrors } from '../../http/problem.ts';
@@ -62,6 +62,11 @@ export const IMPORT_CHUNK: Record<DialectName, number> = { sqlite: 500, postgres
 /** Larger files are imported as a bulk operation (202) rather than in the request. */
 export const SYNC_IMPORT_LINES = 10_000;
 export const IMPORT_OPERATION = 'contacts.import';
+/** The most lines one CSV may carry into an operation (import or invite). */
+export const MAX_CSV_LINES = {
+  items: 200_000,
+  message: 'The file has more than 200,000 lines; split it and send the parts.',
+};
 
 type Column = keyof typeof ContactCsvRow.properties;
 
@@ -113,20 +118,33 @@ export async function importContactsCsv(
   csv: string,
   o: { async?: boolean } = {},
 ): Promise<{ report: ImportReport } | { operation: OperationView }> {
-  let columns: Column[] | undefined;
-  const lines: { line: number; values: string[] }[] = [];
-  for await (const record of csvRecords(csv)) {
-    if (columns) lines.push(record);
-    else columns = mapHeader(record.values);
-  }
-  if (!columns)
+  const records = csvRecords(csv);
+  const header = await records.next();
+  if (header.done)
     throw new AppError('VALIDATION_FAILED', 'The file is empty; the first line must name the columns.');
+  const columns = mapHeader(header.value.values);
+  // Up to SYNC_IMPORT_LINES lines are imported in the request; past that, or when asked, the lines
+  // read so far and the rest of the file become an operation's input as they are read.
+  const lines: CsvRecord[] = [];
+  let more = !o.async;
+  while (more) {
+    const next = await records.next();
+    if (next.done) break;
+    lines.push(next.value);
+    more = lines.length <= SYNC_IMPORT_LINES;
+  }
   const size = IMPORT_CHUNK[deps.dialect];
   if (o.async || lines.length > SYNC_IMPORT_LINES) {
+    const all = (async function* () {
+      yield* lines.splice(0);
+      yield* records;
+    })();
     const operation = await startOperation(deps, actor, {
       kind: IMPORT_OPERATION,
       input: { columns },
-      chunks: chunked(lines, size, 1).map((c) => ({ ...c, firstPosition: c.items[0]?.line ?? 1 })),
+      chunks: chunked(all, size, (l) => l.line),
+      empty: 'The file has no line after its header.',
+      max: MAX_CSV_LINES,
     });
     return { operation };
   }
@@ -271,5 +289,5 @@ export const importOperation: OperationKind = {
         })),
     };
   },
-  finished: (deps, op) => refreshPlannerStats(deps.db, 'contacts', op.created),
+  grown: (deps) => refreshPlannerStats(deps.db, 'contacts', ANALYZE_AFTER_ROWS),
 };

@@ -38,6 +38,8 @@ export interface BulkItem {
   code?: ErrorCode;
   detail?: string;
   emailIds?: string[];
+  /** Queued, but the contact has no primary email: that email failed. */
+  failedNoPrimaryEmail?: number;
 }
 
 export interface BulkResult {
@@ -189,7 +191,12 @@ export async function bulkInviteIn(
     const sent = new Map(queued.map((s) => [s.invitationId, s]));
     for (const item of items) {
       const s = item.invitationId ? sent.get(item.invitationId) : undefined;
-      if (s?.status === 'queued') Object.assign(item, { status: 'queued', emailIds: s.emailIds });
+      if (s?.status === 'queued')
+        Object.assign(item, {
+          status: 'queued',
+          emailIds: s.emailIds,
+          ...(s.failedNoPrimaryEmail ? { failedNoPrimaryEmail: s.failedNoPrimaryEmail } : {}),
+        });
       else if (s) Object.assign(item, { code: s.code, detail: s.detail });
     }
   }

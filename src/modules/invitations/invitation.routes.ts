@@ -78,7 +78,12 @@ export async function invitationRoutes(app: ApiApp, deps: Deps): Promise<void> {
     async (req, reply) => {
       if (typeof req.body !== 'string')
         throw Object.assign(new Error('text/csv expected'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
-      return accepted(reply, await startBulkInvite(deps, actorOf(req), req.query, { csv: req.body }));
+      const { webRoleIds, ...options } = req.query;
+      const roles = webRoleIds ? [...new Set(webRoleIds.split(','))] : undefined;
+      return accepted(
+        reply,
+        await startBulkInvite(deps, actorOf(req), { ...options, webRoleIds: roles }, { csv: req.body }),
+      );
     },
   );
   app.post(

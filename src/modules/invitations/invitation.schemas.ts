@@ -177,7 +177,11 @@ export const BulkCsvQuery = Type.Object(
   {
     ...BulkOptionFields,
     webRoleIds: Type.Optional(
-      Type.Array(Id, { maxItems: 200, uniqueItems: true, description: 'Repeat the parameter for each role' }),
+      Type.String({
+        maxLength: 200 * 37,
+        pattern: '^[0-9a-fA-F-]{36}(,[0-9a-fA-F-]{36})*$',
+        description: 'Web role ids, separated by commas',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -195,6 +199,9 @@ export const BulkResult = Type.Object({
       code: ErrorCodeField,
       detail: Type.Optional(Type.String()),
       emailIds: Type.Optional(Type.Array(Id)),
+      failedNoPrimaryEmail: Type.Optional(
+        Type.Integer({ description: 'Queued, but the contact has no primary email: that email failed' }),
+      ),
     }),
   ),
 });

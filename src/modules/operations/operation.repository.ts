@@ -108,12 +108,16 @@ export async function insertChunks(
   );
 }
 
-export async function markQueued(conn: Conn, operationId: string, at: string): Promise<void> {
+export async function markQueued(conn: Conn, operationId: string, total: number, at: string): Promise<void> {
   await conn
     .updateTable('operations')
-    .set({ status: 'queued', error: null, updated_at: at })
+    .set({ status: 'queued', total, error: null, updated_at: at })
     .where('id', '=', operationId)
     .execute();
+}
+
+export async function deleteOperation(conn: Conn, operationId: string): Promise<void> {
+  await conn.deleteFrom('operations').where('id', '=', operationId).execute();
 }
 
 export async function findOperation(conn: Conn, id: string): Promise<Operation | undefined> {
@@ -195,8 +199,8 @@ export async function recordChunk(
     outcome.failures.map((f) => ({
       operation_id: operationId,
       position: f.position,
-      item: f.item,
-      code: f.code,
+      item: f.item?.slice(0, 400) ?? null,
+      code: f.code.slice(0, 40),
       detail: f.detail.slice(0, 2000),
     })),
   );

@@ -9,11 +9,15 @@ const tags = ['Operations'];
 
 /** True when the request asks to be answered at once with an operation (`Prefer: respond-async`). */
 export const prefersAsync = (req: FastifyRequest): boolean =>
-  /(^|[,\s])respond-async\b/i.test(String(req.headers.prefer ?? ''));
+  String(req.headers.prefer ?? '')
+    .split(',')
+    .some((p) => p.split(';')[0]?.trim().toLowerCase() === 'respond-async');
 
-/** Answers 202 with the operation and its Location. */
-export const accepted = (reply: FastifyReply, op: service.OperationView) =>
-  reply.status(202).header('location', `/api/v1/operations/${op.id}`).send(op);
+/** Answers 202 with the operation and its Location (and Preference-Applied when it was asked for). */
+export const accepted = (reply: FastifyReply, op: service.OperationView) => {
+  if (prefersAsync(reply.request)) reply.header('preference-applied', 'respond-async');
+  return reply.status(202).header('location', `/api/v1/operations/${op.id}`).send(op);
+};
 
 export async function operationRoutes(app: ApiApp, deps: Deps): Promise<void> {
   app.get(

@@ -46,7 +46,9 @@ export const ListOperationsQuery = Type.Object(
 
 export const FailuresQuery = Type.Object(
   {
-    after: Type.Optional(Type.Integer({ minimum: 0, description: 'Failures after this position' })),
+    after: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 2_147_483_647, description: 'Failures after this position' }),
+    ),
     limit: ListQuery.limit,
   },
   { additionalProperties: false },

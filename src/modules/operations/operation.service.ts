@@ -7,7 +7,13 @@ import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { enqueue } from '../../jobs/enqueue.ts';
-import { checkedPayload, type Job, type JobHandler, PermanentJobError } from '../../jobs/worker.ts';
+import {
+  checkedPayload,
+  type Job,
+  type JobHandler,
+  PermanentJobError,
+  RetryLater,
+} from '../../jobs/worker.ts';
 import type { ChunkOutcome, Operation, OperationFailure } from './operation.repository.ts';
 import * as repo from './operation.repository.ts';
 
@@ -37,8 +43,12 @@ export interface OperationKind {
     op: Operation,
     chunk: { firstPosition: number; items: unknown[] },
   ): Promise<ChunkOutcome>;
-  /** Runs once the last chunk is done, before the operation is marked succeeded. */
-  finished?(deps: Deps, op: Operation): Promise<void>;
+  /**
+   * Runs when the items done pass 1,024, 2,048, 4,096, … (for PostgreSQL's planner statistics of
+   * the tables the chunks fill, which otherwise still describe them as small), and once the last
+   * chunk is done, before the operation is marked succeeded.
+   */
+  grown?(deps: Deps): Promise<void>;
 }
 
 /** An operation as the API shows it: the counts, and the first failures. */
@@ -50,15 +60,27 @@ export interface OperationView extends Omit<Operation, 'actor' | 'input'> {
 }
 
 const FAILURES_SHOWN = 100;
+/**
+ * How long a run does chunks before it puts its job back (at once, without spending an attempt):
+ * other jobs (emails) get the worker's slot in between, and a stopping worker waits at most this.
+ */
+const SLICE_MS = 2_000;
 
 /** Chunks written per transaction while an operation is stored, the event loop turning between. */
 const CHUNKS_PER_WRITE = 10;
 
+/** A run of items of an operation's input; positions count from 1 (a CSV line, a list index). */
+export interface Chunk {
+  firstPosition: number;
+  items: unknown[];
+}
+
 /**
- * Stores an operation with its chunks (`chunks`: the input already split, positions counting from
- * 1), then queues it and its job in one transaction; the run starts after commit. The chunks go in
- * a few at a time so that requests get through: until the last is written the operation stands as
- * failed ("not started"), so one whose request died on the way never runs half its input.
+ * Stores an operation with its input, `chunks` (as the caller reads them, e.g. from a CSV stream:
+ * only CHUNKS_PER_WRITE are held at a time), then queues it and its job in one transaction; the
+ * run starts after commit. Until then the operation stands as failed ("not started"), so one whose
+ * request died on the way never runs half its input. If reading the input throws (a malformed
+ * CSV), or it is empty (VALIDATION_FAILED `empty`), the operation is deleted and the error thrown.
  */
 export async function startOperation(
   deps: Deps,
@@ -66,34 +88,75 @@ export async function startOperation(
   o: {
     kind: string;
     input: Record<string, unknown>;
-    chunks: readonly { firstPosition: number; items: readonly unknown[] }[];
+    chunks: AsyncIterable<Chunk> | Iterable<Chunk>;
+    empty: string;
+    /** The most items the input may hold, and what to say past it (VALIDATION_FAILED). */
+    max?: { items: number; message: string };
   },
 ): Promise<OperationView> {
   const id = newId();
-  const total = o.chunks.reduce((n, c) => n + c.items.length, 0);
-  const at = deps.now().toISOString();
-  await repo.insertOperation(deps.db, { id, kind: o.kind, input: o.input, total, actor, at });
-  for (let i = 0; i < o.chunks.length; i += CHUNKS_PER_WRITE) {
-    await deps.db
-      .transaction()
-      .execute((trx) => repo.insertChunks(trx, id, i, o.chunks.slice(i, i + CHUNKS_PER_WRITE)));
-    await turn();
-  }
-  const now = deps.now();
-  await deps.db.transaction().execute(async (trx) => {
-    await repo.markQueued(trx, id, now.toISOString());
-    await enqueue(trx, now, { type: OPERATION_JOB, payload: { operationId: id } });
+  await repo.insertOperation(deps.db, {
+    id,
+    kind: o.kind,
+    input: o.input,
+    total: 0,
+    actor,
+    at: deps.now().toISOString(),
   });
+  try {
+    let total = 0;
+    let seq = 0;
+    let batch: Chunk[] = [];
+    const write = async () => {
+      const chunks = batch;
+      batch = [];
+      await deps.db.transaction().execute((trx) => repo.insertChunks(trx, id, seq, chunks));
+      seq += chunks.length;
+      await turn();
+    };
+    for await (const chunk of o.chunks) {
+      batch.push(chunk);
+      total += chunk.items.length;
+      if (o.max && total > o.max.items) throw new AppError('VALIDATION_FAILED', o.max.message);
+      if (batch.length === CHUNKS_PER_WRITE) await write();
+    }
+    if (batch.length > 0) await write();
+    if (total === 0) throw new AppError('VALIDATION_FAILED', o.empty);
+    const now = deps.now();
+    await deps.db.transaction().execute(async (trx) => {
+      await repo.markQueued(trx, id, total, now.toISOString());
+      await enqueue(trx, now, { type: OPERATION_JOB, payload: { operationId: id } });
+    });
+  } catch (err) {
+    await repo.deleteOperation(deps.db, id).catch(() => {});
+    throw err;
+  }
   deps.notifyJobs();
   return getOperation(deps, id);
 }
 
-/** Splits `items` into chunks of `size`, positions counting from `firstPosition`. */
-export function chunked<T>(items: readonly T[], size: number, firstPosition = 1) {
-  const chunks: { firstPosition: number; items: T[] }[] = [];
-  for (let i = 0; i < items.length; i += size)
-    chunks.push({ firstPosition: firstPosition + i, items: items.slice(i, i + size) });
-  return chunks;
+/**
+ * `items` in chunks of `size`, as they come; each chunk's first position is `positionOf` its first
+ * item (by default the item's index from 1).
+ */
+export async function* chunked<T>(
+  items: AsyncIterable<T> | Iterable<T>,
+  size: number,
+  positionOf: (item: T, index: number) => number = (_item, index) => index + 1,
+): AsyncGenerator<Chunk> {
+  let chunk: T[] = [];
+  let first = 0;
+  let index = 0;
+  for await (const item of items) {
+    if (chunk.length === 0) first = positionOf(item, index);
+    chunk.push(item);
+    index += 1;
+    if (chunk.length === size) {
+      yield { firstPosition: first, items: chunk };
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield { firstPosition: first, items: chunk };
 }
 
 export async function getOperation(deps: Deps, id: string): Promise<OperationView> {
@@ -139,12 +202,15 @@ function view(op: Operation, failures: OperationFailure[]): OperationView {
   };
 }
 
-/** A chunk someone else did first: this run stops and leaves the operation to that one. */
+/** A chunk someone else did first (a lease taken over): this run steps back for a while. */
 class ChunkTaken extends Error {}
+/** How long a run that met another one waits before it looks again (it resumes if that one died). */
+const TAKEN_RETRY_MS = 5_000;
 
 /**
  * The `operation.run` job: does the operation's chunks in order until none is left, then marks it
- * succeeded. A chunk whose handler throws an AppError fails the operation with that message and
+ * succeeded. Every SLICE_MS it puts itself back in the queue (RetryLater) and goes on when claimed
+ * again, so an operation never holds a worker's slot for long. A chunk whose handler throws an AppError fails the operation with that message and
  * drops the chunks left; any other error leaves the chunk for the job's retry, and on the job's
  * last attempt fails the operation.
  */
@@ -169,6 +235,8 @@ async function runOperation(
     await repo.deleteChunks(deps.db, id);
     await repo.finishOperation(deps.db, id, { status: 'failed', error }, deps.now().toISOString());
   };
+  let done = op.done;
+  const sliceEnds = Date.now() + SLICE_MS;
   for (;;) {
     const chunk = await repo.firstChunk(deps.db, id);
     if (!chunk) break;
@@ -181,15 +249,21 @@ async function runOperation(
         return done;
       });
     } catch (err) {
-      if (err instanceof ChunkTaken) return;
+      if (err instanceof ChunkTaken)
+        throw new RetryLater(TAKEN_RETRY_MS, 'Another run did this chunk; looking again later.');
       if (err instanceof AppError) return fail(err.message);
       if (!isDatabaseUnavailable(err) && job.attempts >= job.maxAttempts)
         await fail(`Stopped after ${job.attempts} attempts; the server's log has the cause.`).catch(() => {});
       throw err;
     }
     if ((outcome.queued ?? 0) > 0) deps.notifyJobs();
+    const before = done;
+    done += chunk.items.length;
+    if (done >= 1024 && Math.floor(Math.log2(done)) > Math.floor(Math.log2(Math.max(1, before))))
+      await kind.grown?.(deps);
+    if (Date.now() > sliceEnds) throw new RetryLater(0, 'Giving the worker to other jobs; going on at once.');
     await turn();
   }
-  await kind.finished?.(deps, (await repo.findOperation(deps.db, id)) ?? op);
+  await kind.grown?.(deps);
   await repo.finishOperation(deps.db, id, { status: 'succeeded' }, deps.now().toISOString());
 }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { Scroll } from './Scroll.tsx';
 
@@ -20,10 +20,13 @@ export function OperationProgress({ operation, onDone }: { operation: Json; onDo
   const [op, setOp] = useState(operation);
   const [error, setError] = useState('');
   const running = op.status === 'queued' || op.status === 'running';
+  const told = useRef(false);
 
   useEffect(() => {
     if (!running) {
-      onDone?.(op);
+      // Once: the caller's handler may render it again with a new handler.
+      if (!told.current) onDone?.(op);
+      told.current = true;
       return;
     }
     const timer = setTimeout(async () => {
