@@ -10,7 +10,7 @@ import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { loggerOptions } from './http/logging.ts';
 import { jobHandlers } from './jobs/registry.ts';
-import { RetryLater, Worker } from './jobs/worker.ts';
+import { Worker } from './jobs/worker.ts';
 import {
   createApiKey,
   createUser,
@@ -131,8 +131,6 @@ async function serve(config: Config, http: boolean): Promise<number> {
     leaseMs: config.jobLeaseSeconds * 1000,
     retentionMs: config.jobRetentionDays * 86_400_000,
     onError: (err, job) =>
-      // A job put back on purpose (sending paused, an operation's time slice) is no failure.
-      err instanceof RetryLater ||
       log.warn(
         { err: err instanceof Error ? err.message : String(err), jobId: job?.id, jobType: job?.type },
         'job failed',

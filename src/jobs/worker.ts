@@ -32,6 +32,17 @@ export class RetryLater extends Error {
   }
 }
 
+/**
+ * Put the job back at once, without counting an attempt, so that other jobs get the slot (a long
+ * job's time slice). Not a failure: `onError` is not told.
+ */
+export class YieldToOthers extends RetryLater {
+  constructor(message: string) {
+    super(0, message);
+    this.name = 'YieldToOthers';
+  }
+}
+
 /** The job can never succeed: straight to the dead letter with this reason. */
 export class PermanentJobError extends Error {
   override name = 'PermanentJobError';
@@ -219,7 +230,7 @@ export class Worker {
       if (job.payloadError) throw new PermanentJobError(`Malformed payload: ${job.payloadError}`);
       await handler(job, this.deps);
     } catch (err) {
-      this.o.onError?.(err, job);
+      if (!(err instanceof YieldToOthers)) this.o.onError?.(err, job);
       outcome = err;
     }
     await this.settle(job, async () => {

@@ -13,6 +13,7 @@ import {
   type JobHandler,
   PermanentJobError,
   RetryLater,
+  YieldToOthers,
 } from '../../jobs/worker.ts';
 import type { ChunkOutcome, Operation, OperationFailure } from './operation.repository.ts';
 import * as repo from './operation.repository.ts';
@@ -209,7 +210,7 @@ const TAKEN_RETRY_MS = 5_000;
 
 /**
  * The `operation.run` job: does the operation's chunks in order until none is left, then marks it
- * succeeded. Every SLICE_MS it puts itself back in the queue (RetryLater) and goes on when claimed
+ * succeeded. Every SLICE_MS it puts itself back in the queue (YieldToOthers) and goes on when claimed
  * again, so an operation never holds a worker's slot for long. A chunk whose handler throws an AppError fails the operation with that message and
  * drops the chunks left; any other error leaves the chunk for the job's retry, and on the job's
  * last attempt fails the operation.
@@ -261,7 +262,7 @@ async function runOperation(
     done += chunk.items.length;
     if (done >= 1024 && Math.floor(Math.log2(done)) > Math.floor(Math.log2(Math.max(1, before))))
       await kind.grown?.(deps);
-    if (Date.now() > sliceEnds) throw new RetryLater(0, 'Giving the worker to other jobs; going on at once.');
+    if (Date.now() > sliceEnds) throw new YieldToOthers('Giving the worker to other jobs; going on at once.');
     await turn();
   }
   await kind.grown?.(deps);
