@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { openDatabase } from '../src/db/database.ts';
-import { type Json, startBenchServer } from './server.ts';
+import { type Json, lastEmailSentAt, startBenchServer } from './server.ts';
 
 const [smtpUrl, database] = process.argv.slice(2);
 const N = Number(process.env.BENCH_SCALE ?? 100_000);
@@ -46,23 +46,7 @@ async function measure() {
     const operationSeconds = (performance.now() - started) / 1000;
     if (op.status !== 'succeeded' || op.queued !== N)
       throw new Error(`operation: ${JSON.stringify(op).slice(0, 400)}`);
-    for (;;) {
-      const waiting = await handle.db
-        .selectFrom('emails')
-        .select('id')
-        .where('status', 'in', ['pending', 'sending'])
-        .limit(1)
-        .executeTakeFirst();
-      if (!waiting) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const sent = await handle.db
-      .selectFrom('emails')
-      .select((eb) => [eb.fn.countAll().as('n'), eb.fn.max('sent_at').as('last')])
-      .where('status', '=', 'sent')
-      .executeTakeFirstOrThrow();
-    if (Number(sent.n) !== N) throw new Error(`${sent.n} of ${N} emails were sent`);
-    const seconds = (Date.parse(String(sent.last)) - startedAt) / 1000;
+    const seconds = ((await lastEmailSentAt(handle.db, N)) - startedAt) / 1000;
     return {
       database: database === 'sqlite' ? 'sqlite' : 'postgres',
       emails: N,

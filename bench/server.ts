@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Db } from '../src/db/database.ts';
 import { freePort } from './ports.ts';
 
 export const BENCH_KEY = 'admit_bench_key_0123456789abcdefghijklmnop';
@@ -127,4 +128,30 @@ export async function startBenchServer(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Waits until no email is pending or sending (one row looked up through the status index every
+ * 200 ms, not a count of every sent row, which would load the database being measured), then checks
+ * that `n` were sent and returns the instant of the last record (its sentAt, written as the sink's
+ * acceptance came back), not that of the poll that saw it.
+ */
+export async function lastEmailSentAt(db: Db, n: number): Promise<number> {
+  for (;;) {
+    const waiting = await db
+      .selectFrom('emails')
+      .select('id')
+      .where('status', 'in', ['pending', 'sending'])
+      .limit(1)
+      .executeTakeFirst();
+    if (!waiting) break;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  const sent = await db
+    .selectFrom('emails')
+    .select((eb) => [eb.fn.countAll().as('n'), eb.fn.max('sent_at').as('last')])
+    .where('status', '=', 'sent')
+    .executeTakeFirstOrThrow();
+  if (Number(sent.n) !== n) throw new Error(`${sent.n} of ${n} emails were sent`);
+  return Date.parse(String(sent.last));
 }

@@ -3,6 +3,9 @@ import { setImmediate as turn } from 'node:timers/promises';
 import { parse } from 'csv-parse';
 import { AppError } from './errors.ts';
 
+/** The largest CSV body a request may carry (the import and the bulk invite). */
+export const MAX_CSV_BYTES = 32 * 1024 * 1024;
+
 /** One CSV record and the line it ends on. */
 export interface CsvRecord {
   line: number;

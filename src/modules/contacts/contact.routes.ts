@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Deps } from '../../context.ts';
+import { MAX_CSV_BYTES } from '../../csv.ts';
 import type { ApiApp } from '../../http/api.ts';
 import { actorOf } from '../../http/auth.ts';
 import { Id, IdParams, ListQuery, PageOf, problems } from '../../http/schemas.ts';
@@ -11,11 +12,9 @@ import * as service from './contact.service.ts';
 import * as access from './website-access.service.ts';
 
 const tags = ['Contacts'];
-/** A CSV of 100,000 contacts is about 10 MB. */
-const CSV_BODY_LIMIT = 32 * 1024 * 1024;
 
 export async function contactRoutes(app: ApiApp, deps: Deps): Promise<void> {
-  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: CSV_BODY_LIMIT }, (_req, body, done) =>
+  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: MAX_CSV_BYTES }, (_req, body, done) =>
     done(null, body),
   );
 
@@ -91,7 +90,7 @@ export async function contactRoutes(app: ApiApp, deps: Deps): Promise<void> {
   app.post(
     '/contacts/import',
     {
-      bodyLimit: CSV_BODY_LIMIT,
+      bodyLimit: MAX_CSV_BYTES,
       config: { rawBody: true },
       schema: {
         tags,

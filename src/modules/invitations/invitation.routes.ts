@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Deps } from '../../context.ts';
+import { MAX_CSV_BYTES } from '../../csv.ts';
 import { invalid } from '../../errors.ts';
 import type { ApiApp } from '../../http/api.ts';
 import { actorOf } from '../../http/auth.ts';
@@ -15,9 +16,8 @@ import { createAndMaybeSend, sendInvitation, sendInvitations } from './send.serv
 const tags = ['Invitations'];
 /** 10,000 ids are about 400 KB of JSON. */
 const LIST_BODY_LIMIT = 1024 * 1024;
-/** 100,000 ids are about 4 MB of JSON. */
+/** Room for MAX_BULK_IDS ids as JSON. */
 const BULK_BODY_LIMIT = 5 * 1024 * 1024;
-const CSV_BODY_LIMIT = 32 * 1024 * 1024;
 
 export async function invitationRoutes(app: ApiApp, deps: Deps): Promise<void> {
   app.post(
@@ -64,7 +64,7 @@ export async function invitationRoutes(app: ApiApp, deps: Deps): Promise<void> {
   app.post(
     '/invitations/bulk/csv',
     {
-      bodyLimit: CSV_BODY_LIMIT,
+      bodyLimit: MAX_CSV_BYTES,
       config: { rawBody: true },
       schema: {
         tags,

@@ -134,7 +134,7 @@ export const CreatedInvitation = Type.Composite([
   Type.Object({ send: Type.Optional(SendItem) }),
 ]);
 
-/** The most contact ids one request may carry (about 4 MB of JSON). */
+/** The most contact ids one request may carry. */
 export const MAX_BULK_IDS = 100_000;
 /** More ids than this run as a bulk operation (202) rather than in the request. */
 export const SYNC_BULK_IDS = 10_000;
