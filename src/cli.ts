@@ -139,7 +139,7 @@ async function serve(config: Config, http: boolean): Promise<number> {
   runtime.onJobs(() => worker.nudge());
   worker.start();
   log.info(
-    deps.post.kind === 'outbox'
+    deps.mail.kind === 'outbox'
       ? `SMTP_URL is not set: emails are written to the outbox, ${outboxDir(config)} (open the .eml files with any mail client)`
       : 'emails are sent through SMTP_URL',
   );

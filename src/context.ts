@@ -1,7 +1,7 @@
 import type { Config } from './config.ts';
 import type { Db, DialectName } from './db/database.ts';
 import type { Keys } from './keys.ts';
-import type { Post } from './mail/post.ts';
+import type { Mail } from './mail/mail.ts';
 
 /** What every service needs, built once by main.ts (or the test harness) and passed explicitly. */
 export interface Deps {
@@ -11,8 +11,8 @@ export interface Deps {
   readonly keys: Keys;
   /** The current instant; tests move it to see expiry without waiting. */
   readonly now: () => Date;
-  /** Where messages are composed and sent (SMTP or the outbox): worker threads, or inline. */
-  readonly post: Post;
+  /** Where messages are composed and sent (SMTP or the outbox): on mail threads, or inline. */
+  readonly mail: Mail;
   /** Tells this process's worker that jobs were committed (so it claims now, not after its idle wait). */
   readonly notifyJobs: () => void;
 }

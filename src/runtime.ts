@@ -5,7 +5,7 @@ import { type DatabaseHandle, openDatabase } from './db/database.ts';
 import { retryWhileUnavailable } from './db/dialect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { deriveKeys } from './keys.ts';
-import { type Post, postFor, transportSpec } from './mail/post.ts';
+import { type Mail, mailFor, transportSpec } from './mail/mail.ts';
 
 export interface Runtime {
   deps: Deps;
@@ -16,8 +16,8 @@ export interface Runtime {
 }
 
 /** SMTP when SMTP_URL is set, else the outbox under the data directory; on ADMIT_COMPOSE_THREADS threads. */
-export const postOf = (config: Config): Post =>
-  postFor(transportSpec(config.smtpUrl, outboxDir(config)), config.composeThreads);
+export const mailOf = (config: Config): Mail =>
+  mailFor(transportSpec(config.smtpUrl, outboxDir(config)), config.composeThreads);
 
 export const outboxDir = (config: Config): string => path.join(config.dataDir, 'outbox');
 
@@ -37,14 +37,14 @@ export async function startRuntime(
         })
       : migrateToLatest(handle.db));
   let listener = () => {};
-  const post = postOf(config);
+  const mail = mailOf(config);
   const deps: Deps = {
     db: handle.db,
     dialect: handle.dialect,
     config,
     keys: deriveKeys(config.secret),
     now: () => new Date(),
-    post,
+    mail,
     notifyJobs: () => listener(),
   };
   return {
@@ -54,7 +54,7 @@ export async function startRuntime(
       listener = l;
     },
     close: async () => {
-      await post.close();
+      await mail.close();
       await handle.close();
     },
   };

@@ -7,14 +7,6 @@ interface Slot {
 }
 
 /**
- * Worker threads for CPU-heavy work that must stay off the event loop (composing messages, hashing
- * passwords). A request goes to the thread with the fewest in flight; its answer comes back by id.
- *
- * `entry` is the worker module as compiled (`….js`, what `npm start` runs). Under tsx (tests,
- * `npm run admit`) a worker cannot load TypeScript by itself, so it starts `worker-bootstrap.mjs`,
- * which registers tsx and imports the `.ts` source.
- */
-/**
  * The module `name` beside `of` (an `import.meta.url`), as it runs: `.ts` under tsx, `.js` compiled;
  * the entry of a ThreadPool.
  */
@@ -22,14 +14,20 @@ export const siblingModule = (of: string, name: string): URL =>
   new URL(`./${name}${of.endsWith('.ts') ? '.ts' : '.js'}`, of);
 
 /**
- * A thread's young generation, in MB (V8 sizes it like the main thread's otherwise, up to 48 MB of
- * which it keeps what it once used). A mail thread's garbage is a message being composed, dead within
- * a millisecond, so a small young generation collects it as well: a bulk send of 10,000 peaked at
- * 284–289 MB of RSS on PostgreSQL and 250–256 on SQLite with 8, at 303–313 and 265–274 without,
- * with the mail thread's CPU per email the same (decision 0014).
+ * A thread's young generation, in MB (V8 sizes it like the main thread's otherwise, and keeps what
+ * it once used). A mail thread's garbage is a message being composed, dead within a millisecond, so
+ * a small young generation collects it as well and keeps the peak RSS lower (decision 0021).
  */
 const THREAD_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
+/**
+ * Worker threads for CPU-heavy work that must stay off the event loop (composing messages, hashing
+ * passwords). A request goes to the thread with the fewest in flight; its answer comes back by id.
+ *
+ * `entry` is the worker module as compiled (`….js`, what `npm start` runs). Under tsx (tests,
+ * `npm run admit`) a worker cannot load TypeScript by itself, so it starts `worker-bootstrap.mjs`,
+ * which registers tsx and imports the `.ts` source.
+ */
 export class ThreadPool<Request, Result> {
   private readonly slots: Slot[];
   private readonly pending = new InFlight<{
@@ -82,20 +80,14 @@ export class ThreadPool<Request, Result> {
     worker.unref();
   }
 
-  /**
-   * Runs a request on the thread with the fewest in flight. A function is given that thread's
-   * `threadId` (a replaced thread has a new one) and returns the request, for callers that send a
-   * thread only what it does not hold yet.
-   */
-  run(request: Request | ((thread: number) => Request)): Promise<Result> {
+  /** Runs a request on the thread with the fewest in flight; rejects if that thread fails or dies. */
+  run(request: Request): Promise<Result> {
     let slot = this.slots[0] as Slot;
     for (const w of this.slots) if (w.inFlight < slot.inFlight) slot = w;
     if (slot.inFlight++ === 0) slot.worker.ref();
-    const message =
-      typeof request === 'function' ? (request as (t: number) => Request)(slot.worker.threadId) : request;
     return new Promise<Result>((resolve, reject) => {
       const id = this.pending.add({ resolve, reject, slot });
-      slot.worker.postMessage({ id, request: message });
+      slot.worker.postMessage({ id, request });
     });
   }
 
@@ -114,12 +106,9 @@ export class ThreadPool<Request, Result> {
 }
 
 /**
- * The requests in flight, by id: an array whose slots are cleared and reused in place. Not a Map: a
- * Map under steady churn rebuilds its hash table every few dozen requests, and a discarded table
- * that had reached the old generation still points at the requests it held. V8's young-generation
- * collector counts such pointers as live, so each answer (the stored copy of a message, ~4 KB) was
- * carried into the old generation: 2.5 MB per scavenge during a bulk send, ~100 MB of garbage
- * before the next full collection (decision 0012).
+ * The requests in flight, by id: an array whose entries are cleared and reused in place. Not a Map:
+ * a Map under steady churn rebuilds its hash table, and a discarded table that reached the old
+ * generation keeps the answers it pointed at alive past the next scavenge (decision 0021).
  */
 class InFlight<T> {
   private readonly entries: (T | undefined)[] = [];

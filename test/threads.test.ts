@@ -62,17 +62,4 @@ describe('ThreadPool', () => {
       await pool.close();
     }
   });
-
-  it('builds a request for the thread it goes to; a replaced thread is another', async () => {
-    const pool = new ThreadPool<number | 'fail' | 'exit', number>(entry, 1);
-    try {
-      const first = await pool.run((thread) => thread);
-      assert.equal(await pool.run((thread) => thread), first, 'the same thread');
-      await assert.rejects(pool.run('exit'));
-      const next = await pool.run((thread) => thread);
-      assert.ok(next > 0 && next !== first, `the replacement has a thread id of its own (${next / 2})`);
-    } finally {
-      await pool.close();
-    }
-  });
 });

@@ -14,6 +14,7 @@ import * as cheaperSendUpdates from './migrations/2026-11-30T0400_cheaper_send_u
 import * as portalTrust from './migrations/2026-12-01T0900_portal_trust.ts';
 import * as mailTrouble from './migrations/2026-12-02T0100_mail_trouble.ts';
 import * as operations from './migrations/2026-12-02T0300_operations.ts';
+import * as emailKinds from './migrations/2026-12-02T0600_email_kinds.ts';
 
 /** Every migration, in order. Names are timestamps; a migration, once landed, never changes. */
 const migrations: Record<string, Migration> = {
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01T0900_portal_trust': portalTrust,
   '2026-12-02T0100_mail_trouble': mailTrouble,
   '2026-12-02T0300_operations': operations,
+  '2026-12-02T0600_email_kinds': emailKinds,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

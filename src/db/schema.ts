@@ -147,6 +147,9 @@ export interface EmailTemplatesTable {
 
 export interface EmailsTable {
   id: string;
+  /** Which message source composes it (emails/email.delivery.ts); `source_id` its own record. */
+  kind: string;
+  source_id: string | null;
   invitation_id: string | null;
   contact_id: string | null;
   to_address: string | null;

@@ -1,19 +1,18 @@
 import MimeNode from 'nodemailer/lib/mime-node';
 import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
 import { randomToken } from '../random.ts';
-import { cachedTemplate, compiledFor, type Rendered, render, type TemplateSource } from './liquid.ts';
+import { compiledFor, type Rendered, render, type TemplateSource } from './liquid.ts';
 import { headerSafe } from './mailer.ts';
 
 /**
  * Composition of one templated message, the CPU-heavy part of sending: render the Liquid template,
  * build the MIME message, and a copy of the rendering with secrets masked for storage. Pure: it runs
- * in a worker thread (post.ts) or inline.
+ * on a mail thread (mail.ts) or inline. A request is self-contained: it carries its template.
  */
 export interface ComposeRequest {
-  /** Cache key of the template version, e.g. `${id}:${updatedAt}`. */
+  /** The template version, e.g. `${id}:${updatedAt}`: the same key means the same parts. */
   templateKey: string;
-  /** The template's parts; left out for a thread that has this version compiled already (post.ts). */
-  template?: TemplateSource;
+  template: TemplateSource;
   vars: Record<string, unknown>;
   envelope: { messageId: string; from: string; to: string };
   /** Strings replaced by `mask` in the stored copy (every spelling of a code). */
@@ -35,9 +34,7 @@ export const maskAll = (text: string, secrets: readonly string[], mask: string):
 };
 
 export function compose(r: ComposeRequest): Composed {
-  const template = r.template ? compiledFor(r.templateKey, r.template) : cachedTemplate(r.templateKey);
-  if (!template) throw new Error(`the template ${r.templateKey} was not sent to this thread`);
-  const rendered = render(template, r.vars);
+  const rendered = render(compiledFor(r.templateKey, r.template), r.vars);
   const raw = buildMessage({ ...r.envelope, ...rendered });
   const stored = {
     subject: maskAll(rendered.subject, r.secrets, r.mask),
@@ -61,10 +58,8 @@ export interface OutgoingMessage {
  * The message: multipart/alternative, a text and an HTML part, each UTF-8 quoted-printable with CRLF
  * line breaks. The header block is nodemailer's (MimeNode: address parsing and encoding, RFC 2047
  * words, folding, Date, MIME-Version, the boundary); the parts are put together here with
- * nodemailer's quoted-printable encoder. MailComposer built the same message as a tree of streamed
- * nodes, which cost more than the rest of a send together (profiled: ~0.3 ms per message, a third
- * of it drawing each node's unused random boundary from crypto.randomBytes, another third
- * AbortSignals and DOMExceptions of the stream pipelines).
+ * nodemailer's quoted-printable encoder, not with MailComposer's tree of streamed nodes (the
+ * sending-performance record, decision 0021, says what that costs).
  */
 export function buildMessage(m: OutgoingMessage): Buffer {
   const root = new MimeNode('multipart/alternative', {

@@ -54,21 +54,21 @@ export function compileTemplate(src: TemplateSource): CompiledTemplate {
   };
 }
 
+/** Template versions kept compiled per thread, the least recently used dropped first. */
+const CACHED_TEMPLATES = 100;
 const cache = new Map<string, CompiledTemplate>();
 
-/** The compiled form of a stored template version (id + updatedAt), parsed once per process. */
+/**
+ * The compiled form of the template version `key` (the same key must mean the same parts), parsed
+ * again only after CACHED_TEMPLATES other versions were used since.
+ */
 export function compiledFor(key: string, src: TemplateSource): CompiledTemplate {
-  let compiled = cache.get(key);
-  if (!compiled) {
-    compiled = compileTemplate(src);
-    if (cache.size > 100) cache.clear();
-    cache.set(key, compiled);
-  }
+  const compiled = cache.get(key) ?? compileTemplate(src);
+  cache.delete(key);
+  cache.set(key, compiled);
+  if (cache.size > CACHED_TEMPLATES) cache.delete(cache.keys().next().value as string);
   return compiled;
 }
-
-/** The compiled template version `key`, if this process (or thread) has parsed it. */
-export const cachedTemplate = (key: string): CompiledTemplate | undefined => cache.get(key);
 
 export function render(t: CompiledTemplate, vars: Record<string, unknown>): Rendered {
   return {

@@ -1,4 +1,4 @@
-import type { Place } from './window.ts';
+import type { Slot } from './window.ts';
 
 /**
  * The Mailer port: what sending needs from a transport. Two transports implement it: SMTP
@@ -17,11 +17,11 @@ export interface Envelope {
 export interface Mailer {
   readonly kind: 'smtp' | 'outbox';
   /**
-   * Sends a composed message (compose.ts), taking its `place` in the sending window just before the
+   * Sends a composed message (compose.ts), taking its `slot` in the sending window just before the
    * message can be accepted (window.ts). Resolves with the server's reply when it was accepted;
    * throws MailError otherwise.
    */
-  send(envelope: Envelope, raw: Uint8Array, place: Place): Promise<{ response: string }>;
+  send(envelope: Envelope, raw: Uint8Array, slot: Slot): Promise<{ response: string }>;
   /** How many messages may be in flight at once (the SMTP pool size). */
   readonly parallelism: number;
   close(): Promise<void>;

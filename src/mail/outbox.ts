@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Envelope, Mailer } from './mailer.ts';
-import type { Place } from './window.ts';
+import type { Slot } from './window.ts';
 
 /** Files written at once. */
 export const OUTBOX_PARALLELISM = 16;
@@ -15,10 +15,10 @@ export function outboxMailer(dir: string): Mailer {
   return {
     kind: 'outbox',
     parallelism: OUTBOX_PARALLELISM,
-    async send(envelope: Envelope, raw: Uint8Array, place: Place) {
+    async send(envelope: Envelope, raw: Uint8Array, slot: Slot) {
       ready ??= mkdir(dir, { recursive: true });
       await ready;
-      await place.take();
+      await slot.take();
       const file = path.join(dir, `${outboxFileName(envelope.messageId)}.eml`);
       await writeFile(file, raw);
       return { response: `250 written to ${file}` };

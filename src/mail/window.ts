@@ -3,24 +3,23 @@
  * yet recorded. A crash between the server's acceptance and the record is the only way an email goes
  * out twice, so the window's size (the transport's SMTP connections) bounds the duplicates.
  *
- * A message takes its place as late as it can: the SMTP transport just before the end of DATA (the
- * final dot, after which the server may accept), the outbox just before writing the file. So the
- * next message's envelope and bytes go out while the last one is being recorded, and only the
- * acceptance waits. A message not accepted leaves (its place, or its turn in the queue); an accepted
- * one keeps its place until the caller has recorded it and calls `release()`.
+ * A message takes its slot as late as it can: the SMTP transport just before the end of DATA (the
+ * final dot, after which the server may accept), the outbox just before writing the file. A message
+ * not accepted leaves (its slot, or its turn in the queue); an accepted one keeps its slot until the
+ * caller has recorded it and calls `release()`.
  */
-export class Window {
+export class SendingWindow {
   private readonly waiting: (() => void)[] = [];
 
   constructor(private free: number) {}
 
-  /** A message's claim on a place, not yet taken. */
-  place(): Place {
+  /** A message's claim on a slot, not yet taken. */
+  slot(): Slot {
     let state: 'out' | 'waiting' | 'in' | 'left' = 'out';
     let grant: (() => void) | undefined;
     return {
       take: () => {
-        if (state !== 'out') return Promise.reject(new Error(`a message's place is ${state}, not out`));
+        if (state !== 'out') return Promise.reject(new Error(`a message's slot is ${state}, not out`));
         if (this.free > 0) {
           this.free--;
           state = 'in';
@@ -43,7 +42,7 @@ export class Window {
     };
   }
 
-  /** An accepted message has been recorded: its place goes to the next in turn. */
+  /** An accepted message has been recorded: its slot goes to the next in turn. */
   release(): void {
     const next = this.waiting.shift();
     if (next) next();
@@ -51,9 +50,9 @@ export class Window {
   }
 }
 
-export interface Place {
-  /** Waits for a place; the transport calls it just before the message can be accepted. */
+export interface Slot {
+  /** Waits for a free slot; the transport calls it just before the message can be accepted. */
   take(): Promise<void>;
-  /** The message was not accepted: gives back its place, or its turn if it was still waiting. */
+  /** The message was not accepted: gives back its slot, or its turn if it was still waiting. */
   leave(): void;
 }

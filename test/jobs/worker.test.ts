@@ -5,7 +5,7 @@ import { enqueue } from '../../src/jobs/enqueue.ts';
 import { claimJobs } from '../../src/jobs/job.repository.ts';
 import { jobHandlers } from '../../src/jobs/registry.ts';
 import { backoffMs, type JobHandler, PermanentJobError, RetryLater, Worker } from '../../src/jobs/worker.ts';
-import { DELIVER_JOB } from '../../src/modules/invitations/send.service.ts';
+import { DELIVER_JOB } from '../../src/modules/emails/email.ts';
 import { eventually } from '../support/eventually.ts';
 import { type Json, ok, rand } from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';

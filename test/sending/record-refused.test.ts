@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
 import { SMTP_POOL_SIZE } from '../../src/mail/mailer.ts';
-import { EMAILS_PER_JOB } from '../../src/modules/invitations/send.service.ts';
+import { DELIVER_JOB, EMAILS_PER_JOB } from '../../src/modules/emails/email.ts';
 import { eventually } from '../support/eventually.ts';
 import { type Json, makeSignedInContactsBulk, makeWebsite, ok } from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
@@ -50,7 +50,7 @@ onBothDatabases('a delivery job whose records the database refuses', (dialect) =
             await db
               .selectFrom('jobs')
               .select('last_error')
-              .where('type', '=', 'invitation-email.deliver')
+              .where('type', '=', DELIVER_JOB)
               .executeTakeFirst()
           )?.last_error?.includes('refused by the test') === true,
         15_000,

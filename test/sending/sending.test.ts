@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { DELIVER_JOB } from '../../src/modules/emails/email.ts';
 import { redeemInvitation } from '../../src/modules/invitations/redemption.service.ts';
 import { eventually } from '../support/eventually.ts';
 import {
@@ -15,6 +16,8 @@ import {
   rand,
 } from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
+import { makeMember } from '../support/portal.ts';
+import { PortalClient } from '../support/portal-client.ts';
 import { SmtpSink } from '../support/smtp-sink.ts';
 
 onBothDatabases('sending invitations through SMTP', (dialect) => {
@@ -416,6 +419,59 @@ onBothDatabases('sending invitations through SMTP', (dialect) => {
       'workflow.updated',
       'workflow.deactivated',
     ]);
+  });
+
+  it('sends at once after 200 live previews of drafts on the mail threads', async () => {
+    const website = await makeWebsite(h);
+    const first = await makeContact(h);
+    const sent = await inviteAndSend(h, website.id, first.id);
+    await emailWhen(h, sent.id, 'sent');
+    for (let i = 0; i < 200; i++) {
+      const draft = { subject: `Draft ${i} for {{ contact.firstName }}`, html: `<p>${i}</p>`, text: `${i}` };
+      const live = ok<Json>(
+        await h.api('POST', `/api/v1/email-templates/${templateId}/preview`, {
+          invitationId: sent.id,
+          draft,
+        }),
+      );
+      assert.equal(live.subject, `Draft ${i} for ${first.firstName}`);
+    }
+    const contact = await makeContact(h);
+    const inv = await inviteAndSend(h, website.id, contact.id);
+    await eventually(() => to(contact.email).length === 1, 5_000, 'the message, at once');
+    const email = await emailWhen(h, inv.id, 'sent');
+    assert.equal(email.attempts, 1, 'sent on the first attempt');
+    const [job] = await h.deps.db
+      .selectFrom('jobs')
+      .select(['attempts', 'last_error'])
+      .where('type', '=', DELIVER_JOB)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .execute();
+    assert.deepEqual([job?.attempts, job?.last_error], [1, null], 'its delivery job ran once, without error');
+  });
+
+  it('a refused password-reset email is failed with the reply, and a retry sends it with a link that works', async () => {
+    const website = await makeWebsite(h);
+    const member = await makeMember(h, {}, [website.id]);
+    const portal = new PortalClient(h);
+    await portal.get(`/portal/${website.slug}/forgot-password`);
+    sink.failNext(1, 550, '5.1.1 mailbox unavailable');
+    await portal.post(`/portal/${website.slug}/forgot-password`, { email: member.email });
+    const failed = await eventually(async () => {
+      const [e] = ok<Json>(await h.api('GET', `/api/v1/emails?contactId=${member.id}`)).items;
+      return e?.status === 'failed' ? (e as Json) : undefined;
+    });
+    assert.equal(failed.kind, 'reset-password');
+    assert.match(failed.lastError, /mailbox unavailable/);
+    ok(await h.api('POST', `/api/v1/emails/${failed.id}/retry`), 202);
+    await eventually(() => to(member.email).length === 1, 15_000, 'the retried message');
+    const link = /https?:\/\/\S+reset-password\?token=\S+/.exec(to(member.email)[0]?.text ?? '')?.[0];
+    assert.ok(link, 'the message has its reset link');
+    const form = await portal.get(new URL(link).pathname + new URL(link).search);
+    assert.equal(form.statusCode, 200, 'the link opens the reset form');
+    const [sent] = ok<Json>(await h.api('GET', `/api/v1/emails?contactId=${member.id}`)).items;
+    assert.deepEqual([sent.id, sent.status, sent.attempts], [failed.id, 'sent', 2]);
   });
 
   it('keeps the email queued while the mail server is down and delivers it when it returns', async () => {

@@ -41,6 +41,8 @@ for (const { name, skip } of dialectsUnderTest()) {
         handle.db,
         ids.map((id) => ({
           id,
+          kind: 'invitation',
+          sourceId: null,
           invitationId: null,
           contactId: null,
           to: 'someone@example.test',

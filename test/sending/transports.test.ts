@@ -7,6 +7,8 @@ import { outboxFileName } from '../../src/mail/outbox.ts';
 import { eventually } from '../support/eventually.ts';
 import { emailWhen, inviteAndSend, type Json, makeContact, makeWebsite, ok } from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
+import { makeMember } from '../support/portal.ts';
+import { PortalClient } from '../support/portal-client.ts';
 import { parseMessage, SmtpSink } from '../support/smtp-sink.ts';
 
 onBothDatabases('the outbox (no SMTP_URL)', (dialect) => {
@@ -72,6 +74,17 @@ onBothDatabases('SMTP credentials refused', (dialect) => {
     const [email] = ok<Json>(await h.api('GET', `/api/v1/emails?invitationId=${inv.id}`)).items;
     assert.equal(email.status, 'pending');
     assert.equal(sink.messages.length, 0);
+    // Every kind of email waits in the pause: a password reset asked for now is not tried.
+    const connections = sink.connections;
+    const member = await makeMember(h, {}, [website.id]);
+    const portal = new PortalClient(h);
+    await portal.get(`/portal/${website.slug}/forgot-password`);
+    await portal.post(`/portal/${website.slug}/forgot-password`, { email: member.email });
+    await new Promise((r) => setTimeout(r, 1500));
+    const [reset] = ok<Json>(await h.api('GET', `/api/v1/emails?contactId=${member.id}`)).items;
+    assert.deepEqual([reset.kind, reset.status, reset.attempts], ['reset-password', 'pending', 0]);
+    assert.equal(sink.connections, connections, 'the mail server was not asked again');
+    assert.equal(ok<Json>(await h.api('GET', '/api/v1/mail/status')).waiting, 2);
     const resumed = ok<Json>(await h.api('POST', '/api/v1/mail/resume'));
     assert.equal(resumed.paused, false);
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { smtpMailer } from '../../src/mail/smtp.ts';
-import { Window } from '../../src/mail/window.ts';
+import { SendingWindow } from '../../src/mail/window.ts';
 import { SmtpSink } from '../support/smtp-sink.ts';
 
 const settle = () => new Promise((r) => setTimeout(r, 150));
@@ -14,25 +14,25 @@ const envelope = (n: number) => ({
 });
 
 describe('the sending window', () => {
-  it('gives places in turn, and a message that leaves gives back its place or its turn', async () => {
-    const window = new Window(1);
+  it('gives slots in turn, and a message that leaves gives back its slot or its turn', async () => {
+    const window = new SendingWindow(1);
     const order: string[] = [];
-    const a = window.place();
-    const b = window.place();
-    const c = window.place();
+    const a = window.slot();
+    const b = window.slot();
+    const c = window.slot();
     await a.take();
     void b.take().then(() => order.push('b'));
     void c.take().then(() => order.push('c'));
     b.leave(); // still waiting: only its turn goes
     await settle();
     assert.deepEqual(order, []);
-    a.leave(); // not accepted after all: its place goes to the next in turn
+    a.leave(); // not accepted after all: its slot goes to the next in turn
     await settle();
     assert.deepEqual(order, ['c']);
     window.release(); // c accepted and recorded
-    const d = window.place();
+    const d = window.slot();
     await d.take();
-    await assert.rejects(d.take(), /place is in/);
+    await assert.rejects(d.take(), /slot is in/);
   });
 });
 
@@ -41,12 +41,12 @@ describe('the SMTP transport in the window', () => {
   before(() => sink.start());
   after(() => sink.stop());
 
-  it('holds a message before the end of its DATA until a place is free, and frees a refused one', async () => {
+  it('holds a message before the end of its DATA until a slot is free, and frees a refused one', async () => {
     const mailer = smtpMailer(sink.url, 2);
     try {
-      const window = new Window(1);
-      await mailer.send(envelope(1), raw(1), window.place()); // accepted: keeps the place
-      const second = mailer.send(envelope(2), raw(2), window.place());
+      const window = new SendingWindow(1);
+      await mailer.send(envelope(1), raw(1), window.slot()); // accepted: keeps the slot
+      const second = mailer.send(envelope(2), raw(2), window.slot());
       await settle();
       assert.equal(
         sink.messages.length,
@@ -62,10 +62,10 @@ describe('the SMTP transport in the window', () => {
       window.release();
 
       sink.failNext(1, 550, '5.1.1 No such user');
-      const refused = window.place();
+      const refused = window.slot();
       await assert.rejects(mailer.send(envelope(3), raw(3), refused), /No such user/);
       refused.leave(); // what the post does with a message not accepted
-      await mailer.send(envelope(4), raw(4), window.place()); // the place was given back
+      await mailer.send(envelope(4), raw(4), window.slot()); // the slot was given back
       assert.equal(sink.messages.length, 3);
     } finally {
       await mailer.close();

@@ -12,7 +12,7 @@ import { jobHandlers } from '../../src/jobs/registry.ts';
 import { Worker } from '../../src/jobs/worker.ts';
 import { deriveKeys } from '../../src/keys.ts';
 import { ensureBootstrapApiKey } from '../../src/modules/users/user.service.ts';
-import { postOf } from '../../src/runtime.ts';
+import { mailOf } from '../../src/runtime.ts';
 import {
   createTestDatabase,
   type DialectName,
@@ -76,14 +76,14 @@ export async function startHarness(dialect: DialectName, options: HarnessOptions
   await migrateToLatest(handle.db);
   let offset = 0;
   let worker: Worker | null = null;
-  const post = postOf(config);
+  const mail = mailOf(config);
   const deps: Deps = {
     db: handle.db,
     dialect: handle.dialect,
     config,
     keys: deriveKeys(config.secret),
     now: () => new Date(Date.now() + offset),
-    post,
+    mail,
     notifyJobs: () => worker?.nudge(),
   };
   if (options.worker) {
@@ -130,7 +130,7 @@ export async function startHarness(dialect: DialectName, options: HarnessOptions
     close: async () => {
       await worker?.stop();
       await app.close();
-      await post.close();
+      await mail.close();
       await handle.close();
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });

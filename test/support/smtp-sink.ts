@@ -27,6 +27,8 @@ export class SmtpSink {
   /** Connections open now, and the most open at once. */
   open = 0;
   mostOpen = 0;
+  /** Connections opened since start, whatever came of them. */
+  connections = 0;
 
   constructor(private readonly auth: { user: string; pass: string } | null = null) {}
 
@@ -60,6 +62,7 @@ export class SmtpSink {
       size: 10 * 1024 * 1024,
       closeTimeout: 200,
       onConnect: (_session, cb) => {
+        this.connections++;
         this.mostOpen = Math.max(this.mostOpen, ++this.open);
         cb();
       },

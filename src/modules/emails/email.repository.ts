@@ -8,6 +8,10 @@ export type EmailStatus = EmailsTable['status'];
 
 export interface Email {
   id: string;
+  /** What the email is: `invitation`, `reset-password`, …; its message source composes it. */
+  kind: string;
+  /** The record of its kind it is composed from, when there is one beyond invitation and contact. */
+  sourceId: string | null;
   invitationId: string | null;
   contactId: string | null;
   to: string | null;
@@ -26,6 +30,8 @@ export interface Email {
 
 const toEmail = (r: Selectable<EmailsTable>): Email => ({
   id: r.id,
+  kind: r.kind,
+  sourceId: r.source_id,
   invitationId: r.invitation_id,
   contactId: r.contact_id,
   to: r.to_address,
@@ -48,6 +54,8 @@ export async function insertEmails(conn: Conn, emails: readonly Email[]): Promis
     'emails',
     {
       id: 'text',
+      kind: 'text',
+      source_id: 'text',
       invitation_id: 'text',
       contact_id: 'text',
       to_address: 'text',
@@ -65,6 +73,8 @@ export async function insertEmails(conn: Conn, emails: readonly Email[]): Promis
     },
     emails.map((e) => ({
       id: e.id,
+      kind: e.kind,
+      source_id: e.sourceId,
       invitation_id: e.invitationId,
       contact_id: e.contactId,
       to_address: e.to,
@@ -230,6 +240,8 @@ export async function recordSentMany(conn: Conn, rows: readonly SentRecord[]): P
 /** The columns of an Email but its bodies (what delivery reads: it renders the bodies again). */
 const HEAD_COLUMNS = [
   'id',
+  'kind',
+  'source_id',
   'invitation_id',
   'contact_id',
   'to_address',

@@ -3,7 +3,6 @@ import type { Deps } from '../../context.ts';
 import type { ApiApp } from '../../http/api.ts';
 import { actorOf } from '../../http/auth.ts';
 import { Id, IdParams, Instant, ListQuery, Nullable, PageOf, problems } from '../../http/schemas.ts';
-import { DELIVER_JOB, DELIVER_MAX_ATTEMPTS } from '../invitations/send.service.ts';
 import * as service from './email.service.ts';
 import * as mailState from './mail-state.service.ts';
 
@@ -17,6 +16,9 @@ const Status = Type.Union([
 
 const EmailSummary = Type.Object({
   id: Id,
+  kind: Type.String({
+    description: 'What the email is: invitation, confirm-email, reset-password, confirm-registration',
+  }),
   invitationId: Nullable(Id),
   contactId: Nullable(Id),
   to: Nullable(Type.String()),
@@ -96,14 +98,7 @@ export async function emailRoutes(app: ApiApp, deps: Deps): Promise<void> {
         response: { 202: EmailSummary, ...problems(404, 409) },
       },
     },
-    async (req, reply) =>
-      reply.status(202).send(
-        await service.retryEmail(deps, actorOf(req), req.params.id, (emailId) => ({
-          type: DELIVER_JOB,
-          payload: { emailIds: [emailId] },
-          maxAttempts: DELIVER_MAX_ATTEMPTS,
-        })),
-      ),
+    async (req, reply) => reply.status(202).send(await service.retryEmail(deps, actorOf(req), req.params.id)),
   );
   app.get(
     '/mail/status',

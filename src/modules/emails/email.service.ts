@@ -1,24 +1,19 @@
 import type { Actor, Deps } from '../../context.ts';
-import type { Conn, Db } from '../../db/database.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, notFound } from '../../errors.ts';
-import { enqueue, type JobRequest } from '../../jobs/enqueue.ts';
+import { enqueue } from '../../jobs/enqueue.ts';
 import { recordAudit } from '../events/audit.service.ts';
-import type { Email, EmailStatus, SentRecord } from './email.repository.ts';
+import type { Email, EmailStatus } from './email.repository.ts';
 import * as repo from './email.repository.ts';
-import { sentRecorderFor } from './sent.recorder.ts';
-
-export type { Email, EmailStatus };
+import { deliveryJobs } from './email.ts';
 
 /**
  * Email activities: written by sending (in the sender's transaction), advanced by delivery, listed
  * and retried by administrators. Lists never carry bodies (they hold links); the stored bodies have
  * the invitation code masked.
  */
-export const insertEmails = (trx: Conn, emails: readonly Email[]) => repo.insertEmails(trx, emails);
-
-export type EmailSummary = Omit<Email, 'html' | 'text'>;
-const summary = ({ html: _h, text: _t, ...rest }: Email): EmailSummary => rest;
+export type EmailSummary = Omit<Email, 'html' | 'text' | 'sourceId'>;
+const summary = ({ html: _h, text: _t, sourceId: _s, ...rest }: Email): EmailSummary => rest;
 
 export async function listEmails(
   deps: Deps,
@@ -36,16 +31,8 @@ export async function getEmail(deps: Deps, id: string): Promise<Email> {
   return e;
 }
 
-/**
- * Sends a failed email again (same Message-ID, same code). `job` is the delivery job to enqueue,
- * supplied by the module that owns the email's kind.
- */
-export async function retryEmail(
-  deps: Deps,
-  actor: Actor,
-  id: string,
-  job: (emailId: string) => JobRequest,
-): Promise<EmailSummary> {
+/** Sends a failed email again, whatever its kind (same Message-ID, same code or link). */
+export async function retryEmail(deps: Deps, actor: Actor, id: string): Promise<EmailSummary> {
   const email = await deps.db.transaction().execute(async (trx) => {
     const current = await repo.findEmail(trx, id);
     if (!current) throw notFound('email', id);
@@ -61,7 +48,7 @@ export async function retryEmail(
       );
     const now = deps.now();
     await repo.setStatus(trx, [id], 'pending', now.toISOString());
-    await enqueue(trx, now, job(id));
+    await enqueue(trx, now, deliveryJobs([id]));
     await recordAudit(
       trx,
       deps,
@@ -75,16 +62,3 @@ export async function retryEmail(
   deps.notifyJobs();
   return summary(email);
 }
-
-export const findEmailsByIds = (conn: Conn, ids: readonly string[]) => repo.findEmailsByIds(conn, ids);
-export const startSending = repo.startSending;
-export const setEmailStatus = (
-  conn: Conn,
-  ids: readonly string[],
-  status: EmailStatus,
-  now: string,
-  lastError?: string,
-) => repo.setStatus(conn, ids, status, now, lastError);
-export const recordAttempt = repo.recordAttempt;
-/** Records an accepted message `sent`, with group commit (sent.recorder.ts); resolves once stored. */
-export const recordSent = (db: Db, record: SentRecord) => sentRecorderFor(db).record(record);

@@ -4,6 +4,7 @@ import { wakeJobs } from '../../jobs/job.repository.ts';
 import { recordAudit } from '../events/audit.service.ts';
 import type { MailTrouble } from './email.repository.ts';
 import * as repo from './email.repository.ts';
+import { DELIVER_JOB } from './email.ts';
 
 /**
  * Whether mail can go out now, shared by every process through the `mail_state` row:
@@ -12,8 +13,6 @@ import * as repo from './email.repository.ts';
  *   time tries the server, first after PROBE_FIRST_MS, then twice as long each time, at most
  *   PROBE_CAP_MS apart, so delivery resumes within PROBE_CAP_MS (and a poll) of its return.
  */
-/** The job that delivers Email records (invitations today). */
-export const DELIVER_JOB = 'invitation-email.deliver';
 /** How long a delivery waits before it looks again at a pause (a resume wakes it at once). */
 export const PAUSED_RECHECK_MS = 30_000;
 export const PROBE_FIRST_MS = 1_000;
@@ -36,7 +35,7 @@ export interface MailStatus {
 export async function mailStatus(deps: Deps): Promise<MailStatus> {
   const [state, waiting] = await Promise.all([repo.findMailState(deps.db), repo.countWaitingEmails(deps.db)]);
   const sending: MailStatus = {
-    transport: deps.post.kind,
+    transport: deps.mail.kind,
     state: 'sending',
     paused: false,
     reason: null,

@@ -6,12 +6,10 @@ import { recordSentMany, type SentRecord } from './email.repository.ts';
  * Records accepted messages with group commit: a write starts at the end of the event loop's turn
  * (setImmediate), so every record that arrives in the same turn (the SMTP replies read together)
  * goes in it, and the ones that arrive while a write is in flight go together in the next. Nothing
- * waits on a timer, so a lone email is recorded as fast as before, and under load one statement
- * records a handful (one transaction or round trip instead of each email's own). Without the turn's
- * wait SQLite, whose writes finish within the turn, wrote each record alone: 10,013 commits for
- * 10,000 emails, 2.2 s of the main thread.
+ * waits on a timer, so a lone email is recorded at once, and under load one statement records a
+ * handful (one transaction or round trip instead of each email's own; decision 0021).
  *
- * An accepted message keeps its place in the post's sending window until its record is written
+ * An accepted message keeps its slot in the sending window until its record is written
  * (mail/window.ts), so after a crash the messages accepted but not recorded are at most the SMTP
  * pool size, batching or not. While the database cannot be reached, the write is tried again (every
  * RETRY_MS at first, then at most every RETRY_CAP_MS, for up to GIVE_UP_MS), so an outage delays

@@ -1,8 +1,7 @@
 import type { Keys } from '../../keys.ts';
-import type { ComposeRequest } from '../../mail/compose.ts';
 import type { TemplateSource } from '../../mail/liquid.ts';
-import type { Envelope } from '../../mail/mailer.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
+import type { Message } from '../emails/email.ts';
 import type { User } from '../users/user.service.ts';
 import type { Workflow } from '../workflows/workflow.service.ts';
 import { deriveCode } from './invitation.code.ts';
@@ -28,19 +27,10 @@ const fullName = (c: { firstName: string; lastName: string }) => `${c.firstName}
 const dayFormat = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'UTC' });
 const timeFormat = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
 
-let lastInstant = { iso: '', readable: '' };
-
-/**
- * "December 6, 2026 at 12:00 UTC": the expiry as people read it (formatters built once). The last
- * one is kept: the invitations of a bulk send share their expiry, and formatting took ~13 µs of the
- * main thread per email.
- */
+/** "December 6, 2026 at 12:00 UTC": an instant as people read it. */
 export const readableInstant = (iso: string): string => {
-  if (iso !== lastInstant.iso) {
-    const d = new Date(iso);
-    lastInstant = { iso, readable: `${dayFormat.format(d)} at ${timeFormat.format(d)} UTC` };
-  }
-  return lastInstant.readable;
+  const d = new Date(iso);
+  return `${dayFormat.format(d)} at ${timeFormat.format(d)} UTC`;
 };
 
 export function emailVars(p: EmailVarsInput): Record<string, unknown> {
@@ -70,7 +60,7 @@ const usableAddress = (email: string | null | undefined): string | null =>
   email && !/\.invalid$/i.test(email) ? email : null;
 
 /** From: the workflow's fromAddress, else the invitation owner, else MAIL_FROM. */
-export function senderOf(
+export function fromAddressOf(
   workflow: Pick<Workflow, 'fromAddress'>,
   owner: Pick<User, 'name' | 'email'> | null,
   mailFrom: string,
@@ -94,22 +84,19 @@ export const codeSpellings = (code: string): string[] => [
 export const codeMask = (code: string): string => `${code.slice(0, 4)}-••••`;
 
 /**
- * What composing the invitation email for one contact needs (compose.ts does the work, in a worker
- * thread where there is one): the template, the variables with the real code, and the code's
- * spellings to mask in the stored copy.
+ * The invitation email for one contact, as composing needs it (mail/compose.ts does the work): the
+ * template, the variables with the real code, and the code's spellings to mask in the stored copy.
  */
-export function invitationComposeRequest(
+export function invitationMessage(
   keys: Keys,
   template: { key: string; source: TemplateSource },
-  envelope: Envelope,
   p: Omit<EmailVarsInput, 'code' | 'redemptionUrl'>,
-): ComposeRequest {
+): Message {
   const code = deriveCode(keys, p.invitation.id, p.invitation.codeVersion);
   return {
     templateKey: template.key,
     template: template.source,
     vars: emailVars({ ...p, code, redemptionUrl: redemptionUrl(p.website.baseUrl, code) }),
-    envelope,
     secrets: codeSpellings(code),
     mask: codeMask(code),
   };

@@ -6,7 +6,7 @@ import { findContactRow } from '../contacts/contact.service.ts';
 import { findUser } from '../users/user.service.ts';
 import { getWebsite } from '../websites/website.service.ts';
 import { getTemplate, templateKey } from '../workflows/workflow.service.ts';
-import { invitationComposeRequest } from './invitation.email.ts';
+import { invitationMessage } from './invitation.email.ts';
 import * as repo from './invitation.repository.ts';
 
 /**
@@ -44,12 +44,16 @@ export async function previewInvitationEmail(
     from: 'preview@admit.invalid',
     to: contact.email ?? 'preview@admit.invalid',
   };
-  const request = invitationComposeRequest(deps.keys, { key, source }, envelope, {
-    invitation,
-    website,
-    contact,
-    inviter,
-    owner: (await findUser(deps.db, invitation.ownerId)) ?? null,
-  });
-  return { to: contact.email, ...(await deps.post.render(request)) };
+  const message = invitationMessage(
+    deps.keys,
+    { key, source },
+    {
+      invitation,
+      website,
+      contact,
+      inviter,
+      owner: (await findUser(deps.db, invitation.ownerId)) ?? null,
+    },
+  );
+  return { to: contact.email, ...(await deps.mail.render({ ...message, envelope })) };
 }

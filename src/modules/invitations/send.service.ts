@@ -1,24 +1,14 @@
 import type { Actor, Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
 import { AppError, type ErrorCode } from '../../errors.ts';
-import { newId } from '../../ids.ts';
 import { enqueue } from '../../jobs/enqueue.ts';
-import { messageIdFor } from '../../mail/mailer.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
 import { findContactRows } from '../contacts/contact.service.ts';
-import type { Email } from '../emails/email.repository.ts';
-import { insertEmails } from '../emails/email.service.ts';
-/**
- * The Send Invitation workflow's first half (SPEC 4): always asynchronous. In the caller's
- * transaction it writes one Email record per invited contact (to the primary email only) and the
- * delivery jobs; the worker does the rest after commit (`invitation.delivery.ts`). One invitation
- * that cannot be sent is reported in its item and does not stop the others.
- */
-import { DELIVER_JOB } from '../emails/mail-state.service.ts';
+import { deliveryJobs, type Email, insertEmails, newEmail } from '../emails/email.ts';
 import { recordAuditMany } from '../events/audit.service.ts';
 import { findUsersByIds, type User } from '../users/user.service.ts';
 import { activeSendWorkflow } from '../workflows/workflow.service.ts';
-import { senderOf } from './invitation.email.ts';
+import { fromAddressOf } from './invitation.email.ts';
 import type { InvitationRow } from './invitation.repository.ts';
 import * as repo from './invitation.repository.ts';
 import { deriveStatus } from './invitation.rules.ts';
@@ -28,11 +18,13 @@ import {
   type InvitationWithCode,
 } from './invitation.service.ts';
 
-export { DELIVER_JOB };
-/** Emails per delivery job: small enough to spread over workers, large enough to batch the reads. */
-export const EMAILS_PER_JOB = 50;
-/** Delivery jobs retry for hours when the mail server is down (2 s doubling, capped at 10 min). */
-export const DELIVER_MAX_ATTEMPTS = 40;
+/**
+ * The Send Invitation workflow's first half (SPEC 4): always asynchronous. In the caller's
+ * transaction it writes one Email record per invited contact (to the primary email only) and the
+ * delivery jobs; the worker does the rest after commit (emails/email.delivery.ts, composing with
+ * invitation.messages.ts). One invitation that cannot be sent is reported in its item and does not
+ * stop the others.
+ */
 
 export interface SendItem {
   invitationId: string;
@@ -123,31 +115,19 @@ export async function queueKnownInvitationEmails(
       });
       continue;
     }
-    const from = senderOf(workflow, owners.get(invitation.ownerId) ?? null, deps.config.mailFrom);
+    const from = fromAddressOf(workflow, owners.get(invitation.ownerId) ?? null, deps.config.mailFrom);
     const emailIds: string[] = [];
     let noEmail = 0;
     for (const contactId of invited) {
       const to = contacts.get(contactId)?.email ?? null;
-      const emailId = newId();
-      emailIds.push(emailId);
+      const email = newEmail(
+        deps,
+        { kind: 'invitation', sourceId: null, invitationId: id, contactId, to, from },
+        at,
+      );
+      emailIds.push(email.id);
       if (to === null) noEmail += 1;
-      emails.push({
-        id: emailId,
-        invitationId: id,
-        contactId,
-        to,
-        from,
-        subject: null,
-        html: null,
-        text: null,
-        status: to === null ? 'failed' : 'pending',
-        attempts: 0,
-        lastError: to === null ? 'NO_PRIMARY_EMAIL' : null,
-        messageId: messageIdFor(emailId, deps.config.mailFrom, deps.config.publicUrl),
-        sentAt: null,
-        createdAt: at,
-        updatedAt: at,
-      });
+      emails.push(email);
     }
     items.push({
       invitationId: id,
@@ -158,16 +138,7 @@ export async function queueKnownInvitationEmails(
   }
 
   await insertEmails(trx, emails);
-  const deliverable = emails.filter((e) => e.status === 'pending').map((e) => e.id);
-  const jobs = [];
-  for (let k = 0; k < deliverable.length; k += EMAILS_PER_JOB) {
-    jobs.push({
-      type: DELIVER_JOB,
-      payload: { emailIds: deliverable.slice(k, k + EMAILS_PER_JOB) },
-      maxAttempts: DELIVER_MAX_ATTEMPTS,
-    });
-  }
-  await enqueue(trx, now, jobs);
+  await enqueue(trx, now, deliveryJobs(emails.filter((e) => e.status === 'pending').map((e) => e.id)));
   const queued = items.filter((i) => i.status === 'queued');
   await recordAuditMany(
     trx,

@@ -1,28 +1,31 @@
 import type { Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
-import { newId } from '../../ids.ts';
 import { enqueue } from '../../jobs/enqueue.ts';
-import { type Job, PermanentJobError } from '../../jobs/worker.ts';
 import type { TemplateSource } from '../../mail/liquid.ts';
-import { messageIdFor } from '../../mail/mailer.ts';
 import type { ContactRow } from '../contacts/contact.repository.ts';
-import { findContactRow } from '../contacts/contact.service.ts';
-import { findEmailsByIds, insertEmails, recordAttempt } from '../emails/email.service.ts';
+import { findContactRows } from '../contacts/contact.service.ts';
+import { deliveryJobs, insertEmails, type MessageSource, newEmail } from '../emails/email.ts';
 import { findHeldRegistrationAddress, heldRegistrationToken } from '../invitations/held-registration.ts';
 import { getWebsite, type Website } from '../websites/website.service.ts';
 import { findTokenAddress, issueToken, type TokenPurpose, tokenFor } from './contact-token.ts';
 
 /**
- * The portal's own emails: "confirm your email" and "reset your password". Queued like invitation
- * emails (an Email record and a job in the caller's transaction, SMTP only after commit), rendered
- * from built-in Liquid templates, with the token masked in the stored copy.
+ * The portal's own emails: "confirm your email", "reset your password" and the link of a held
+ * registration. Written like invitation emails (an Email record and its delivery job in the caller's
+ * transaction, SMTP only after commit) and delivered by the same delivery (emails/email.delivery.ts),
+ * which asks `portalMessages` to compose them from built-in Liquid templates, the token masked in
+ * the stored copy.
  */
-export const CONTACT_EMAIL_JOB = 'contact-email.deliver';
 
 /** What a portal email is for: a contact token's purpose, or confirming a held registration. */
-export type ContactEmailPurpose = TokenPurpose | 'confirm-registration';
+export type PortalEmailKind = TokenPurpose | 'confirm-registration';
+export const PORTAL_EMAIL_KINDS: readonly PortalEmailKind[] = [
+  'confirm-registration',
+  'confirm-email',
+  'reset-password',
+];
 
-const TEMPLATES: Record<ContactEmailPurpose, TemplateSource & { path: string }> = {
+const TEMPLATES: Record<PortalEmailKind, TemplateSource & { path: string }> = {
   'confirm-registration': {
     path: 'confirm-registration',
     subject: 'Confirm your email to accept your invitation to {{ website.name }}',
@@ -85,7 +88,7 @@ export async function mailToken(
       purpose,
       email: to,
     });
-    await queueContactEmail(trx, deps, { contactId: contact.id, to, purpose, tokenId });
+    await queueContactEmail(trx, deps, { contactId: contact.id, to, kind: purpose, tokenId });
   });
   deps.notifyJobs();
 }
@@ -97,89 +100,83 @@ export async function mailToken(
 export async function queueContactEmail(
   trx: Conn,
   deps: Deps,
-  m: { contactId: string | null; to: string; purpose: ContactEmailPurpose; tokenId: string },
+  m: { contactId: string | null; to: string; kind: PortalEmailKind; tokenId: string },
 ): Promise<void> {
   const now = deps.now();
-  const at = now.toISOString();
-  const id = newId();
-  await insertEmails(trx, [
+  const email = newEmail(
+    deps,
     {
-      id,
+      kind: m.kind,
+      sourceId: m.tokenId,
       invitationId: null,
       contactId: m.contactId,
       to: m.to,
       from: deps.config.mailFrom,
-      subject: null,
-      html: null,
-      text: null,
-      status: 'pending',
-      attempts: 0,
-      lastError: null,
-      messageId: messageIdFor(id, deps.config.mailFrom, deps.config.publicUrl),
-      sentAt: null,
-      createdAt: at,
-      updatedAt: at,
     },
-  ]);
-  await enqueue(trx, now, {
-    type: CONTACT_EMAIL_JOB,
-    payload: { emailId: id, tokenId: m.tokenId, purpose: m.purpose },
-    maxAttempts: 10,
-  });
+    now.toISOString(),
+  );
+  await insertEmails(trx, [email]);
+  await enqueue(trx, now, deliveryJobs([email.id]));
 }
 
-/** The job: render, send, record. Temporary failures throw, so the worker retries with backoff. */
-export async function deliverContactEmail(job: Job, deps: Deps): Promise<void> {
-  const { emailId, tokenId, purpose } = job.payload as {
-    emailId: string;
-    tokenId: string;
-    purpose: ContactEmailPurpose;
-  };
-  const [email] = await findEmailsByIds(deps.db, [emailId]);
-  if (!email || email.status === 'sent' || email.status === 'failed') return;
-  const template = TEMPLATES[purpose];
-  if (!template) throw new PermanentJobError(`unknown contact email purpose ${purpose}`);
-  const contact = email.contactId ? await findContactRow(deps.db, email.contactId) : undefined;
-  const target = await linkTarget(deps, purpose, tokenId);
-  if (!target || email.to === null || (email.contactId && !contact))
-    throw new PermanentJobError('contact or token missing');
-  const website = await getWebsite(deps, target.websiteId);
-  const secret = target.secret;
-  const request = {
-    templateKey: `builtin:${purpose}:1`,
-    template,
-    vars: varsOf(
-      website,
-      contact,
-      target.email ?? email.to,
-      `${website.baseUrl}/${template.path}?token=${secret}`,
-    ),
-    envelope: { messageId: email.messageId, from: email.from, to: email.to },
-    secrets: [secret],
-    mask: '[token]',
-  };
-  await deps.post.send(request, async (posted) => {
-    const record = (status: 'sent' | 'pending' | 'failed', lastError: string | null) => {
-      const now = deps.now().toISOString();
-      return recordAttempt(deps.db, email.id, {
-        status,
-        attempts: email.attempts + 1,
-        ...posted.stored,
-        lastError,
-        sentAt: status === 'sent' ? now : null,
-        now,
-      });
-    };
-    if (!posted.error) return record('sent', null);
-    if (posted.error.failure === 'permanent') return record('failed', posted.error.message);
-    await record('pending', posted.error.message);
-    throw posted.error;
-  });
+/** Where an email's link goes: its website, the address it confirms, and the token in the link. */
+interface LinkTarget {
+  websiteId: string;
+  email: string | null;
+  secret: string;
 }
+
+interface Context {
+  targets: Map<string, LinkTarget>;
+  contacts: Map<string, ContactRow>;
+  websites: Map<string, Website>;
+}
+
+/** Composes the portal's emails; an email whose token or held registration is gone is not sent. */
+export const portalMessages: MessageSource<Context> = {
+  async load(deps, emails) {
+    const targets = new Map<string, LinkTarget>();
+    for (const e of emails) {
+      const target = e.sourceId ? await linkTarget(deps, e.kind as PortalEmailKind, e.sourceId) : undefined;
+      if (target) targets.set(e.id, target);
+    }
+    const contactIds = [...new Set(emails.flatMap((e) => (e.contactId ? [e.contactId] : [])))];
+    const contacts = new Map((await findContactRows(deps.db, contactIds)).map((c) => [c.id, c]));
+    const websites = new Map<string, Website>();
+    for (const websiteId of new Set([...targets.values()].map((t) => t.websiteId)))
+      websites.set(websiteId, await getWebsite(deps, websiteId));
+    return { targets, contacts, websites };
+  },
+
+  compose(_deps, email, ctx) {
+    const template = TEMPLATES[email.kind as PortalEmailKind];
+    const target = ctx.targets.get(email.id);
+    const website = target && ctx.websites.get(target.websiteId);
+    const contact = email.contactId ? ctx.contacts.get(email.contactId) : undefined;
+    if (!template || !target || !website || (email.contactId && !contact))
+      return { refused: 'CONTACT_OR_TOKEN_MISSING' };
+    return {
+      templateKey: `builtin:${email.kind}:1`,
+      template,
+      vars: varsOf(
+        website,
+        contact,
+        target.email ?? email.to,
+        `${website.baseUrl}/${template.path}?token=${target.secret}`,
+      ),
+      secrets: [target.secret],
+      mask: '[token]',
+    };
+  },
+};
 
 /** The website, address and secret of an email's link; undefined when its token is gone. */
-async function linkTarget(deps: Deps, purpose: ContactEmailPurpose, tokenId: string) {
-  if (purpose === 'confirm-registration') {
+async function linkTarget(
+  deps: Deps,
+  kind: PortalEmailKind,
+  tokenId: string,
+): Promise<LinkTarget | undefined> {
+  if (kind === 'confirm-registration') {
     const held = await findHeldRegistrationAddress(deps.db, tokenId);
     return (
       held && { websiteId: held.websiteId, email: held.email, secret: heldRegistrationToken(deps, tokenId) }

@@ -157,7 +157,7 @@ async function holdAndMail(
     await queueContactEmail(trx, deps, {
       contactId: h.contactId,
       to: h.email,
-      purpose: 'confirm-registration',
+      kind: 'confirm-registration',
       tokenId: id,
     });
   });
