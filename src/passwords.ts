@@ -5,7 +5,7 @@ import { siblingModule, ThreadPool } from './threads.ts';
  * Contact passwords (SPEC 5, ASVS 5.0 V6): 8 to 256 characters, not one of the ~18,000 common
  * passwords of that length (zxcvbn's list), stored with argon2id (library defaults: 19 MiB, t=2).
  *
- * Hashing and verifying (about 30 ms of CPU each) run in worker threads of their own, one per core
+ * Hashing and verifying (tens of milliseconds of CPU each) run in worker threads of their own, one per core
  * (at most 4), never on the event loop and never inside a transaction. On Linux those threads run at
  * the lowest priority (nice 19): when registrations and sign-ins crowd the CPU, the event loop and the
  * database still answer every other request promptly, and hashing takes the CPU that is left
@@ -15,7 +15,7 @@ export const MIN_PASSWORD = 8;
 export const MAX_PASSWORD = 256;
 
 /**
- * The common passwords, loaded at the first check: zxcvbn's dictionaries cost about 14 MB, which a
+ * The common passwords, loaded at the first check: zxcvbn's dictionaries cost megabytes, which a
  * process that never checks a password (a worker, a bulk send) does not carry.
  */
 let common: Promise<Set<string>> | undefined;

@@ -7,8 +7,8 @@ let offset = 0;
 
 /**
  * A random token of `bytes` bytes, base64url: session ids and the like. Drawn from a pool filled by
- * crypto.randomBytes, because one call per token cost about 45 µs here (profiled: 0.9 s of a portal
- * run's 27 s, the landing creating a session per visitor). Used bytes are zeroed.
+ * crypto.randomBytes, one system call per POOL_BYTES instead of one per token (the landing creates a
+ * session per visitor). Used bytes are zeroed.
  */
 export function randomToken(bytes: number): string {
   if (bytes > POOL_BYTES) return randomBytes(bytes).toString('base64url');

@@ -1,5 +1,6 @@
-import { type CompiledQuery, PostgresAdapter, sql } from 'kysely';
+import { type CompiledQuery, sql } from 'kysely';
 import type { Conn } from './database.ts';
+import { isPostgres } from './dialect.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -28,7 +29,7 @@ export function insertManyWrites(
 ): CompiledQuery[] {
   const names = Object.keys(columns);
   const writes: CompiledQuery[] = [];
-  if (conn.getExecutor().adapter instanceof PostgresAdapter) {
+  if (isPostgres(conn)) {
     for (let i = 0; i < rows.length; i += 5000) {
       const chunk = rows.slice(i, i + 5000);
       const arrays = names.map(
@@ -60,12 +61,12 @@ export const ANALYZE_AFTER_ROWS = 1000;
 /**
  * PostgreSQL: refreshes `table`'s planner statistics after a bulk write added `added` rows (at least
  * ANALYZE_AFTER_ROWS). Autovacuum does it too, but up to a minute later; until then a table that was
- * empty or small is planned as if it still were: the 10,000 contacts just imported were read by
- * sequential scans, 50 ids at a time, by every delivery job of the bulk send that followed
- * (1.5 ms of PostgreSQL per job instead of ~0.3, decision 0015). SQLite plans these lookups by the
+ * empty or small is planned as if it still were: the contacts just imported were read by sequential
+ * scans, a job's ids at a time, by every delivery job of the bulk send that followed (decision
+ * 0021). SQLite plans these lookups by the
  * primary key whatever its statistics say, and keeps none unless asked.
  */
 export async function refreshPlannerStats(conn: Conn, table: keyof Database, added: number): Promise<void> {
-  if (added < ANALYZE_AFTER_ROWS || !(conn.getExecutor().adapter instanceof PostgresAdapter)) return;
+  if (added < ANALYZE_AFTER_ROWS || !isPostgres(conn)) return;
   await sql`analyze ${sql.table(table)}`.execute(conn);
 }

@@ -41,8 +41,7 @@ export interface DatabaseOptions {
  * `admit worker` process can share the file.
  */
 export function openDatabase(url: string, options: DatabaseOptions = {}): DatabaseHandle {
-  // Each driver is loaded when its database is opened, so a process carries only its own (an idle
-  // `admit serve` on SQLite: 3–4 MB less).
+  // Each driver is loaded when its database is opened, so a process carries only its own.
   const require = createRequire(import.meta.url);
   let dialect: Dialect;
   let name: DialectName;
@@ -91,8 +90,8 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
 }
 
 /**
- * Kysely prepares every SQLite statement anew; preparing cost as much as running the portal's
- * small statements (profiled: 1.9 s of 16 s). Statements are kept by their SQL, the most recent
+ * Kysely prepares every SQLite statement anew, which costs as much as running the portal's small
+ * statements (decision 0009). Statements are kept by their SQL, the most recent
  * STATEMENT_CACHE of them (a Map keeps insertion order: a hit moves to the end, the oldest goes).
  * better-sqlite3 statements are reusable and each call finishes before the next starts.
  */
@@ -126,28 +125,5 @@ class ImmediateSqliteDialect extends SqliteDialect {
       await connection.executeQuery(CompiledQuery.raw('begin immediate'));
     };
     return driver;
-  }
-}
-
-/** True when `err` is a unique-constraint violation in either dialect. */
-export function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string };
-  return (
-    e?.code === '23505' ||
-    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
-  );
-}
-
-/**
- * Runs `work` (typically a whole transaction); a unique-constraint violation, which has already
- * rolled the transaction back, becomes the domain error `conflict()`. Other errors pass through.
- */
-export async function uniqueOr<T>(work: () => Promise<T>, conflict: () => Error): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (isUniqueViolation(err)) throw conflict();
-    throw err;
   }
 }

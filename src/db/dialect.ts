@@ -5,7 +5,7 @@ import type { Conn } from './database.ts';
  * Where SQLite and PostgreSQL differ in what a query means (not only in how values are stored:
  * that is `values.ts`). Callers ask here instead of testing the adapter themselves.
  */
-export const isPostgres = (conn: Conn): boolean => conn.getExecutor().adapter instanceof PostgresAdapter;
+export const isPostgres = (conn: Conn): boolean => isPostgres(conn);
 
 /**
  * The instant that decides expiry inside a statement. PostgreSQL: the database's `now()`, so every
@@ -71,5 +71,48 @@ export async function retryWhileUnavailable<T>(
       o.onWait?.(err);
       await new Promise((r) => setTimeout(r, wait));
     }
+  }
+}
+
+/** True when `err` is a unique-constraint violation in either dialect. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string };
+  return (
+    e?.code === '23505' ||
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}
+
+/**
+ * Runs `work` (typically a whole transaction); a unique-constraint violation, which has already
+ * rolled the transaction back, becomes the domain error `conflict()`. Other errors pass through.
+ */
+export async function uniqueOr<T>(work: () => Promise<T>, conflict: () => Error): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict();
+    throw err;
+  }
+}
+
+/** True when `err` is a foreign-key violation in either dialect: a row others still refer to. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const e = err as { code?: string };
+  return e?.code === '23503' || e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
+/**
+ * Runs `work` (typically a transaction that deletes a row); a foreign-key violation, which has
+ * already rolled the transaction back, becomes the domain error `inUse()`: the database's own
+ * constraints say whether other rows still refer to it, whatever module owns them.
+ */
+export async function inUseOr<T>(work: () => Promise<T>, inUse: () => Error): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isForeignKeyViolation(err)) throw inUse();
+    throw err;
   }
 }

@@ -8,8 +8,8 @@ const NAMEABLE = /^\s*(select|insert|update|delete|with)\b/i;
  * A comment that keeps a statement unnamed, so PostgreSQL plans it for each call's values: for the
  * statements whose best plan depends on a parameter. A prepared statement switches to a generic plan
  * after five calls; for the contact search (`like $1 … order by id desc limit 25`) that plan walks the
- * primary key backwards through every row when nothing matches (60 ms at 100,000 contacts, against
- * 3–6 ms through the trigram index, decision 0015).
+ * primary key backwards through every row when nothing matches, where the trigram index answers at
+ * once (decision 0021).
  */
 export const PLAN_EACH_CALL = '/* planned each call */';
 /** PostgreSQL's answer when a prepared `select *` meets a table whose columns changed (a migration). */
@@ -17,8 +17,8 @@ const STALE_PLAN = '0A000';
 
 /**
  * node-postgres sends every Kysely statement unnamed, so PostgreSQL parses and plans it on every
- * call; on the portal's small statements that was most of the server's CPU (the PostgreSQL backends
- * used 70% of a core for 20 statements of well under a millisecond each). Named, a statement is
+ * call; on the portal's small statements that was most of the server's CPU (decision 0009). Named,
+ * a statement is
  * parsed once per connection and its plan cached. Names are given per SQL text; a statement whose
  * cached plan went stale after a migration is run again under a new name (inside a transaction the
  * transaction fails that once, as PostgreSQL aborts it). Behind a pooler in transaction mode that

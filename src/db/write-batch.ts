@@ -1,5 +1,6 @@
-import { CompiledQuery, PostgresAdapter } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import type { Conn } from './database.ts';
+import { isPostgres } from './dialect.ts';
 
 /**
  * A statement of a batch, or a statement and the number of rows it must change: unless exactly that
@@ -32,7 +33,7 @@ export class WriteExpectationFailed extends Error {
  */
 export async function runWrites(conn: Conn, writes: readonly Write[]): Promise<number[]> {
   if (writes.length === 0) return [];
-  if (conn.getExecutor().adapter instanceof PostgresAdapter) return runAsOneStatement(conn, writes);
+  if (isPostgres(conn)) return runAsOneStatement(conn, writes);
   const run = async (trx: Conn) => {
     const counts: number[] = [];
     for (const [i, w] of writes.entries()) {

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor, Deps } from '../context.ts';
 import { AppError } from '../errors.ts';
-import { authenticateApiKey, findUser, type User } from '../modules/users/user.service.ts';
+import { authenticateApiKey, findUser, type User } from '../modules/users/user.ts';
 import { loadSession, type Session } from './session.ts';
 
 declare module 'fastify' {

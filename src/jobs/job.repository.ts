@@ -1,5 +1,6 @@
 import { type Selectable, sql } from 'kysely';
-import type { Conn, DialectName } from '../db/database.ts';
+import type { Conn } from '../db/database.ts';
+import { isPostgres } from '../db/dialect.ts';
 import type { JobsTable } from '../db/schema.ts';
 import { instant, parsed } from '../db/values.ts';
 
@@ -45,7 +46,6 @@ export const TAKEOVER_GRACE_MS = 3_000;
  */
 export async function claimJobs(
   conn: Conn,
-  dialect: DialectName,
   q: {
     types: readonly string[];
     limit: number;
@@ -70,7 +70,7 @@ export async function claimJobs(
     .orderBy('run_at')
     .limit(q.limit);
   if (q.exclude && q.exclude.length > 0) due = due.where('id', 'not in', q.exclude);
-  if (dialect === 'postgres') due = due.forUpdate().skipLocked();
+  if (isPostgres(conn)) due = due.forUpdate().skipLocked();
   const rows = await conn
     .updateTable('jobs')
     .set((eb) => ({

@@ -184,7 +184,7 @@ export class Worker {
       if (free > 0) {
         try {
           const now = this.deps.now();
-          claimed = await claimJobs(this.deps.db, this.deps.dialect, {
+          claimed = await claimJobs(this.deps.db, {
             types: [...this.handlers.keys()],
             // A job still running here is never claimed again here, whatever its lease says.
             exclude: [...this.inFlight.keys()],

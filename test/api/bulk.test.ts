@@ -81,7 +81,7 @@ onBothDatabases('bulk invitations in batches', (dialect) => {
 
   // Every email accepted marks its invitation sent (`markSent`, per delivery job). PostgreSQL can
   // keep the new version of each row on its page, with no new index entries, only if the bulk
-  // insert left room there (migration 2026-11-30T0400, decision 0016). SQLite has no such versions.
+  // insert left room there (migration 2026-11-30T0400, decision 0021). SQLite has no such versions.
   if (dialect === 'postgres')
     it('marking freshly bulk-created invitations sent rewrites no index entries', async () => {
       const website = await makeWebsite(h);

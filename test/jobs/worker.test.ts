@@ -129,7 +129,7 @@ onBothDatabases('the job worker', (dialect) => {
     const type = `orphan.${rand()}`;
     const id = await add(type);
     const now = h.deps.now();
-    const claimed = await claimJobs(h.deps.db, h.deps.dialect, {
+    const claimed = await claimJobs(h.deps.db, {
       types: [type],
       limit: 1,
       workerId: 'dead-worker',

@@ -51,21 +51,3 @@ export async function findAccounts(
   if (q.search) query = query.where(sql<boolean>`lower(name) like ${likeContains(q.search)} escape '\\'`);
   return (await query.execute()).map(toAccount);
 }
-
-/** True when a contact has the account as parent or an invitation assigns it. */
-export async function isAccountReferenced(conn: Conn, id: string): Promise<boolean> {
-  const contact = await conn
-    .selectFrom('contacts')
-    .select('id')
-    .where('parent_account_id', '=', id)
-    .limit(1)
-    .executeTakeFirst();
-  if (contact) return true;
-  const invitation = await conn
-    .selectFrom('invitations')
-    .select('id')
-    .where('assign_to_account_id', '=', id)
-    .limit(1)
-    .executeTakeFirst();
-  return invitation !== undefined;
-}

@@ -1,8 +1,9 @@
 import type { Actor, Deps } from '../../context.ts';
+import { inUseOr } from '../../db/dialect.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
-import { recordAudit } from '../events/audit.service.ts';
+import { recordAudit } from '../events/event.ts';
 import type { Account } from './account.repository.ts';
 import * as repo from './account.repository.ts';
 
@@ -61,13 +62,21 @@ export async function updateAccount(
 
 /** Deletes an account nobody refers to (409 IN_USE while a contact or an invitation does). */
 export async function deleteAccount(deps: Deps, actor: Actor, id: string): Promise<void> {
-  await deps.db.transaction().execute(async (trx) => {
-    const current = await repo.findAccount(trx, id);
-    if (!current) throw notFound('account', id);
-    if (await repo.isAccountReferenced(trx, id)) {
-      throw new AppError('IN_USE', 'Contacts or invitations refer to this account; change them first.');
-    }
-    await repo.deleteAccount(trx, id);
-    await recordAudit(trx, deps, actor, 'account.deleted', { type: 'account', id }, { name: current.name });
-  });
+  await inUseOr(
+    () =>
+      deps.db.transaction().execute(async (trx) => {
+        const current = await repo.findAccount(trx, id);
+        if (!current) throw notFound('account', id);
+        await repo.deleteAccount(trx, id);
+        await recordAudit(
+          trx,
+          deps,
+          actor,
+          'account.deleted',
+          { type: 'account', id },
+          { name: current.name },
+        );
+      }),
+    () => new AppError('IN_USE', 'Contacts or invitations refer to this account; change them first.'),
+  );
 }

@@ -1,11 +1,12 @@
 import type { Actor, Deps } from '../../context.ts';
-import { type Conn, uniqueOr } from '../../db/database.ts';
+import type { Conn } from '../../db/database.ts';
+import { uniqueOr } from '../../db/dialect.ts';
 import { AppError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { verifyPassword } from '../../passwords.ts';
-import { recordAudit } from '../events/audit.service.ts';
-import type { WebsiteSettings } from '../websites/website.settings.ts';
-import type { ContactRow } from './contact.repository.ts';
+import { recordAudit } from '../events/event.ts';
+import type { WebsiteSettings } from '../websites/website.ts';
+import type { Contact } from './contact.repository.ts';
 import * as repo from './contact.repository.ts';
 import * as access from './website-access.repository.ts';
 
@@ -28,13 +29,11 @@ export async function authenticate(
   settings: WebsiteSettings,
   login: string,
   password: string,
-): Promise<{ contact: ContactRow; hasAccess: boolean } | null> {
+): Promise<{ contact: Contact; hasAccess: boolean } | null> {
   const key = login.trim();
   const found = settings.localLoginByEmail
     ? (await repo.findContactsByEmail(deps.db, key)).filter((c) => c.loginEnabled)
-    : [await repo.findContactByUsername(deps.db, key)].filter(
-        (c): c is ContactRow => c?.loginEnabled === true,
-      );
+    : [await repo.findContactByUsername(deps.db, key)].filter((c): c is Contact => c?.loginEnabled === true);
   const withAccess = new Set<string>();
   for (const c of found) if (await access.hasWebsiteAccess(deps.db, c.id, websiteId)) withAccess.add(c.id);
   const candidates = [...found]
@@ -118,10 +117,10 @@ export async function registerContact(
   deps: Deps,
   website: { id: string; settings: WebsiteSettings },
   input: { email: string; username: string | null; passwordHash: string; ip: string | null },
-): Promise<ContactRow> {
+): Promise<Contact> {
   const settings = website.settings;
   const at = deps.now().toISOString();
-  const contact: ContactRow = {
+  const contact: Contact = {
     id: newId(),
     firstName: '',
     lastName: '',
@@ -183,7 +182,7 @@ export async function updateProfile(
   trx: Conn,
   deps: Deps,
   settings: WebsiteSettings,
-  contact: ContactRow,
+  contact: Contact,
   input: ProfileInput,
   ip: string | null,
 ): Promise<{ emailToConfirm: string | null }> {

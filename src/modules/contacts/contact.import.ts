@@ -7,15 +7,10 @@ import { AppError, type FieldError } from '../../errors.ts';
 import { fieldErrors } from '../../http/problem.ts';
 import { compileStrictValidator } from '../../http/validation.ts';
 import { newId } from '../../ids.ts';
-import { recordAudit } from '../events/audit.service.ts';
-import {
-  chunked,
-  type OperationKind,
-  type OperationView,
-  startOperation,
-} from '../operations/operation.service.ts';
+import { recordAudit } from '../events/event.ts';
+import { chunked, type OperationKind, type OperationView, startOperation } from '../operations/operation.ts';
 import * as accounts from './account.repository.ts';
-import type { ContactRow } from './contact.repository.ts';
+import type { Contact } from './contact.repository.ts';
 import * as repo from './contact.repository.ts';
 import { ContactCsvRow } from './contact.schemas.ts';
 
@@ -188,7 +183,7 @@ export async function importLinesIn(
   }
 
   const now = deps.now().toISOString();
-  const toInsert: ContactRow[] = [];
+  const toInsert: Contact[] = [];
   const accountIds = [
     ...new Set(candidates.flatMap((c) => (c.fields.parentAccountId ? [c.fields.parentAccountId] : []))),
   ];
@@ -219,7 +214,7 @@ export async function importLinesIn(
       });
       continue;
     }
-    const row: ContactRow = {
+    const row: Contact = {
       id: newId(),
       firstName: fields.firstName as string,
       lastName: fields.lastName as string,

@@ -4,8 +4,8 @@ import { PLAN_EACH_CALL } from '../../db/pg-prepared.ts';
 import type { ContactsTable } from '../../db/schema.ts';
 import { bool, flag, instant, likeContains } from '../../db/values.ts';
 
-/** A contact as stored, without its web roles and external logins (see `Contact` in the service). */
-export interface ContactRow {
+/** A contact as stored, without its web roles and external logins (see `ContactWithRoles` in the service). */
+export interface Contact {
   id: string;
   firstName: string;
   lastName: string;
@@ -23,8 +23,8 @@ export interface ContactRow {
   updatedAt: string;
 }
 
-/** A contacts row as the driver returns it, as a ContactRow. */
-export const toContact = (r: Selectable<ContactsTable>): ContactRow => ({
+/** A contacts row as the driver returns it, as a Contact. */
+export const toContact = (r: Selectable<ContactsTable>): Contact => ({
   id: r.id,
   firstName: r.first_name,
   lastName: r.last_name,
@@ -43,7 +43,7 @@ export const toContact = (r: Selectable<ContactsTable>): ContactRow => ({
 
 const lower = (s: string | null) => (s === null ? null : s.toLowerCase());
 
-const columns = (c: ContactRow) => ({
+const columns = (c: Contact) => ({
   first_name: c.firstName,
   last_name: c.lastName,
   email: c.email,
@@ -60,7 +60,7 @@ const columns = (c: ContactRow) => ({
   updated_at: c.updatedAt,
 });
 
-export async function insertContacts(conn: Conn, contacts: readonly ContactRow[]): Promise<void> {
+export async function insertContacts(conn: Conn, contacts: readonly Contact[]): Promise<void> {
   if (contacts.length === 0) return;
   await conn
     .insertInto('contacts')
@@ -68,7 +68,7 @@ export async function insertContacts(conn: Conn, contacts: readonly ContactRow[]
     .execute();
 }
 
-export async function updateContact(conn: Conn, c: ContactRow): Promise<void> {
+export async function updateContact(conn: Conn, c: Contact): Promise<void> {
   await conn.updateTable('contacts').set(columns(c)).where('id', '=', c.id).execute();
 }
 
@@ -96,13 +96,13 @@ export async function deleteContact(conn: Conn, id: string): Promise<void> {
   await conn.deleteFrom('contacts').where('id', '=', id).execute();
 }
 
-export async function findContact(conn: Conn, id: string): Promise<ContactRow | undefined> {
+export async function findContact(conn: Conn, id: string): Promise<Contact | undefined> {
   const r = await conn.selectFrom('contacts').selectAll().where('id', '=', id).executeTakeFirst();
   return r && toContact(r);
 }
 
-export async function findContactsByIds(conn: Conn, ids: readonly string[]): Promise<ContactRow[]> {
-  const out: ContactRow[] = [];
+export async function findContactsByIds(conn: Conn, ids: readonly string[]): Promise<Contact[]> {
+  const out: Contact[] = [];
   for (let i = 0; i < ids.length; i += 500) {
     const rows = await conn
       .selectFrom('contacts')
@@ -117,7 +117,7 @@ export async function findContactsByIds(conn: Conn, ids: readonly string[]): Pro
 export async function findContacts(
   conn: Conn,
   q: { search?: string; before?: string; limit: number },
-): Promise<ContactRow[]> {
+): Promise<Contact[]> {
   let query = conn.selectFrom('contacts').selectAll().orderBy('id', 'desc').limit(q.limit);
   if (q.before) query = query.where('id', '<', q.before);
   if (q.search) query = query.where(searchMatches(q.search));
@@ -143,7 +143,7 @@ export async function findContactIds(
 const searchMatches = (search: string) =>
   sql<boolean>`${sql.raw(PLAN_EACH_CALL)} lower(first_name || ' ' || last_name || ' ' || coalesce(email_normalized, '')) like ${likeContains(search)} escape '\\'`;
 
-export async function findContactByUsername(conn: Conn, username: string): Promise<ContactRow | undefined> {
+export async function findContactByUsername(conn: Conn, username: string): Promise<Contact | undefined> {
   const r = await conn
     .selectFrom('contacts')
     .selectAll()
@@ -159,7 +159,7 @@ export async function findContactByUsername(conn: Conn, username: string): Promi
 export async function findRegistrationContacts(
   conn: Conn,
   q: { email: string; id: string | null; username: string | null },
-): Promise<ContactRow[]> {
+): Promise<Contact[]> {
   const rows = await conn
     .selectFrom('contacts')
     .selectAll()
@@ -175,7 +175,7 @@ export async function findRegistrationContacts(
 }
 
 /** The statement that stores a contact after registration, with its password hash (a write batch's). */
-export const saveContactWrite = (conn: Conn, c: ContactRow, isNew: boolean, passwordHash: string) =>
+export const saveContactWrite = (conn: Conn, c: Contact, isNew: boolean, passwordHash: string) =>
   isNew
     ? conn
         .insertInto('contacts')
@@ -188,7 +188,7 @@ export const saveContactWrite = (conn: Conn, c: ContactRow, isNew: boolean, pass
         .compile();
 
 /** Contacts whose primary email is `email` (any case). */
-export async function findContactsByEmail(conn: Conn, email: string): Promise<ContactRow[]> {
+export async function findContactsByEmail(conn: Conn, email: string): Promise<Contact[]> {
   const rows = await conn
     .selectFrom('contacts')
     .selectAll()
@@ -282,23 +282,4 @@ export async function removeContactWebRoles(
   let query = conn.deleteFrom('contact_web_roles').where('contact_id', '=', contactId);
   if (keep.length > 0) query = query.where('web_role_id', 'not in', keep);
   await query.execute();
-}
-
-/** True when an invitation invites, was redeemed by, or names as inviter this contact. */
-export async function isContactInInvitations(conn: Conn, id: string): Promise<boolean> {
-  const checks = [
-    conn.selectFrom('invitation_invited_contacts').select('contact_id').where('contact_id', '=', id).limit(1),
-    conn
-      .selectFrom('invitation_redeemed_contacts')
-      .select('contact_id')
-      .where('contact_id', '=', id)
-      .limit(1),
-    conn
-      .selectFrom('invitations')
-      .select('inviter_contact_id as contact_id')
-      .where('inviter_contact_id', '=', id)
-      .limit(1),
-  ];
-  for (const q of checks) if (await q.executeTakeFirst()) return true;
-  return false;
 }

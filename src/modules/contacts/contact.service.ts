@@ -1,16 +1,17 @@
 import { setImmediate as turn } from 'node:timers/promises';
 import type { Actor, Deps } from '../../context.ts';
-import { type Conn, uniqueOr } from '../../db/database.ts';
+import type { Conn } from '../../db/database.ts';
+import { inUseOr, uniqueOr } from '../../db/dialect.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, type FieldError, invalid, notFound, throwIfInvalid } from '../../errors.ts';
 import { newId } from '../../ids.ts';
-import { recordAudit } from '../events/audit.service.ts';
-import { findWebRolesByIds } from '../websites/website.service.ts';
+import { recordAudit } from '../events/event.ts';
+import { findWebRolesByIds } from '../websites/website.ts';
 import * as accounts from './account.repository.ts';
-import type { ContactRow } from './contact.repository.ts';
+import type { Contact } from './contact.repository.ts';
 import * as repo from './contact.repository.ts';
 
-export interface Contact extends ContactRow {
+export interface ContactWithRoles extends Contact {
   webRoleIds: string[];
   externalLogins: { provider: string; subject: string }[];
 }
@@ -28,7 +29,7 @@ export interface ContactInput {
 }
 
 /** Adds web roles and external logins to rows; one query each, whatever the number of rows. */
-export async function withRelations(conn: Conn, rows: readonly ContactRow[]): Promise<Contact[]> {
+export async function withRelations(conn: Conn, rows: readonly Contact[]): Promise<ContactWithRoles[]> {
   const ids = rows.map((r) => r.id);
   const [roles, logins] = await Promise.all([
     repo.findWebRoleIdsOfContacts(conn, ids),
@@ -58,9 +59,13 @@ async function checkReferences(conn: Conn, input: Partial<ContactInput>): Promis
 const usernameConflict = <T>(work: () => Promise<T>): Promise<T> =>
   uniqueOr(work, () => new AppError('USERNAME_TAKEN', 'Another contact already has this username.'));
 
-export async function createContact(deps: Deps, actor: Actor, input: ContactInput): Promise<Contact> {
+export async function createContact(
+  deps: Deps,
+  actor: Actor,
+  input: ContactInput,
+): Promise<ContactWithRoles> {
   const now = deps.now().toISOString();
-  const row: ContactRow = {
+  const row: Contact = {
     id: newId(),
     firstName: input.firstName,
     lastName: input.lastName,
@@ -95,17 +100,17 @@ export async function createContact(deps: Deps, actor: Actor, input: ContactInpu
   return { ...row, webRoleIds: roleIds.sort(), externalLogins: [] };
 }
 
-export async function getContact(deps: Deps, id: string, conn: Conn = deps.db): Promise<Contact> {
+export async function getContact(deps: Deps, id: string, conn: Conn = deps.db): Promise<ContactWithRoles> {
   const row = await repo.findContact(conn, id);
   if (!row) throw notFound('contact', id);
   const [contact] = await withRelations(conn, [row]);
-  return contact as Contact;
+  return contact as ContactWithRoles;
 }
 
 export async function listContacts(
   deps: Deps,
   q: { search?: string; limit: number; cursor?: string },
-): Promise<Page<Contact>> {
+): Promise<Page<ContactWithRoles>> {
   const rows = await repo.findContacts(deps.db, {
     search: q.search,
     before: decodeCursor(q.cursor),
@@ -120,18 +125,18 @@ export async function updateContact(
   actor: Actor,
   id: string,
   patch: Partial<ContactInput>,
-): Promise<Contact> {
+): Promise<ContactWithRoles> {
   return usernameConflict(() =>
     deps.db.transaction().execute(async (trx) => {
       const current = await repo.findContact(trx, id);
       if (!current) throw notFound('contact', id);
       await checkReferences(trx, patch);
-      const pick = <K extends keyof ContactRow>(k: K & keyof ContactInput) =>
-        (patch[k] === undefined ? current[k] : patch[k]) as ContactRow[K];
+      const pick = <K extends keyof Contact>(k: K & keyof ContactInput) =>
+        (patch[k] === undefined ? current[k] : patch[k]) as Contact[K];
       const emailChanged =
         patch.email !== undefined &&
         (patch.email ?? '').toLowerCase() !== (current.email ?? '').toLowerCase();
-      const next: ContactRow = {
+      const next: Contact = {
         ...current,
         firstName: pick('firstName'),
         lastName: pick('lastName'),
@@ -164,31 +169,32 @@ export async function updateContact(
   );
 }
 
-/** Deletes a contact no invitation refers to (409 IN_USE otherwise: the history must stay whole). */
+/**
+ * Deletes a contact no invitation or email refers to (409 IN_USE otherwise, from the foreign keys:
+ * the history must stay whole).
+ */
 export async function deleteContact(deps: Deps, actor: Actor, id: string): Promise<void> {
-  await deps.db.transaction().execute(async (trx) => {
-    const current = await repo.findContact(trx, id);
-    if (!current) throw notFound('contact', id);
-    if (await repo.isContactInInvitations(trx, id)) {
-      throw new AppError(
+  await inUseOr(
+    () =>
+      deps.db.transaction().execute(async (trx) => {
+        const current = await repo.findContact(trx, id);
+        if (!current) throw notFound('contact', id);
+        await repo.deleteContact(trx, id);
+        await recordAudit(trx, deps, actor, 'contact.deleted', { type: 'contact', id }, {});
+      }),
+    () =>
+      new AppError(
         'IN_USE',
-        'Invitations refer to this contact; delete those invitations first, or keep the contact.',
-      );
-    }
-    await repo.deleteContact(trx, id);
-    await recordAudit(trx, deps, actor, 'contact.deleted', { type: 'contact', id }, {});
-  });
+        'Invitations or emails refer to this contact; delete those invitations first, or keep the contact.',
+      ),
+  );
 }
 
 /**
  * The rule "every referenced contact exists" for other modules: the rows, in the order asked, or a
  * VALIDATION_FAILED naming each missing id at `path/i`.
  */
-export async function requireContacts(
-  conn: Conn,
-  ids: readonly string[],
-  path: string,
-): Promise<ContactRow[]> {
+export async function requireContacts(conn: Conn, ids: readonly string[], path: string): Promise<Contact[]> {
   const rows = await repo.findContactsByIds(conn, ids);
   const byId = new Map(rows.map((r) => [r.id, r]));
   const errors: FieldError[] = [];
@@ -196,10 +202,10 @@ export async function requireContacts(
     if (!byId.has(id)) errors.push({ path: `${path}/${i}`, message: `No contact with id ${id}.` });
   });
   throwIfInvalid(errors);
-  return ids.map((id) => byId.get(id) as ContactRow);
+  return ids.map((id) => byId.get(id) as Contact);
 }
 
-export async function requireContact(conn: Conn, id: string, path: string): Promise<ContactRow> {
+export async function requireContact(conn: Conn, id: string, path: string): Promise<Contact> {
   const row = await repo.findContact(conn, id);
   if (!row) throw invalid(path, `No contact with id ${id}.`);
   return row;
@@ -208,18 +214,6 @@ export async function requireContact(conn: Conn, id: string, path: string): Prom
 export async function requireAccount(conn: Conn, id: string, path: string): Promise<void> {
   if (!(await accounts.findAccount(conn, id))) throw invalid(path, `No account with id ${id}.`);
 }
-
-export const findContactRow = (conn: Conn, id: string) => repo.findContact(conn, id);
-/** For modules that read a contact joined to their own rows (the portal's session). */
-export const contactFromRow = repo.toContact;
-/** Contact rows by id, any number (looked up in chunks). */
-export const findContactRows = (conn: Conn, ids: readonly string[]) => repo.findContactsByIds(conn, ids);
-export const findContactsByEmail = (conn: Conn, email: string) => repo.findContactsByEmail(conn, email);
-
-/** The contacts a registration weighs, in one query (repository `findRegistrationContacts`). */
-export const findRegistrationContacts = repo.findRegistrationContacts;
-/** The statement that stores a registered contact and its password hash, for a write batch. */
-export const saveContactWrite = repo.saveContactWrite;
 
 /**
  * What redemption grants a contact: the parent account (when set) and web roles (added), as

@@ -1,8 +1,8 @@
 import type { Actor, Deps } from '../../context.ts';
 import { AppError, invalid, notFound } from '../../errors.ts';
 import { signOutEverywhere } from '../../http/session.ts';
-import { recordAudit } from '../events/audit.service.ts';
-import { getWebsite } from '../websites/website.service.ts';
+import { recordAudit } from '../events/event.ts';
+import { getWebsite } from '../websites/website.ts';
 import * as repo from './contact.repository.ts';
 import * as access from './website-access.repository.ts';
 

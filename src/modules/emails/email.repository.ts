@@ -1,6 +1,7 @@
-import { CompiledQuery, PostgresAdapter, type Selectable, sql } from 'kysely';
+import { CompiledQuery, type Selectable, sql } from 'kysely';
 import { insertMany } from '../../db/bulk.ts';
 import type { Conn } from '../../db/database.ts';
+import { isPostgres } from '../../db/dialect.ts';
 import type { EmailsTable } from '../../db/schema.ts';
 import { instant } from '../../db/values.ts';
 
@@ -180,7 +181,7 @@ const recordSentPgSql: string[] = [];
  * The UPDATE of `n` accepted messages on PostgreSQL, joined to a VALUES list of one parameter per
  * value: one text per count (a handful, each prepared once per connection). Not arrays: a message's
  * HTML in a text[] parameter is escaped character by character by node-postgres and parsed back by
- * the server, ~60 µs of the main thread per email (decision 0014).
+ * the server, which costs the main thread more than the rest of the record (decision 0021).
  */
 function recordSentPg(n: number): string {
   let text = recordSentPgSql[n];
@@ -204,7 +205,7 @@ function recordSentPg(n: number): string {
  */
 export async function recordSentMany(conn: Conn, rows: readonly SentRecord[]): Promise<void> {
   if (rows.length === 0) return;
-  if (conn.getExecutor().adapter instanceof PostgresAdapter) {
+  if (isPostgres(conn)) {
     for (let k = 0; k < rows.length; k += RECORD_SENT_ROWS_PG) {
       const group = rows.slice(k, k + RECORD_SENT_ROWS_PG);
       await conn.executeQuery(
@@ -216,8 +217,8 @@ export async function recordSentMany(conn: Conn, rows: readonly SentRecord[]): P
     }
     return;
   }
-  // One SQL text for every row (prepared once, in the statement cache of database.ts) instead of a
-  // query built per row: at a thousand emails a second Kysely's builder made ~10 KB of garbage each.
+  // One SQL text for every row (prepared once, in the statement cache of database.ts), not a query
+  // built per row by Kysely's builder, whose garbage a bulk send feels (decision 0021).
   const write = async (trx: Conn) => {
     for (const r of rows) {
       await trx.executeQuery(
@@ -268,8 +269,7 @@ export async function findEmailsByIds(conn: Conn, ids: readonly string[]): Promi
  * that stopped) marked `sending` on the way: one statement where a read and an update were two. The
  * ids alone choose the rows, so the primary key is the only index PostgreSQL can plan with; with the
  * status in the WHERE clause it read every pending email through the status index to find the job's
- * 50 whenever its statistics thought pending ones rare (just after a bulk send queued 10,000: 13 ms a
- * job instead of 1.8, decision 0015).
+ * emails whenever its statistics thought pending ones rare, as just after a bulk send (decision 0021).
  */
 export async function startSending(conn: Conn, ids: readonly string[], now: string): Promise<Email[]> {
   if (ids.length === 0) return [];

@@ -2,7 +2,7 @@ import type { Actor, Deps } from '../../context.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { enqueue } from '../../jobs/enqueue.ts';
-import { recordAudit } from '../events/audit.service.ts';
+import { recordAudit } from '../events/event.ts';
 import type { Email, EmailStatus } from './email.repository.ts';
 import * as repo from './email.repository.ts';
 import { deliveryJobs } from './email.ts';

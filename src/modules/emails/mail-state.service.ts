@@ -1,7 +1,7 @@
 import type { Actor, Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
 import { wakeJobs } from '../../jobs/job.repository.ts';
-import { recordAudit } from '../events/audit.service.ts';
+import { recordAudit } from '../events/event.ts';
 import type { MailTrouble } from './email.repository.ts';
 import * as repo from './email.repository.ts';
 import { DELIVER_JOB } from './email.ts';

@@ -1,5 +1,6 @@
 import type { Actor, Deps } from '../../context.ts';
-import { type Conn, isUniqueViolation } from '../../db/database.ts';
+import type { Conn } from '../../db/database.ts';
+import { isUniqueViolation } from '../../db/dialect.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { derivedId, newId } from '../../ids.ts';
 import type { AuditAction } from './audit.actions.ts';

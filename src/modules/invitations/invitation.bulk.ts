@@ -2,9 +2,9 @@ import { setImmediate as turn } from 'node:timers/promises';
 import type { Actor, Deps } from '../../context.ts';
 import type { Conn, DialectName } from '../../db/database.ts';
 import { AppError, type ErrorCode } from '../../errors.ts';
-import { findContactRows } from '../contacts/contact.service.ts';
-import { recordAuditMany } from '../events/audit.service.ts';
-import { findUsersByIds } from '../users/user.service.ts';
+import { findContactsByIds } from '../contacts/contact.ts';
+import { recordAuditMany } from '../events/event.ts';
+import { findUsersByIds } from '../users/user.ts';
 import type { InvitationRow } from './invitation.repository.ts';
 import * as repo from './invitation.repository.ts';
 import { defaultName, resolveExpiry } from './invitation.rules.ts';
@@ -52,15 +52,11 @@ export interface BulkResult {
 /**
  * Contacts per transaction: the worker starts sending the first batch while the next is written.
  * SQLite's batches cost no round trips, so they are small: a batch's rows then die young instead of
- * being carried into the old generation (a bulk send of 10,000 peaked at 268–272 MB with 250, 299–303
- * with 1,000). PostgreSQL pays ~10 round trips a batch: with 250 the same bulk call took 5.2–5.6 s
- * instead of 2.9–3.4 (decision 0012).
+ * being carried into the old generation (a lower peak RSS). PostgreSQL pays about ten round trips a
+ * batch, so its batches are larger (decision 0021).
  */
 export const BULK_BATCH: Record<DialectName, number> = { sqlite: 250, postgres: 1_000 };
-/**
- * The first batch is smaller, so that the first emails go out sooner: on PostgreSQL a batch of 1,000
- * took ~0.25 s to write before the worker had anything to send.
- */
+/** The first batch is smaller, so that the worker has emails to send sooner. */
 export const FIRST_BULK_BATCH = 100;
 
 export async function bulkInvite(deps: Deps, actor: Actor, input: BulkInput): Promise<BulkResult> {
@@ -116,7 +112,7 @@ export async function bulkInviteIn(
   const expiresAt = resolveExpiry(input.expiresAt, website.settings, now);
   const webRoleIds = [...new Set(input.webRoleIds ?? [])].sort();
   const contactIds = [...new Set(input.contactIds)];
-  const contacts = new Map((await findContactRows(trx, contactIds)).map((c) => [c.id, c]));
+  const contacts = new Map((await findContactsByIds(trx, contactIds)).map((c) => [c.id, c]));
 
   const items: BulkItem[] = [];
   const rows: { row: InvitationRow; codeHash: string }[] = [];

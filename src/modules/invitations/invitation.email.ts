@@ -1,9 +1,9 @@
 import type { Keys } from '../../keys.ts';
 import type { TemplateSource } from '../../mail/liquid.ts';
-import type { ContactRow } from '../contacts/contact.repository.ts';
+import type { Contact } from '../contacts/contact.ts';
 import type { Message } from '../emails/email.ts';
-import type { User } from '../users/user.service.ts';
-import type { Workflow } from '../workflows/workflow.service.ts';
+import type { User } from '../users/user.ts';
+import type { Workflow } from '../workflows/workflow.ts';
 import { deriveCode } from './invitation.code.ts';
 import type { InvitationRow } from './invitation.repository.ts';
 import { redemptionUrl } from './invitation.rules.ts';
@@ -17,8 +17,8 @@ export interface EmailVarsInput {
   code: string;
   redemptionUrl: string;
   website: { name: string; baseUrl: string };
-  contact: Pick<ContactRow, 'firstName' | 'lastName' | 'email'>;
-  inviter: Pick<ContactRow, 'firstName' | 'lastName' | 'email'> | null;
+  contact: Pick<Contact, 'firstName' | 'lastName' | 'email'>;
+  inviter: Pick<Contact, 'firstName' | 'lastName' | 'email'> | null;
   owner: Pick<User, 'name' | 'email'> | null;
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Deps } from '../../context.ts';
-import { findContactRow } from '../contacts/contact.service.ts';
-import type { WebsiteSettings } from '../websites/website.settings.ts';
+import { findContact } from '../contacts/contact.ts';
+import type { WebsiteSettings } from '../websites/website.ts';
 import { codeHash } from './invitation.code.ts';
 import * as repo from './invitation.repository.ts';
 import { contactRefusalOf, type Refusal, refusalOf } from './invitation.rules.ts';
@@ -86,9 +86,9 @@ export async function describePending(
   const relations = (await repo.findRelations(deps.db, [i.id])).get(i.id) as repo.Relations;
   const invited =
     i.type === 'single' && relations.invitedContactIds[0]
-      ? await findContactRow(deps.db, relations.invitedContactIds[0])
+      ? await findContact(deps.db, relations.invitedContactIds[0])
       : undefined;
-  const inviter = i.inviterContactId ? await findContactRow(deps.db, i.inviterContactId) : undefined;
+  const inviter = i.inviterContactId ? await findContact(deps.db, i.inviterContactId) : undefined;
   return {
     pending: {
       invitationId: i.id,

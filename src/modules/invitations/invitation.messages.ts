@@ -1,10 +1,9 @@
 import type { Deps } from '../../context.ts';
-import type { ContactRow } from '../contacts/contact.repository.ts';
-import { findContactRows } from '../contacts/contact.service.ts';
+import { type Contact, findContactsByIds } from '../contacts/contact.ts';
 import type { MessageSource } from '../emails/email.ts';
-import { findUsersByIds } from '../users/user.service.ts';
-import { getWebsite, type Website } from '../websites/website.service.ts';
-import { sendTemplate } from '../workflows/workflow.service.ts';
+import { findUsersByIds } from '../users/user.ts';
+import { getWebsite, type Website } from '../websites/website.ts';
+import { sendTemplate } from '../workflows/workflow.ts';
 import { invitationMessage } from './invitation.email.ts';
 import * as repo from './invitation.repository.ts';
 import { deriveStatus } from './invitation.rules.ts';
@@ -18,7 +17,7 @@ import { deriveStatus } from './invitation.rules.ts';
  */
 interface Context {
   invitations: Map<string, repo.InvitationRow>;
-  contacts: Map<string, ContactRow>;
+  contacts: Map<string, Contact>;
   owners: Map<string, { name: string; email: string }>;
   websites: Map<string, Website>;
   template: Awaited<ReturnType<typeof sendTemplate>>;
@@ -32,7 +31,7 @@ export const invitationMessages: MessageSource<Context> = {
     );
     const contactIds = new Set(emails.flatMap((e) => (e.contactId ? [e.contactId] : [])));
     for (const i of invitations.values()) if (i.inviterContactId) contactIds.add(i.inviterContactId);
-    const contacts = new Map((await findContactRows(deps.db, [...contactIds])).map((c) => [c.id, c]));
+    const contacts = new Map((await findContactsByIds(deps.db, [...contactIds])).map((c) => [c.id, c]));
     const ownerIds = [...new Set([...invitations.values()].map((i) => i.ownerId))];
     const owners = new Map((await findUsersByIds(deps.db, ownerIds)).map((u) => [u.id, u]));
     const websites = new Map<string, Website>();

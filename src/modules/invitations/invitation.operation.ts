@@ -3,15 +3,22 @@ import { csvRecords } from '../../csv.ts';
 import { ANALYZE_AFTER_ROWS, refreshPlannerStats } from '../../db/bulk.ts';
 import type { DialectName } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
-import { importLinesIn, MAX_CSV_LINES, mapHeader, reasonsOf } from '../contacts/contact.import.ts';
-import { contactIdsMatching, findContactIdsByEmails } from '../contacts/contact.service.ts';
-import type {
-  ChunkOutcome,
-  OperationFailure,
-  OperationKind,
-  OperationView,
-} from '../operations/operation.service.ts';
-import { chunked, startOperation } from '../operations/operation.service.ts';
+import {
+  contactIdsMatching,
+  findContactIdsByEmails,
+  importLinesIn,
+  MAX_CSV_LINES,
+  mapHeader,
+  reasonsOf,
+} from '../contacts/contact.ts';
+import {
+  type ChunkOutcome,
+  chunked,
+  type OperationFailure,
+  type OperationKind,
+  type OperationView,
+  startOperation,
+} from '../operations/operation.ts';
 import { type BulkInput, type BulkItem, bulkInviteIn } from './invitation.bulk.ts';
 import { resolveExpiry } from './invitation.rules.ts';
 import { checkReferences, ownerOf, websiteOfBody } from './invitation.service.ts';

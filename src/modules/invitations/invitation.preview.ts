@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Deps } from '../../context.ts';
 import { invalid } from '../../errors.ts';
 import { compileTemplate, type Rendered, type TemplateSource } from '../../mail/liquid.ts';
-import { findContactRow } from '../contacts/contact.service.ts';
-import { findUser } from '../users/user.service.ts';
-import { getWebsite } from '../websites/website.service.ts';
-import { getTemplate, templateKey } from '../workflows/workflow.service.ts';
+import { findContact } from '../contacts/contact.ts';
+import { findUser } from '../users/user.ts';
+import { getWebsite } from '../websites/website.ts';
+import { getTemplate, templateKey } from '../workflows/workflow.ts';
 import { invitationMessage } from './invitation.email.ts';
 import * as repo from './invitation.repository.ts';
 
@@ -33,11 +33,11 @@ export async function previewInvitationEmail(
   const invited =
     (await repo.findRelations(deps.db, [invitation.id])).get(invitation.id)?.invitedContactIds ?? [];
   const contactId = input.contactId ?? invited[0];
-  const contact = contactId ? await findContactRow(deps.db, contactId) : undefined;
+  const contact = contactId ? await findContact(deps.db, contactId) : undefined;
   if (!contact) throw invalid('/contactId', 'Name a contact: the invitation has no invited contacts.');
   const website = await getWebsite(deps, invitation.websiteId);
   const inviter = invitation.inviterContactId
-    ? ((await findContactRow(deps.db, invitation.inviterContactId)) ?? null)
+    ? ((await findContact(deps.db, invitation.inviterContactId)) ?? null)
     : null;
   const envelope = {
     messageId: '<preview@admit.invalid>',

@@ -1,6 +1,6 @@
 import type { Actor, Deps } from '../../context.ts';
 import { countCodeRefusal, currentWindowStart } from '../../http/rate-limit.ts';
-import { recordAggregateAudit } from '../events/audit.service.ts';
+import { recordAggregateAudit } from '../events/event.ts';
 import type { Refusal } from './invitation.rules.ts';
 
 /**

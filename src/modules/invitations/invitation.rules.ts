@@ -1,5 +1,5 @@
 import { AppError, type FieldError, throwIfInvalid } from '../../errors.ts';
-import type { WebsiteSettings } from '../websites/website.settings.ts';
+import type { WebsiteSettings } from '../websites/website.ts';
 
 /**
  * The rules of SPEC 3 that need no database, in one place: status derivation, the single/group

@@ -1,12 +1,11 @@
 import type { Actor, Deps } from '../../context.ts';
-import { type Conn, uniqueOr } from '../../db/database.ts';
+import type { Conn } from '../../db/database.ts';
+import { uniqueOr } from '../../db/dialect.ts';
 import { runWrites, WriteExpectationFailed } from '../../db/write-batch.ts';
 import { AppError, notRedeemable } from '../../errors.ts';
 import { newId } from '../../ids.ts';
-import type { ContactRow } from '../contacts/contact.repository.ts';
-import { findContactRow, findRegistrationContacts } from '../contacts/contact.service.ts';
-import { getWebsiteSettings } from '../websites/website.service.ts';
-import type { WebsiteSettings } from '../websites/website.settings.ts';
+import { type Contact, findContact, findRegistrationContacts } from '../contacts/contact.ts';
+import { getWebsiteSettings, type WebsiteSettings } from '../websites/website.ts';
 import { codeHash } from './invitation.code.ts';
 import type { CodeRef } from './invitation.lookup.ts';
 import { recordRefusal } from './invitation.refusals.ts';
@@ -39,7 +38,7 @@ export type Redeemer =
       contactId: string;
       method: 'signin' | 'external';
       /** The contact's row when the caller has just read it (the portal, with the session). */
-      row?: ContactRow;
+      row?: Contact;
     }
   | {
       kind: 'register';
@@ -206,7 +205,7 @@ async function redeemIn(
 }
 
 interface Resolved {
-  contact: ContactRow;
+  contact: Contact;
   created: boolean;
   method: 'register' | 'signin' | 'external';
   username: string | null;
@@ -221,7 +220,7 @@ async function signedInContact(
   redeemer: Extract<Redeemer, { kind: 'contact' }>,
 ): Promise<Resolved> {
   const contact =
-    redeemer.row?.id === redeemer.contactId ? redeemer.row : await findContactRow(conn, redeemer.contactId);
+    redeemer.row?.id === redeemer.contactId ? redeemer.row : await findContact(conn, redeemer.contactId);
   if (!contact?.loginEnabled) throw new Refused('not-invited', invitation.id);
   const refusal = contactRefusalOf(invitation, relations, contact.id, settings);
   if (refusal) throw new Refused(refusal, invitation.id);
@@ -252,10 +251,10 @@ async function registrant(
       : null;
   const found = await findRegistrationContacts(trx, { email: emailKey, id: claimedId, username: r.username });
   const sameEmail = found.filter((c) => c.email?.toLowerCase() === emailKey);
-  const unredeemedInvitee = (c: ContactRow) =>
+  const unredeemedInvitee = (c: Contact) =>
     relations.invitedContactIds.includes(c.id) && !relations.redeemedContactIds.includes(c.id);
 
-  let target: ContactRow | undefined;
+  let target: Contact | undefined;
   if (claimedId !== null) {
     target = found.find((c) => c.id === claimedId);
     if (!target || !unredeemedInvitee(target)) throw new Refused('not-invited', invitation.id);
@@ -296,7 +295,7 @@ async function registrant(
       );
   }
 
-  const contact: ContactRow = target
+  const contact: Contact = target
     ? { ...target }
     : {
         id: newId(),

@@ -2,10 +2,8 @@ import type { Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
 import type { Write } from '../../db/write-batch.ts';
 import { enqueueWrites, type JobRequest } from '../../jobs/enqueue.ts';
-import type { ContactRow } from '../contacts/contact.repository.ts';
-import { grantWrites, saveContactWrite } from '../contacts/contact.service.ts';
-import { grantWebsiteAccessWrite } from '../contacts/website-access.service.ts';
-import { auditWrites } from '../events/audit.service.ts';
+import { type Contact, grantWebsiteAccessWrite, grantWrites, saveContactWrite } from '../contacts/contact.ts';
+import { auditWrites } from '../events/event.ts';
 import { spendHeldRegistrationWrite } from './held-registration.ts';
 import * as repo from './invitation.repository.ts';
 
@@ -15,7 +13,7 @@ const MAX_USER_AGENT = 512;
 export interface RedemptionRecord {
   invitation: repo.InvitationRow;
   webRoleIds: readonly string[];
-  contact: ContactRow;
+  contact: Contact;
   /** True when the contact row is new (a Group registrant nobody had invited). */
   contactCreated: boolean;
   /** Set when a registrant's credentials are stored with the redemption. */

@@ -2,12 +2,11 @@ import type { Actor, Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
 import { AppError, type ErrorCode } from '../../errors.ts';
 import { enqueue } from '../../jobs/enqueue.ts';
-import type { ContactRow } from '../contacts/contact.repository.ts';
-import { findContactRows } from '../contacts/contact.service.ts';
+import { type Contact, findContactsByIds } from '../contacts/contact.ts';
 import { deliveryJobs, type Email, insertEmails, newEmail } from '../emails/email.ts';
-import { recordAuditMany } from '../events/audit.service.ts';
-import { findUsersByIds, type User } from '../users/user.service.ts';
-import { activeSendWorkflow } from '../workflows/workflow.service.ts';
+import { recordAuditMany } from '../events/event.ts';
+import { findUsersByIds, type User } from '../users/user.ts';
+import { activeSendWorkflow } from '../workflows/workflow.ts';
 import { fromAddressOf } from './invitation.email.ts';
 import type { InvitationRow } from './invitation.repository.ts';
 import * as repo from './invitation.repository.ts';
@@ -41,7 +40,7 @@ export interface SendItem {
 export interface SendContext {
   invitations: ReadonlyMap<string, InvitationRow>;
   invitedContactIds: ReadonlyMap<string, readonly string[]>;
-  contacts: ReadonlyMap<string, Pick<ContactRow, 'email'>>;
+  contacts: ReadonlyMap<string, Pick<Contact, 'email'>>;
   owners: ReadonlyMap<string, Pick<User, 'name' | 'email'>>;
 }
 
@@ -56,7 +55,7 @@ export async function queueInvitationEmails(
   const invitations = new Map((await repo.findInvitationsByIds(trx, unique)).map((i) => [i.id, i]));
   const relations = await repo.findRelations(trx, [...invitations.keys()]);
   const contactIds = [...new Set([...relations.values()].flatMap((r) => r.invitedContactIds))];
-  const contacts = new Map((await findContactRows(trx, contactIds)).map((c) => [c.id, c]));
+  const contacts = new Map((await findContactsByIds(trx, contactIds)).map((c) => [c.id, c]));
   const ownerIds = [...new Set([...invitations.values()].map((i) => i.ownerId))];
   const owners = new Map((await findUsersByIds(trx, ownerIds)).map((u) => [u.id, u]));
   const invitedContactIds = new Map([...relations].map(([id, r]) => [id, r.invitedContactIds]));

@@ -3,9 +3,15 @@ import type { Deps } from '../../context.ts';
 import { AppError } from '../../errors.ts';
 import { checkAccountLimit, checkRateLimit, countAccountAttempt } from '../../http/rate-limit.ts';
 import { endSession } from '../../http/session.ts';
-import { getAccount } from '../contacts/account.service.ts';
-import { getContact } from '../contacts/contact.service.ts';
-import { findWebRolesByIds } from '../websites/website.service.ts';
+import { getAccount, getContact } from '../contacts/contact.ts';
+import { findWebRolesByIds } from '../websites/website.ts';
+import {
+  expiredLink,
+  profilePage,
+  requireLocalLogin,
+  signInPage,
+  toSignInUnlessSignedIn,
+} from './account.pages.ts';
 import {
   confirmEmailToken,
   forgotPassword,
@@ -35,33 +41,8 @@ import { afterSignIn } from './redirects.ts';
 
 /** Sign in and out, forgotten passwords, email confirmation and the profile (SPEC 5). */
 export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
-  const localLogin = (req: FastifyRequest) => {
-    if (!req.portal.website.settings.localLoginEnabled) throw new AppError('NOT_FOUND', 'no local login');
-  };
-
-  const signInPage = (
-    req: FastifyRequest,
-    reply: FastifyReply,
-    vars: { errors?: FormError[]; login?: string } = {},
-    status = 200,
-  ) =>
-    render(
-      req,
-      reply,
-      'signin',
-      {
-        title: 'Sign in',
-        byEmail: req.portal.website.settings.localLoginByEmail,
-        pending: pendingRef(req.portal.session) !== null,
-        form: { login: vars.login ?? '' },
-        errors: vars.errors,
-        returnQuery: returnQuery(returnOf(req)),
-      },
-      status,
-    );
-
   app.get('/signin', async (req, reply) => {
-    localLogin(req);
+    requireLocalLogin(req);
     const { base } = req.portal;
     if (await redeemerOf(deps, req)) {
       if (pendingRef(req.portal.session))
@@ -72,7 +53,7 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
   });
 
   app.post('/signin', async (req, reply) => {
-    localLogin(req);
+    requireLocalLogin(req);
     await checkRateLimit(deps, 'signin', req.ip);
     const { website, base, session } = req.portal;
     const login = field(req.body, 'login');
@@ -113,12 +94,12 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
   });
 
   app.get('/forgot-password', async (req, reply) => {
-    localLogin(req);
+    requireLocalLogin(req);
     return render(req, reply, 'forgot', { title: 'Forgot your password?', form: {} });
   });
 
   app.post('/forgot-password', async (req, reply) => {
-    localLogin(req);
+    requireLocalLogin(req);
     await checkRateLimit(deps, 'forgot', req.ip);
     const email = field(req.body, 'email');
     const result = await forgotPassword(deps, req.portal.website, email);
@@ -135,21 +116,8 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
     ]);
   });
 
-  const expiredLink = (req: FastifyRequest, reply: FastifyReply, what: string, href: string, label: string) =>
-    message(
-      req,
-      reply,
-      410,
-      'This link no longer works',
-      [`The ${what} link has expired or has already been used.`],
-      {
-        href: `${req.portal.base}${href}`,
-        label,
-      },
-    );
-
   app.get('/reset-password', async (req, reply) => {
-    localLogin(req);
+    requireLocalLogin(req);
     const token = tokenOf(req.query);
     if (!(await isTokenValid(deps, req.portal.website, token, 'reset-password')))
       return expiredLink(req, reply, 'password reset', '/forgot-password', 'Ask for a new link');
@@ -157,7 +125,7 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
   });
 
   app.post('/reset-password', async (req, reply) => {
-    localLogin(req);
+    requireLocalLogin(req);
     await checkRateLimit(deps, 'reset', req.ip);
     const token = tokenOf(req.body);
     const result = await resetPassword(
@@ -234,50 +202,13 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
     });
   });
 
-  const profilePage = async (
-    req: FastifyRequest,
-    reply: FastifyReply,
-    vars: { errors?: FormError[]; form?: Record<string, string>; notice?: string } = {},
-    status = 200,
-  ) => {
-    const { contact: row, website } = req.portal;
-    if (!row) throw new AppError('UNAUTHENTICATED', 'sign in');
-    const contact = await getContact(deps, row.id);
-    const roles = (await findWebRolesByIds(deps.db, contact.webRoleIds))
-      .filter((r) => r.websiteId === website.id)
-      .map((r) => r.name)
-      .sort();
-    const account = contact.parentAccountId ? (await getAccount(deps, contact.parentAccountId)).name : null;
-    return render(
-      req,
-      reply,
-      'profile',
-      {
-        title: 'Your profile',
-        roles,
-        account,
-        pendingEmail: contact.pendingEmail,
-        notice: vars.notice,
-        errors: vars.errors,
-        form: vars.form ?? {
-          firstName: contact.firstName,
-          lastName: contact.lastName,
-          email: contact.email ?? '',
-        },
-      },
-      status,
-    );
-  };
-
-  const signedIn = (req: FastifyRequest, reply: FastifyReply) =>
-    req.portal.contact
-      ? null
-      : reply.redirect(`${req.portal.base}/signin?returnurl=${encodeURIComponent('/profile')}`, 303);
-
-  app.get('/profile', async (req, reply) => signedIn(req, reply) ?? profilePage(req, reply));
+  app.get(
+    '/profile',
+    async (req, reply) => toSignInUnlessSignedIn(req, reply) ?? profilePage(deps, req, reply),
+  );
 
   app.post('/profile', async (req, reply) => {
-    const redirect = signedIn(req, reply);
+    const redirect = toSignInUnlessSignedIn(req, reply);
     if (redirect) return redirect;
     await checkRateLimit(deps, 'profile', req.ip);
     const form = {
@@ -295,6 +226,7 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
         (err.code === 'ACCOUNT_EXISTS' || err.code === 'EMAIL_CHANGE_UNAVAILABLE')
       )
         return profilePage(
+          deps,
           req,
           reply,
           {
@@ -311,9 +243,9 @@ export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<v
         );
       throw err;
     }
-    if ('errors' in result) return profilePage(req, reply, { errors: result.errors, form }, 422);
+    if ('errors' in result) return profilePage(deps, req, reply, { errors: result.errors, form }, 422);
     req.portal.contact = result.contact;
-    return profilePage(req, reply, {
+    return profilePage(deps, req, reply, {
       notice: result.emailToConfirm
         ? `Saved. We sent a link to ${result.emailToConfirm}: your email changes when you open it. Until then we keep using ${result.contact.email}.`
         : 'Saved.',

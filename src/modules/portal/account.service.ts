@@ -4,20 +4,20 @@ import { signOutEverywhere } from '../../http/session.ts';
 import { hashPassword, passwordProblem } from '../../passwords.ts';
 import {
   authenticate,
+  type Contact,
   confirmEmail,
+  findContact,
+  findContactsByEmail,
   grantOpenRegistrationAccess,
+  hasWebsiteAccess,
   isContactPassword,
   recordSignIn,
   setPassword,
   updateProfile,
-} from '../contacts/contact.credentials.ts';
-import type { ContactRow } from '../contacts/contact.repository.ts';
-import { findContactRow, findContactsByEmail } from '../contacts/contact.service.ts';
-import { hasWebsiteAccess } from '../contacts/website-access.service.ts';
-import { recordAudit } from '../events/audit.service.ts';
-import { type CodeRef, describePending } from '../invitations/invitation.lookup.ts';
-import { redeemInvitation } from '../invitations/redemption.service.ts';
-import type { Website } from '../websites/website.service.ts';
+} from '../contacts/contact.ts';
+import { recordAudit } from '../events/event.ts';
+import { type CodeRef, describePending, redeemInvitation } from '../invitations/invitation.ts';
+import type { Website } from '../websites/website.ts';
 import { findValidToken, spendToken, type TokenPurpose } from './contact-token.ts';
 import { type Client, emailProblem, type FormError } from './portal.context.ts';
 import { mailToken } from './portal.mail.ts';
@@ -34,9 +34,9 @@ const NAME = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]{1,100}$/;
 export type SignIn =
   | { errors: FormError[] }
   /** Signed in on this website. */
-  | { contact: ContactRow }
+  | { contact: Contact }
   /** The credentials are right and may redeem the pending invitation, which gives the access. */
-  | { verified: ContactRow };
+  | { verified: Contact };
 
 /**
  * Signs in on this website. The credentials work where the contact has access; on a website anyone
@@ -94,7 +94,7 @@ export async function signIn(
 export async function redeemSignedIn(
   deps: Deps,
   website: Website,
-  contact: ContactRow,
+  contact: Contact,
   pending: CodeRef,
   client: Client,
 ): Promise<void> {
@@ -117,10 +117,10 @@ export interface ProfileForm {
 export async function saveProfile(
   deps: Deps,
   website: Website,
-  contact: ContactRow,
+  contact: Contact,
   form: ProfileForm,
   client: Client,
-): Promise<{ errors: FormError[] } | { contact: ContactRow; emailToConfirm: string | null }> {
+): Promise<{ errors: FormError[] } | { contact: Contact; emailToConfirm: string | null }> {
   const errors: FormError[] = [];
   if (!NAME.test(form.firstName))
     errors.push({ field: 'firstName', message: 'Enter your first name (up to 100 characters).' });
@@ -137,7 +137,7 @@ export async function saveProfile(
   const { emailToConfirm } = await deps.db
     .transaction()
     .execute((trx) => updateProfile(trx, deps, website.settings, contact, form, client.ip));
-  const updated = (await findContactRow(deps.db, contact.id)) as ContactRow;
+  const updated = (await findContact(deps.db, contact.id)) as Contact;
   if (emailToConfirm) await mailToken(deps, website, updated, 'confirm-email', emailToConfirm);
   return { contact: updated, emailToConfirm };
 }
@@ -186,7 +186,7 @@ export async function resetPassword(
 ): Promise<{ errors: FormError[] } | { invalid: true } | { done: true }> {
   const t = await findValidToken(deps.db, deps, token, 'reset-password', website.id);
   if (!t) return { invalid: true };
-  const contact = await findContactRow(deps.db, t.contactId);
+  const contact = await findContact(deps.db, t.contactId);
   const p =
     form.password === ''
       ? 'Enter a password.'

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../context.ts';
 import { AppError } from '../../errors.ts';
 import { renderHtmlLiquid } from '../../mail/liquid.ts';
-import { getContact } from '../contacts/contact.service.ts';
-import { findWebPageByPath } from '../websites/web-page.service.ts';
+import { getContact } from '../contacts/contact.ts';
+import { findWebPageByPath } from '../websites/website.ts';
 import { fullName, message, render } from './portal.context.ts';
 
 /**

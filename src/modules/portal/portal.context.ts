@@ -3,10 +3,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../context.ts';
 import { type Session, saveSession, sessionCookie } from '../../http/session.ts';
 import { randomToken } from '../../random.ts';
-import type { ContactRow } from '../contacts/contact.repository.ts';
-import { findContactRow } from '../contacts/contact.service.ts';
-import type { CodeRef } from '../invitations/invitation.lookup.ts';
-import type { Website } from '../websites/website.service.ts';
+import { type Contact, findContact } from '../contacts/contact.ts';
+import type { CodeRef } from '../invitations/invitation.ts';
+import type { Website } from '../websites/website.ts';
 import { renderView } from './portal.views.ts';
 
 /**
@@ -18,7 +17,7 @@ export interface PortalContext {
   /** `/portal/{slug}`: where this website's pages are served. */
   base: string;
   session: Session | null;
-  contact: ContactRow | null;
+  contact: Contact | null;
 }
 
 /** What the session keeps for the portal. */
@@ -55,14 +54,14 @@ export const pendingRef = (s: Session | null): CodeRef | null => {
  * Who may confirm the pending redemption: the signed-in contact, or the contact verified for this
  * very invitation (`verified`) on a website where it has no access yet; null for anyone else.
  */
-export async function redeemerOf(deps: Deps, req: FastifyRequest): Promise<ContactRow | null> {
+export async function redeemerOf(deps: Deps, req: FastifyRequest): Promise<Contact | null> {
   if (req.portal.contact) return req.portal.contact;
   const verified = dataOf(req.portal.session).verified;
   const ref = pendingRef(req.portal.session);
   if (!verified || !ref || verified.codeHash !== ref.codeHash) return null;
   // The session names the contact: a session deleted by a password reset is gone with it.
   if (req.portal.session?.contactId !== verified.contactId) return null;
-  const contact = await findContactRow(deps.db, verified.contactId);
+  const contact = await findContact(deps.db, verified.contactId);
   return contact?.loginEnabled ? contact : null;
 }
 
@@ -89,7 +88,7 @@ export async function signInSession(
   deps: Deps,
   req: FastifyRequest,
   reply: FastifyReply,
-  contact: ContactRow,
+  contact: Contact,
   data: PortalSessionData,
 ): Promise<void> {
   await rotatedSession(deps, req, reply, contact.id, data);
@@ -106,7 +105,7 @@ export async function verifyForRedemption(
   deps: Deps,
   req: FastifyRequest,
   reply: FastifyReply,
-  contact: ContactRow,
+  contact: Contact,
   pending: CodeRef,
 ): Promise<void> {
   await rotatedSession(deps, req, reply, contact.id, {

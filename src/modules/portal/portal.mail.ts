@@ -2,11 +2,10 @@ import type { Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
 import { enqueue } from '../../jobs/enqueue.ts';
 import type { TemplateSource } from '../../mail/liquid.ts';
-import type { ContactRow } from '../contacts/contact.repository.ts';
-import { findContactRows } from '../contacts/contact.service.ts';
+import { type Contact, findContactsByIds } from '../contacts/contact.ts';
 import { deliveryJobs, insertEmails, type MessageSource, newEmail } from '../emails/email.ts';
-import { findHeldRegistrationAddress, heldRegistrationToken } from '../invitations/held-registration.ts';
-import { getWebsite, type Website } from '../websites/website.service.ts';
+import { findHeldRegistrationAddress, heldRegistrationToken } from '../invitations/invitation.ts';
+import { getWebsite, type Website } from '../websites/website.ts';
 import { findTokenAddress, issueToken, type TokenPurpose, tokenFor } from './contact-token.ts';
 
 /**
@@ -77,7 +76,7 @@ If it was not you, ignore this message: your password stays as it is.`,
 export async function mailToken(
   deps: Deps,
   website: Website,
-  contact: ContactRow,
+  contact: Contact,
   purpose: TokenPurpose,
   to: string,
 ): Promise<void> {
@@ -128,7 +127,7 @@ interface LinkTarget {
 
 interface Context {
   targets: Map<string, LinkTarget>;
-  contacts: Map<string, ContactRow>;
+  contacts: Map<string, Contact>;
   websites: Map<string, Website>;
 }
 
@@ -141,7 +140,7 @@ export const portalMessages: MessageSource<Context> = {
       if (target) targets.set(e.id, target);
     }
     const contactIds = [...new Set(emails.flatMap((e) => (e.contactId ? [e.contactId] : [])))];
-    const contacts = new Map((await findContactRows(deps.db, contactIds)).map((c) => [c.id, c]));
+    const contacts = new Map((await findContactsByIds(deps.db, contactIds)).map((c) => [c.id, c]));
     const websites = new Map<string, Website>();
     for (const websiteId of new Set([...targets.values()].map((t) => t.websiteId)))
       websites.set(websiteId, await getWebsite(deps, websiteId));
@@ -186,7 +185,7 @@ async function linkTarget(
   return token && { websiteId: token.websiteId, email: token.email, secret: tokenFor(deps, tokenId) };
 }
 
-const varsOf = (website: Website, contact: ContactRow | undefined, email: string, link: string) => ({
+const varsOf = (website: Website, contact: Contact | undefined, email: string, link: string) => ({
   website: { name: website.name, baseUrl: website.baseUrl },
   contact: { firstName: contact?.firstName || 'there', lastName: contact?.lastName ?? '' },
   email,

@@ -8,7 +8,7 @@ import { RETRY_AFTER_SECONDS } from '../../http/problem.ts';
 import { RateLimitedError } from '../../http/rate-limit.ts';
 import { loadSession } from '../../http/session.ts';
 import { unstorableTextAt } from '../../http/validation.ts';
-import { findWebsiteBySlug } from '../websites/website.service.ts';
+import { findWebsiteBySlug } from '../websites/website.ts';
 import { accountRoutes } from './account.routes.ts';
 import { pageRoutes } from './page.routes.ts';
 import { csrfCookie, message, type PortalContext } from './portal.context.ts';

@@ -1,14 +1,13 @@
 import type { Conn } from '../../db/database.ts';
 import { type SessionRow, toSessionRow } from '../../http/session.store.ts';
-import type { ContactRow } from '../contacts/contact.repository.ts';
-import { contactFromRow } from '../contacts/contact.service.ts';
+import { type Contact, toContact } from '../contacts/contact.ts';
 
 export interface PortalSessionRow extends SessionRow {
   /**
    * The signed-in contact, read with the session (one query per request, not two); null unless the
    * contact still has access to the session's website.
    */
-  contact: ContactRow | null;
+  contact: Contact | null;
 }
 
 /** The session and its contact (when it has access to the session's website) in one query. */
@@ -50,8 +49,6 @@ export async function findSessionAndContact(conn: Conn, id: string): Promise<Por
   return {
     ...session,
     contact:
-      r.id === null || r.access_contact_id === null
-        ? null
-        : contactFromRow(r as Parameters<typeof contactFromRow>[0]),
+      r.id === null || r.access_contact_id === null ? null : toContact(r as Parameters<typeof toContact>[0]),
   };
 }

@@ -8,9 +8,9 @@ import {
   findRedeemableCode,
   invitationTag,
   type PendingInvitation,
+  recordRefusal,
   refOfCode,
-} from '../invitations/invitation.lookup.ts';
-import { recordRefusal } from '../invitations/invitation.refusals.ts';
+} from '../invitations/invitation.ts';
 import { redeemSignedIn } from './account.service.ts';
 import {
   clientOf,

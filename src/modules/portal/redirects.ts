@@ -1,5 +1,5 @@
-import type { ContactRow } from '../contacts/contact.repository.ts';
-import type { Website } from '../websites/website.service.ts';
+import type { Contact } from '../contacts/contact.ts';
+import type { Website } from '../websites/website.ts';
 
 /**
  * Where a contact goes after signing in or registering without an invitation (SPEC 5): the profile
@@ -9,7 +9,7 @@ import type { Website } from '../websites/website.service.ts';
 export function afterSignIn(
   website: Website,
   base: string,
-  contact: ContactRow,
+  contact: Contact,
   returnUrl: string | null,
 ): string {
   if (website.settings.profileRedirectEnabled && isProfileIncomplete(contact)) return `${base}/profile`;
@@ -21,10 +21,10 @@ export function afterSignIn(
 export const afterRedemption = (
   website: Website,
   base: string,
-  contact: ContactRow,
+  contact: Contact,
   returnUrl: string | null,
 ): string =>
   website.redirectPath ? `${base}${website.redirectPath}` : afterSignIn(website, base, contact, returnUrl);
 
-export const isProfileIncomplete = (c: ContactRow): boolean =>
+export const isProfileIncomplete = (c: Contact): boolean =>
   c.firstName.trim() === '' || c.lastName.trim() === '' || !c.email;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../context.ts';
 import { AppError } from '../../errors.ts';
 import { checkAccountLimit, checkRateLimit, countAccountAttempt } from '../../http/rate-limit.ts';
-import { invitationTag } from '../invitations/invitation.lookup.ts';
+import { invitationTag } from '../invitations/invitation.ts';
 import {
   clientOf,
   dataOf,

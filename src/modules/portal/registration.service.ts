@@ -2,18 +2,17 @@ import type { Deps } from '../../context.ts';
 import { AppError } from '../../errors.ts';
 import { checkAccountLimit, countAccountAttempt } from '../../http/rate-limit.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../../passwords.ts';
-import { registerContact } from '../contacts/contact.credentials.ts';
-import type { ContactRow } from '../contacts/contact.repository.ts';
-import { findContactRow } from '../contacts/contact.service.ts';
-import { recordAudit } from '../events/audit.service.ts';
+import { type Contact, findContact, registerContact } from '../contacts/contact.ts';
+import { recordAudit } from '../events/event.ts';
 import {
+  type CodeRef,
+  ConfirmationRequired,
   findHeldRegistration,
   type HeldRegistration,
   holdRegistration,
-} from '../invitations/held-registration.ts';
-import type { CodeRef } from '../invitations/invitation.lookup.ts';
-import { ConfirmationRequired, redeemInvitation } from '../invitations/redemption.service.ts';
-import type { Website } from '../websites/website.service.ts';
+  redeemInvitation,
+} from '../invitations/invitation.ts';
+import type { Website } from '../websites/website.ts';
 import { type Client, emailProblem, type FormError } from './portal.context.ts';
 import { mailToken, queueContactEmail } from './portal.mail.ts';
 
@@ -62,7 +61,7 @@ async function registrationErrors(website: Website, f: RegistrationForm): Promis
 export type Registration =
   | { errors: FormError[] }
   /** Registered and signed in; `redeemed` when through the pending invitation. */
-  | { contact: ContactRow; redeemed: boolean }
+  | { contact: Contact; redeemed: boolean }
   /** Held until the link mailed to `email` is followed: nothing granted yet. */
   | { held: { email: string } };
 
@@ -100,7 +99,7 @@ export async function register(
       ipAddress: client.ip,
       userAgent: client.userAgent,
     });
-    const contact = (await findContactRow(deps.db, r.contactId)) as ContactRow;
+    const contact = (await findContact(deps.db, r.contactId)) as Contact;
     await confirmationIfNeeded(deps, website, contact);
     return { contact, redeemed: true };
   } catch (err) {
@@ -126,7 +125,7 @@ export async function register(
   }
 }
 
-async function confirmationIfNeeded(deps: Deps, website: Website, contact: ContactRow): Promise<void> {
+async function confirmationIfNeeded(deps: Deps, website: Website, contact: Contact): Promise<void> {
   if (contact.emailConfirmed || !website.settings.emailConfirmationEnabled || !contact.email) return;
   await mailToken(deps, website, contact, 'confirm-email', contact.email);
 }
@@ -169,7 +168,7 @@ export const heldRegistrationEmail = async (deps: Deps, website: Website, token:
   (await findHeldRegistration(deps.db, deps, token, website.id))?.email ?? null;
 
 export type Completion =
-  | { contact: ContactRow }
+  | { contact: Contact }
   | { errors: FormError[] }
   /** The link is not valid (unknown, used, expired, another website). */
   | { invalid: true };
@@ -207,5 +206,5 @@ export async function completeHeldRegistration(
     ipAddress: client.ip,
     userAgent: client.userAgent,
   });
-  return { contact: (await findContactRow(deps.db, r.contactId)) as ContactRow };
+  return { contact: (await findContact(deps.db, r.contactId)) as Contact };
 }

@@ -1,5 +1,6 @@
-import { PostgresAdapter, type RawBuilder, sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Conn } from '../../db/database.ts';
+import { isPostgres } from '../../db/dialect.ts';
 import { count } from '../../db/values.ts';
 
 export interface DayCounts {
@@ -13,7 +14,7 @@ export const noCounts = (): DayCounts => ({ created: 0, sent: 0, redeemed: 0, ex
 
 /** Instants are ISO text on SQLite and timestamptz on PostgreSQL: the UTC day as `YYYY-MM-DD` on both. */
 function utcDay(conn: Conn, column: string): RawBuilder<string> {
-  return conn.getExecutor().adapter instanceof PostgresAdapter
+  return isPostgres(conn)
     ? sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD')`
     : sql<string>`substr(${sql.ref(column)}, 1, 10)`;
 }

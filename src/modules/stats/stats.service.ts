@@ -1,6 +1,6 @@
 import type { Deps } from '../../context.ts';
 import { AppError } from '../../errors.ts';
-import { getWebsite } from '../websites/website.service.ts';
+import { getWebsite } from '../websites/website.ts';
 import { type DayCounts, funnelByDay, noCounts } from './stats.repository.ts';
 
 export interface FunnelDay extends DayCounts {

@@ -1,7 +1,7 @@
 import type { Actor, Deps } from '../../context.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, invalid, notFound } from '../../errors.ts';
-import { recordAudit } from '../events/audit.service.ts';
+import { recordAudit } from '../events/event.ts';
 import type { ApiKey, User } from './user.repository.ts';
 import * as repo from './user.repository.ts';
 import { createApiKey } from './user.service.ts';

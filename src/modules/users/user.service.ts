@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Actor, Deps } from '../../context.ts';
-import { type Conn, uniqueOr } from '../../db/database.ts';
+import type { Conn } from '../../db/database.ts';
+import { uniqueOr } from '../../db/dialect.ts';
 import { AppError, invalid } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { hmacHex } from '../../keys.ts';
-import { recordAudit } from '../events/audit.service.ts';
+import { recordAudit } from '../events/event.ts';
 import type { ApiKey, User } from './user.repository.ts';
 import * as repo from './user.repository.ts';
 
@@ -108,9 +109,5 @@ export async function requireEnabledUser(conn: Conn, id: string, path: string): 
   if (user.disabled) throw invalid(path, `The user ${id} is disabled.`);
   return user;
 }
-
-export const findUser = (conn: Conn, id: string) => repo.findUser(conn, id);
-
-export const findUsersByIds = (conn: Conn, ids: readonly string[]) => repo.findUsersByIds(conn, ids);
 
 export const findFirstAdmin = (deps: Deps) => repo.findFirstAdmin(deps.db);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Actor, Deps } from '../../context.ts';
 import { AppError } from '../../errors.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../../passwords.ts';
-import { recordAudit } from '../events/audit.service.ts';
+import { recordAudit } from '../events/event.ts';
 import type { User } from './user.repository.ts';
 import * as repo from './user.repository.ts';
 import { createUser } from './user.service.ts';

@@ -1,10 +1,10 @@
 import type { Actor, Deps } from '../../context.ts';
-import { uniqueOr } from '../../db/database.ts';
+import { uniqueOr } from '../../db/dialect.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { checkHtmlLiquid } from '../../mail/liquid.ts';
-import { recordAudit } from '../events/audit.service.ts';
+import { recordAudit } from '../events/event.ts';
 import * as repo from './web-page.repository.ts';
 import { getWebsite, requireWebRolesOfWebsite } from './website.service.ts';
 

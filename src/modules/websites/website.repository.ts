@@ -146,14 +146,3 @@ export async function findWebRolesOfWebsite(
   if (q.before) query = query.where('id', '<', q.before);
   return (await query.execute()).map(toWebRole);
 }
-
-/** True when any invitation would still grant the role. */
-export async function isWebRoleUsedByInvitations(conn: Conn, id: string): Promise<boolean> {
-  const r = await conn
-    .selectFrom('invitation_web_roles')
-    .select('invitation_id')
-    .where('web_role_id', '=', id)
-    .limit(1)
-    .executeTakeFirst();
-  return r !== undefined;
-}

@@ -1,9 +1,10 @@
 import type { Actor, Deps } from '../../context.ts';
-import { type Conn, uniqueOr } from '../../db/database.ts';
+import type { Conn } from '../../db/database.ts';
+import { inUseOr, uniqueOr } from '../../db/dialect.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, invalid, notFound, throwIfInvalid } from '../../errors.ts';
 import { newId } from '../../ids.ts';
-import { recordAudit } from '../events/audit.service.ts';
+import { recordAudit } from '../events/event.ts';
 import type { WebRole } from './website.repository.ts';
 import * as repo from './website.repository.ts';
 import { defaultSettings, type WebsiteSettings } from './website.settings.ts';
@@ -265,25 +266,23 @@ export async function updateWebRole(
  * invitation would grant it: silently changing what a sent invitation grants would surprise.
  */
 export async function deleteWebRole(deps: Deps, actor: Actor, id: string): Promise<void> {
-  await deps.db.transaction().execute(async (trx) => {
-    const current = await repo.findWebRole(trx, id);
-    if (!current) throw notFound('web role', id);
-    if (await repo.isWebRoleUsedByInvitations(trx, id)) {
-      throw new AppError(
-        'IN_USE',
-        `Invitations still assign the web role "${current.name}"; edit or delete them first.`,
-      );
-    }
-    await repo.deleteWebRole(trx, id);
-    await recordAudit(
-      trx,
-      deps,
-      actor,
-      'web_role.deleted',
-      { type: 'web_role', id },
-      { websiteId: current.websiteId, name: current.name },
-    );
-  });
+  await inUseOr(
+    () =>
+      deps.db.transaction().execute(async (trx) => {
+        const current = await repo.findWebRole(trx, id);
+        if (!current) throw notFound('web role', id);
+        await repo.deleteWebRole(trx, id);
+        await recordAudit(
+          trx,
+          deps,
+          actor,
+          'web_role.deleted',
+          { type: 'web_role', id },
+          { websiteId: current.websiteId, name: current.name },
+        );
+      }),
+    () => new AppError('IN_USE', 'Invitations still assign this web role; edit or delete them first.'),
+  );
 }
 
 /**
@@ -317,4 +316,3 @@ export async function requireWebRolesOfWebsite(
 }
 
 /** Web roles by id, any website (for presenting a contact's roles). */
-export const findWebRolesByIds = (conn: Conn, ids: readonly string[]) => repo.findWebRolesByIds(conn, ids);

@@ -13,7 +13,7 @@ import {
   PageOf,
   problems,
 } from '../../http/schemas.ts';
-import { previewInvitationEmail } from '../invitations/invitation.preview.ts';
+import { previewInvitationEmail } from '../invitations/invitation.ts';
 import * as service from './workflow.service.ts';
 
 const Workflow = Type.Object({

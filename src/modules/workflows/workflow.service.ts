@@ -3,7 +3,7 @@ import type { Conn } from '../../db/database.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, invalid, notFound } from '../../errors.ts';
 import { compileTemplate } from '../../mail/liquid.ts';
-import { recordAudit } from '../events/audit.service.ts';
+import { recordAudit } from '../events/event.ts';
 import type { EmailTemplate, Workflow } from './workflow.repository.ts';
 import * as repo from './workflow.repository.ts';
 

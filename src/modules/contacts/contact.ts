@@ -1,0 +1,35 @@
+/**
+ * The contacts module's face: its domain types and the functions other modules may call. Nothing
+ * else of the module is imported from outside it.
+ */
+export { getAccount } from './account.service.ts';
+export {
+  authenticate,
+  confirmEmail,
+  grantOpenRegistrationAccess,
+  isContactPassword,
+  recordSignIn,
+  registerContact,
+  setPassword,
+  updateProfile,
+} from './contact.credentials.ts';
+export { importLinesIn, MAX_CSV_LINES, mapHeader, reasonsOf } from './contact.import.ts';
+export type { Contact } from './contact.repository.ts';
+export {
+  findContact,
+  findContactsByEmail,
+  findContactsByIds,
+  findRegistrationContacts,
+  saveContactWrite,
+  toContact,
+} from './contact.repository.ts';
+export {
+  contactIdsMatching,
+  findContactIdsByEmails,
+  getContact,
+  grantWrites,
+  requireAccount,
+  requireContact,
+  requireContacts,
+} from './contact.service.ts';
+export { grantWebsiteAccessWrite, hasWebsiteAccess } from './website-access.service.ts';

@@ -1,0 +1,13 @@
+/**
+ * The workflows module's face: its domain types and the functions other modules may call. Nothing
+ * else of the module is imported from outside it.
+ */
+
+export type { Workflow } from './workflow.service.ts';
+export {
+  activeSendWorkflow,
+  getTemplate,
+  requireWorkflow,
+  sendTemplate,
+  templateKey,
+} from './workflow.service.ts';
