@@ -59,9 +59,9 @@ async function withPostgresDatabase(admin: string, work: (url: string) => Promis
 
 /**
  * The bulk send runs in ROUNDS rounds (BENCH_ROUNDS, default 3), each round bare nodemailer and then
- * Admit on each database, back to back. This shared machine's speed drifts by ±20–40% from one
- * minute to the next, and a lone pair of runs a minute apart measured the drift as much as the
- * code: one build gave 0.69 and 0.85 of nodemailer in two full runs (decisions 0015, 0016). Each Admit
+ * Admit on each database, back to back. This shared machine's speed drifts from one minute to the
+ * next, and a lone pair of runs a minute apart measured the drift as much as the code (decision
+ * 0021, with the figures in bench/RESULTS.md). Each Admit
  * run is compared with the nodemailer run of its own round; the table shows the median run of each
  * scenario, the median of its rounds' ratios with every round's ratio beside it, and the highest
  * peak RSS of its rounds. The two variants (composing on the main thread, a separate worker) run in
