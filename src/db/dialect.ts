@@ -5,7 +5,7 @@ import type { Conn } from './database.ts';
  * Where SQLite and PostgreSQL differ in what a query means (not only in how values are stored:
  * that is `values.ts`). Callers ask here instead of testing the adapter themselves.
  */
-export const isPostgres = (conn: Conn): boolean => isPostgres(conn);
+export const isPostgres = (conn: Conn): boolean => conn.getExecutor().adapter instanceof PostgresAdapter;
 
 /**
  * The instant that decides expiry inside a statement. PostgreSQL: the database's `now()`, so every

@@ -1,4 +1,3 @@
-import type { Deps } from '../../context.ts';
 import { type Contact, findContactsByIds } from '../contacts/contact.ts';
 import type { MessageSource } from '../emails/email.ts';
 import { findUsersByIds } from '../users/user.ts';

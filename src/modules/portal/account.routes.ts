@@ -1,10 +1,8 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../context.ts';
 import { AppError } from '../../errors.ts';
 import { checkAccountLimit, checkRateLimit, countAccountAttempt } from '../../http/rate-limit.ts';
 import { endSession } from '../../http/session.ts';
-import { getAccount, getContact } from '../contacts/contact.ts';
-import { findWebRolesByIds } from '../websites/website.ts';
 import {
   expiredLink,
   profilePage,
@@ -23,7 +21,6 @@ import {
 } from './account.service.ts';
 import {
   clientOf,
-  type FormError,
   field,
   keepInSession,
   message,
