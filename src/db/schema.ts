@@ -150,6 +150,8 @@ export interface EmailsTable {
   /** Which message source composes it (emails/email.delivery.ts); `source_id` its own record. */
   kind: string;
   source_id: string | null;
+  /** The delivery job that may send it now; null: any job that lists it. */
+  job_id: string | null;
   invitation_id: string | null;
   contact_id: string | null;
   to_address: string | null;

@@ -101,6 +101,28 @@ for (const { name, skip } of dialectsUnderTest()) {
       assert.deepEqual(jobs.get(waiting.id), ['email.deliver', { emailIds: [portalEmail] }]);
       assert.deepEqual(jobs.get(finished.id), ['contact-email.deliver', JSON.parse(finished.payload)]);
       assert.deepEqual(jobs.get(invitations.id), ['email.deliver', JSON.parse(invitations.payload)]);
+
+      // And back: the portal email's job is its own delivery again, with its token.
+      const { error } = await migrator(handle.db).migrateTo('2026-12-02T0300_operations');
+      if (error) throw error;
+      const back = await db
+        .selectFrom('jobs')
+        .select(['type', 'payload'])
+        .where('id', '=', waiting.id)
+        .executeTakeFirst();
+      assert.equal(back.type, 'contact-email.deliver');
+      assert.deepEqual(typeof back.payload === 'string' ? JSON.parse(back.payload) : back.payload, {
+        emailId: portalEmail,
+        tokenId,
+        purpose: 'reset-password',
+      });
+      const inv = await db
+        .selectFrom('jobs')
+        .select('type')
+        .where('id', '=', invitations.id)
+        .executeTakeFirst();
+      assert.equal(inv.type, 'invitation-email.deliver');
+      await migrateToLatest(handle.db);
     });
   });
 }

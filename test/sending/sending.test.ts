@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { enqueue } from '../../src/jobs/enqueue.ts';
 import { DELIVER_JOB } from '../../src/modules/emails/email.ts';
 import { redeemInvitation } from '../../src/modules/invitations/redemption.service.ts';
 import { eventually } from '../support/eventually.ts';
@@ -472,6 +473,127 @@ onBothDatabases('sending invitations through SMTP', (dialect) => {
     assert.equal(form.statusCode, 200, 'the link opens the reset form');
     const [sent] = ok<Json>(await h.api('GET', `/api/v1/emails?contactId=${member.id}`)).items;
     assert.deepEqual([sent.id, sent.status, sent.attempts], [failed.id, 'sent', 2]);
+  });
+
+  it('an email handed to its retry job is not sent by another job that lists it', async () => {
+    const website = await makeWebsite(h);
+    const contact = await makeContact(h);
+    sink.failNext(1, 451, '4.3.0 try again later');
+    const inv = await inviteAndSend(h, website.id, contact.id);
+    const db = h.deps.db;
+    const handed = await eventually(async () => {
+      const e = await db
+        .selectFrom('emails')
+        .select(['id', 'job_id', 'attempts', 'status'])
+        .where('invitation_id', '=', inv.id)
+        .executeTakeFirst();
+      return e?.attempts === 1 && e.status === 'pending' ? e : undefined;
+    });
+    // The retry job waits an hour; the first job's payload, run again, names the same email.
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    await db
+      .updateTable('jobs')
+      .set({ run_at: later })
+      .where('id', '=', handed.job_id as string)
+      .execute();
+    const [again] = await enqueue(db, h.deps.now(), {
+      type: DELIVER_JOB,
+      payload: { emailIds: [handed.id] },
+    });
+    h.deps.notifyJobs();
+    await eventually(async () => {
+      const j = await db
+        .selectFrom('jobs')
+        .select('status')
+        .where('id', '=', again as string)
+        .executeTakeFirst();
+      return j?.status === 'succeeded';
+    });
+    assert.equal(to(contact.email).length, 0, 'not sent by the other job');
+    const still = await db
+      .selectFrom('emails')
+      .select(['status', 'attempts'])
+      .where('id', '=', handed.id)
+      .executeTakeFirst();
+    assert.deepEqual([still?.status, still?.attempts], ['pending', 1]);
+    await db
+      .updateTable('jobs')
+      .set({ run_at: new Date().toISOString() })
+      .where('id', '=', handed.job_id as string)
+      .execute();
+    h.deps.notifyJobs();
+    await eventually(() => to(contact.email).length === 1, 15_000, 'sent by its retry job');
+    await emailWhen(h, inv.id, 'sent');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(to(contact.email).length, 1, 'once');
+  });
+
+  it('an email whose delivery job died can be retried; one whose job still waits cannot', async () => {
+    const website = await makeWebsite(h);
+    const contact = await makeContact(h);
+    sink.failNext(1, 451, '4.3.0 try again later');
+    const inv = await inviteAndSend(h, website.id, contact.id);
+    const db = h.deps.db;
+    const handed = await eventually(async () => {
+      const e = await db
+        .selectFrom('emails')
+        .select(['id', 'job_id', 'attempts', 'status'])
+        .where('invitation_id', '=', inv.id)
+        .executeTakeFirst();
+      return e?.attempts === 1 && e.status === 'pending' ? e : undefined;
+    });
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    await db
+      .updateTable('jobs')
+      .set({ run_at: later })
+      .where('id', '=', handed.job_id as string)
+      .execute();
+    problem(await h.api('POST', `/api/v1/emails/${handed.id}/retry`), 409, 'EMAIL_NOT_RETRYABLE');
+    await db
+      .updateTable('jobs')
+      .set({ status: 'dead' })
+      .where('id', '=', handed.job_id as string)
+      .execute();
+    ok(await h.api('POST', `/api/v1/emails/${handed.id}/retry`), 202);
+    await eventually(() => to(contact.email).length === 1, 15_000, 'sent by the retry');
+  });
+
+  it('a reset email is not mailed once its link has expired, nor to an address the contact no longer has', async () => {
+    const website = await makeWebsite(h);
+    const resetFor = async () => {
+      const member = await makeMember(h, {}, [website.id]);
+      const portal = new PortalClient(h);
+      await portal.get(`/portal/${website.slug}/forgot-password`);
+      sink.failNext(1, 550, '5.1.1 mailbox unavailable');
+      await portal.post(`/portal/${website.slug}/forgot-password`, { email: member.email });
+      const failed = await eventually(async () => {
+        const [e] = ok<Json>(await h.api('GET', `/api/v1/emails?contactId=${member.id}`)).items;
+        return e?.status === 'failed' ? (e as Json) : undefined;
+      });
+      return { member, failed };
+    };
+    const retried = async (emailId: string, contactId: string) => {
+      ok(await h.api('POST', `/api/v1/emails/${emailId}/retry`), 202);
+      return eventually(async () => {
+        const [e] = ok<Json>(await h.api('GET', `/api/v1/emails?contactId=${contactId}`)).items;
+        return e?.status === 'failed' && e.attempts === 2 ? (e as Json) : undefined;
+      });
+    };
+    const expired = await resetFor();
+    h.advance(2 * 3_600_000);
+    try {
+      const e = await retried(expired.failed.id, expired.member.id);
+      assert.match(e.lastError, /^TOKEN_NOT_VALID/);
+    } finally {
+      h.advance(-2 * 3_600_000);
+    }
+    const moved = await resetFor();
+    ok(
+      await h.api('PATCH', `/api/v1/contacts/${moved.member.id}`, { email: `moved.${rand()}@example.test` }),
+    );
+    const e = await retried(moved.failed.id, moved.member.id);
+    assert.match(e.lastError, /^ADDRESS_CHANGED/);
+    assert.equal(to(expired.member.email).length + to(moved.member.email).length, 0, 'no link was mailed');
   });
 
   it('keeps the email queued while the mail server is down and delivers it when it returns', async () => {

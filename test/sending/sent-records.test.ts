@@ -43,6 +43,7 @@ for (const { name, skip } of dialectsUnderTest()) {
           id,
           kind: 'invitation',
           sourceId: null,
+          jobId: null,
           invitationId: null,
           contactId: null,
           to: 'someone@example.test',

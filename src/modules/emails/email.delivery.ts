@@ -28,7 +28,8 @@ import { sentRecorderFor } from './sent.recorder.ts';
  *   (sent.recorder.ts). Its slot in the sending window is held until then, so a crash sends again
  *   at most the SMTP pool size of messages;
  * - refused by its source (the invitation expired, the token is gone): `failed` with the reason;
- * - 4xx: this email alone is tried again later with backoff, and fails after MAX_EMAIL_ATTEMPTS;
+ * - 4xx: this email alone is handed to a retry job that runs after a backoff (no other job sends it
+ *   from then on), and fails after MAX_EMAIL_ATTEMPTS;
  * - 5xx: `failed` with the server's reply, never tried again by itself;
  * - connection trouble or 421: the emails not sent go back to `pending`, the server is marked in
  *   trouble (GET /mail/status), and the job waits, without spending an attempt, for the one probe
@@ -52,11 +53,13 @@ export function emailDelivery(options: DeliveryOptions) {
     const gate = await mailGate(deps.db, deps.now());
     if (gate.kind === 'paused') throw new RetryLater(PAUSED_RECHECK_MS, `sending is paused: ${gate.reason}`);
     if (gate.kind === 'wait') throw new RetryLater(gate.ms + Math.round(Math.random() * 250), gate.reason);
-    const all = await repo.startSending(deps.db, job.payload.emailIds as string[], deps.now().toISOString());
+    const ids = job.payload.emailIds as string[];
+    const all = await repo.startSending(deps.db, ids, deps.now().toISOString(), job.id);
     // A job run again after a crash may hold emails its first run sent: their sources hear of them.
     const accepted = all.filter((e) => e.status === 'sent');
     try {
-      const toSend = all.filter((e) => e.status === 'sending');
+      // Only the emails this job claimed: one handed to a retry job is that job's to send.
+      const toSend = all.filter((e) => e.status === 'sending' && e.jobId === job.id);
       if (toSend.length > 0) await deliver(deps, options, toSend, accepted, gate.kind === 'probe');
     } finally {
       await tellAccepted(deps, options.sources, accepted);
@@ -216,7 +219,8 @@ async function record(
   const retryAt = new Date(now.getTime() + backoffMs(attempts, options.retryBaseMs, options.retryCapMs));
   await deps.db.transaction().execute(async (trx) => {
     await repo.recordAttempt(trx, email.id, { ...attempt, status: 'pending' });
-    await enqueue(trx, now, deliveryJobs([email.id], retryAt.toISOString()));
+    const [retry] = await enqueue(trx, now, deliveryJobs([email.id], retryAt.toISOString()));
+    await repo.handToJob(trx, email.id, retry as string);
   });
   return 'not sent';
 }

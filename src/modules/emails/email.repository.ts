@@ -13,6 +13,8 @@ export interface Email {
   kind: string;
   /** The record of its kind it is composed from, when there is one beyond invitation and contact. */
   sourceId: string | null;
+  /** The delivery job that may send it now (the one that claimed it, or its retry); null: any. */
+  jobId: string | null;
   invitationId: string | null;
   contactId: string | null;
   to: string | null;
@@ -33,6 +35,7 @@ const toEmail = (r: Selectable<EmailsTable>): Email => ({
   id: r.id,
   kind: r.kind,
   sourceId: r.source_id,
+  jobId: r.job_id,
   invitationId: r.invitation_id,
   contactId: r.contact_id,
   to: r.to_address,
@@ -57,6 +60,7 @@ export async function insertEmails(conn: Conn, emails: readonly Email[]): Promis
       id: 'text',
       kind: 'text',
       source_id: 'text',
+      job_id: 'text',
       invitation_id: 'text',
       contact_id: 'text',
       to_address: 'text',
@@ -76,6 +80,7 @@ export async function insertEmails(conn: Conn, emails: readonly Email[]): Promis
       id: e.id,
       kind: e.kind,
       source_id: e.sourceId,
+      job_id: e.jobId,
       invitation_id: e.invitationId,
       contact_id: e.contactId,
       to_address: e.to,
@@ -243,6 +248,7 @@ const HEAD_COLUMNS = [
   'id',
   'kind',
   'source_id',
+  'job_id',
   'invitation_id',
   'contact_id',
   'to_address',
@@ -265,20 +271,27 @@ export async function findEmailsByIds(conn: Conn, ids: readonly string[]): Promi
 }
 
 /**
- * The emails of `ids`, without their bodies, those still to send (`pending`, or `sending` from a run
- * that stopped) marked `sending` on the way: one statement where a read and an update were two. The
+ * The emails of `ids`, without their bodies, those still to send by job `jobId` (`pending`, or
+ * `sending` from a run that stopped, and not handed to another job) marked `sending` and claimed
+ * for it on the way: one statement where a read and an update were two. The
  * ids alone choose the rows, so the primary key is the only index PostgreSQL can plan with; with the
  * status in the WHERE clause it read every pending email through the status index to find the job's
  * emails whenever its statistics thought pending ones rare, as just after a bulk send (decision 0021).
  */
-export async function startSending(conn: Conn, ids: readonly string[], now: string): Promise<Email[]> {
+export async function startSending(
+  conn: Conn,
+  ids: readonly string[],
+  now: string,
+  jobId: string,
+): Promise<Email[]> {
   if (ids.length === 0) return [];
-  const toSend = sql<boolean>`status in ('pending', 'sending')`;
+  const toSend = sql<boolean>`status in ('pending', 'sending') and (job_id is null or job_id = ${jobId})`;
   const rows = await conn
     .updateTable('emails')
     .set({
       status: sql`case when ${toSend} then 'sending' else status end`,
       updated_at: sql`case when ${toSend} then ${now} else updated_at end`,
+      job_id: sql`case when ${toSend} then ${jobId} else job_id end`,
     })
     .where('id', 'in', ids)
     .returning(HEAD_COLUMNS)
@@ -359,4 +372,15 @@ export async function setPaused(conn: Conn, reason: string | null, at: string | 
     .set({ paused_reason: reason, paused_at: at })
     .where('id', '=', 1)
     .execute();
+}
+
+/** Hands the email to delivery job `jobId` (a retry): no other job may send it from now on. */
+export async function handToJob(conn: Conn, id: string, jobId: string): Promise<void> {
+  await conn.updateTable('emails').set({ job_id: jobId }).where('id', '=', id).execute();
+}
+
+/** True when job `id` may still run (queued or running); false when it is dead, done or gone. */
+export async function isJobLive(conn: Conn, id: string): Promise<boolean> {
+  const r = await conn.selectFrom('jobs').select('status').where('id', '=', id).executeTakeFirst();
+  return r?.status === 'queued' || r?.status === 'running';
 }

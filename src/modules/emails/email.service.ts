@@ -12,8 +12,8 @@ import { deliveryJobs } from './email.ts';
  * and retried by administrators. Lists never carry bodies (they hold links); the stored bodies have
  * the invitation code masked.
  */
-export type EmailSummary = Omit<Email, 'html' | 'text' | 'sourceId'>;
-const summary = ({ html: _h, text: _t, sourceId: _s, ...rest }: Email): EmailSummary => rest;
+export type EmailSummary = Omit<Email, 'html' | 'text' | 'sourceId' | 'jobId'>;
+const summary = ({ html: _h, text: _t, sourceId: _s, jobId: _j, ...rest }: Email): EmailSummary => rest;
 
 export async function listEmails(
   deps: Deps,
@@ -25,10 +25,11 @@ export async function listEmails(
 }
 
 /** One Email with its stored copy (subject, HTML, text), the invitation code masked in it. */
-export async function getEmail(deps: Deps, id: string): Promise<Email> {
+export async function getEmail(deps: Deps, id: string): Promise<Omit<Email, 'sourceId' | 'jobId'>> {
   const e = await repo.findEmail(deps.db, id);
   if (!e) throw notFound('email', id);
-  return e;
+  const { sourceId: _s, jobId: _j, ...shown } = e;
+  return shown;
 }
 
 /** Sends a failed email again, whatever its kind (same Message-ID, same code or link). */
@@ -36,10 +37,13 @@ export async function retryEmail(deps: Deps, actor: Actor, id: string): Promise<
   const email = await deps.db.transaction().execute(async (trx) => {
     const current = await repo.findEmail(trx, id);
     if (!current) throw notFound('email', id);
-    if (current.status !== 'failed')
+    // One still to send is retryable only once no job will send it (its job died or is gone).
+    const waiting = current.status === 'pending' || current.status === 'sending';
+    const orphaned = waiting && current.jobId !== null && !(await repo.isJobLive(trx, current.jobId));
+    if (current.status !== 'failed' && !orphaned)
       throw new AppError(
         'EMAIL_NOT_RETRYABLE',
-        `The email is ${current.status}; only a failed email can be retried.`,
+        `The email is ${current.status}; only a failed email, or one whose delivery job has stopped, can be retried.`,
       );
     if (current.to === null)
       throw new AppError(
@@ -48,7 +52,8 @@ export async function retryEmail(deps: Deps, actor: Actor, id: string): Promise<
       );
     const now = deps.now();
     await repo.setStatus(trx, [id], 'pending', now.toISOString());
-    await enqueue(trx, now, deliveryJobs([id]));
+    const [job] = await enqueue(trx, now, deliveryJobs([id]));
+    await repo.handToJob(trx, id, job as string);
     await recordAudit(
       trx,
       deps,

@@ -46,6 +46,7 @@ export function newEmail(
   return {
     id,
     ...e,
+    jobId: null,
     subject: null,
     html: null,
     text: null,

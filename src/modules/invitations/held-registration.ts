@@ -67,17 +67,22 @@ export async function holdRegistration(
   return id;
 }
 
-/** Where the confirmation of a held registration goes, by id (the email job); undefined when gone. */
+/**
+ * Where the confirmation of a held registration goes, by id (its email's message source); undefined
+ * when it is gone, used or expired, so that a dead link is never mailed.
+ */
 export async function findHeldRegistrationAddress(
   conn: Conn,
   id: string,
+  now: Date,
 ): Promise<{ websiteId: string; email: string; contactId: string | null } | undefined> {
   const r = await conn
     .selectFrom('pending_registrations')
-    .select(['website_id', 'email', 'contact_id'])
+    .select(['website_id', 'email', 'contact_id', 'expires_at', 'used_at'])
     .where('id', '=', id)
     .executeTakeFirst();
-  return r && { websiteId: r.website_id, email: r.email, contactId: r.contact_id };
+  if (!r || r.used_at !== null || Date.parse(instant(r.expires_at)) <= now.getTime()) return undefined;
+  return { websiteId: r.website_id, email: r.email, contactId: r.contact_id };
 }
 
 /** The held registration of a valid token (signed, unused, unexpired, this website), else null. */

@@ -73,17 +73,22 @@ export async function findValidToken(
   return { id: r.id, contactId: r.contact_id, websiteId: r.website_id, purpose: r.purpose, email: r.email };
 }
 
-/** The website and address of a token, by id (the email job); undefined when gone. */
+/**
+ * The website and address of a token, by id (its email's message source); undefined when it is
+ * gone, used or expired, so that a dead link is never mailed.
+ */
 export async function findTokenAddress(
   conn: Conn,
   id: string,
+  now: Date,
 ): Promise<{ websiteId: string; email: string | null } | undefined> {
   const r = await conn
     .selectFrom('contact_tokens')
-    .select(['website_id', 'email'])
+    .select(['website_id', 'email', 'expires_at', 'used_at'])
     .where('id', '=', id)
     .executeTakeFirst();
-  return r && { websiteId: r.website_id, email: r.email };
+  if (!r || r.used_at !== null || Date.parse(instant(r.expires_at)) <= now.getTime()) return undefined;
+  return { websiteId: r.website_id, email: r.email };
 }
 
 /** Marks the token used; false if another request used it first (so it works once). */

@@ -131,7 +131,12 @@ interface Context {
   websites: Map<string, Website>;
 }
 
-/** Composes the portal's emails; an email whose token or held registration is gone is not sent. */
+/**
+ * Composes the portal's emails. Refused (the email fails with the reason, never sent): a token or
+ * held registration that is gone, used or expired (TOKEN_NOT_VALID), and a password reset whose
+ * address is no longer the contact's primary email (ADDRESS_CHANGED: a link to set the password
+ * goes only where the contact's mail goes now).
+ */
 export const portalMessages: MessageSource<Context> = {
   async load(deps, emails) {
     const targets = new Map<string, LinkTarget>();
@@ -152,8 +157,10 @@ export const portalMessages: MessageSource<Context> = {
     const target = ctx.targets.get(email.id);
     const website = target && ctx.websites.get(target.websiteId);
     const contact = email.contactId ? ctx.contacts.get(email.contactId) : undefined;
-    if (!template || !target || !website || (email.contactId && !contact))
-      return { refused: 'CONTACT_OR_TOKEN_MISSING' };
+    if (!template || (email.contactId && !contact)) return { refused: 'CONTACT_OR_TOKEN_MISSING' };
+    if (!target || !website) return { refused: 'TOKEN_NOT_VALID: the link has expired or was used' };
+    if (email.kind === 'reset-password' && contact?.email?.toLowerCase() !== email.to.toLowerCase())
+      return { refused: "ADDRESS_CHANGED: the address is no longer the contact's primary email" };
     return {
       templateKey: `builtin:${email.kind}:1`,
       template,
@@ -176,12 +183,12 @@ async function linkTarget(
   tokenId: string,
 ): Promise<LinkTarget | undefined> {
   if (kind === 'confirm-registration') {
-    const held = await findHeldRegistrationAddress(deps.db, tokenId);
+    const held = await findHeldRegistrationAddress(deps.db, tokenId, deps.now());
     return (
       held && { websiteId: held.websiteId, email: held.email, secret: heldRegistrationToken(deps, tokenId) }
     );
   }
-  const token = await findTokenAddress(deps.db, tokenId);
+  const token = await findTokenAddress(deps.db, tokenId, deps.now());
   return token && { websiteId: token.websiteId, email: token.email, secret: tokenFor(deps, tokenId) };
 }
 

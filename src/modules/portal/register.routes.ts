@@ -27,56 +27,12 @@ import { completeHeldRegistration, heldRegistrationEmail, register } from './reg
  * which the landing's GET /register shows.
  */
 export async function registerRoutes(app: FastifyInstance, deps: Deps, pages: RedeemPages) {
-  const registerPage = async (
+  const page = (
     req: FastifyRequest,
     reply: FastifyReply,
-    vars: { errors?: FormError[]; form?: Record<string, string> } = {},
-    status = 200,
-  ) => {
-    const { website, session, base } = req.portal;
-    const s = website.settings;
-    const rq = returnQuery(returnOf(req));
-    const kept = dataOf(session).pending;
-    if (kept && 'invalid' in kept) return pages.invalidCode(req, reply);
-    const ref = pendingRef(session);
-    if (ref && !pages.invitationsOn(req)) return pages.invalidCode(req, reply);
-    if (ref && (await redeemerOf(deps, req))) return reply.redirect(`${base}/redeem/confirm${rq}`, 303);
-    const pending = ref ? await pages.describeFor(req, ref) : null;
-    if (ref && !pending) return pages.refused(req, reply);
-    if (!pending && !(s.openRegistrationEnabled && s.localLoginEnabled)) {
-      if (pages.invitationsOn(req)) return reply.redirect(`${base}/redeem${rq}`, 303);
-      throw new AppError('NOT_FOUND', 'no registration');
-    }
-    if (!s.localLoginEnabled) throw new AppError('NOT_FOUND', 'no local login');
-    // A Single invitation registers under the address it was sent to, unless the website lets the
-    // invitee give another one (confirmed before anything is granted).
-    const emailLocked =
-      pending?.type === 'single' && !!pending.invitedEmail && !s.invitationEmailChangeAllowed;
-    return render(
-      req,
-      reply,
-      'register',
-      {
-        title: pending ? `Accept your invitation to ${website.name}` : `Create your ${website.name} account`,
-        invitation: pending,
-        tag: invitationTag(ref),
-        emailLocked,
-        emailHint:
-          pending?.type === 'single' && !emailLocked
-            ? 'Another address than the one the invitation was sent to must be confirmed first.'
-            : undefined,
-        byEmail: s.localLoginByEmail,
-        form: {
-          email: pending?.invitedEmail ?? '',
-          ...vars.form,
-          ...(emailLocked ? { email: pending.invitedEmail } : {}),
-        },
-        errors: vars.errors,
-        returnQuery: rq,
-      },
-      status,
-    );
-  };
+    vars?: { errors?: FormError[]; form?: Record<string, string> },
+    status?: number,
+  ) => registerPage(deps, pages, req, reply, vars, status);
 
   app.post('/register', async (req, reply) => {
     pages.requireRegistration(req);
@@ -103,7 +59,7 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps, pages: Re
       throw err;
     }
     if ('errors' in result)
-      return registerPage(
+      return page(
         req,
         reply,
         { errors: result.errors, form: { email: form.email, username: form.username } },
@@ -119,38 +75,6 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps, pages: Re
     const next = result.redeemed ? afterRedemption : afterSignIn;
     return reply.redirect(next(website, base, result.contact, returnOf(req)), 303);
   });
-
-  /** An existing user at registration: the website's Existing User Page, else a sign-in link. */
-  const accountExists = (req: FastifyRequest, reply: FastifyReply) => {
-    const { website, base } = req.portal;
-    if (website.existingUserPath) return reply.redirect(`${base}${website.existingUserPath}`, 303);
-    return message(
-      req,
-      reply,
-      409,
-      'You already have an account',
-      [
-        'An account already uses this email or username. Sign in with it, and you can then redeem the invitation.',
-      ],
-      { href: `${base}/signin${returnQuery(returnOf(req))}`, label: 'Sign in' },
-    );
-  };
-
-  const expired = (req: FastifyRequest, reply: FastifyReply) =>
-    message(
-      req,
-      reply,
-      410,
-      'This link no longer works',
-      ['The link has expired or has already been used. Open your invitation link again to register.'],
-      { href: `${req.portal.base}/redeem`, label: 'Redeem an invitation' },
-    );
-  const confirmPage = (
-    req: FastifyRequest,
-    reply: FastifyReply,
-    v: { token: string; email: string; errors?: FormError[] },
-    status = 200,
-  ) => render(req, reply, 'confirm-registration', { title: 'Accept your invitation', ...v }, status);
 
   app.get('/confirm-registration', async (req, reply) => {
     const token = tokenOf(req.query);
@@ -188,5 +112,96 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps, pages: Re
     return reply.redirect(afterRedemption(website, base, done.contact, null), 303);
   });
 
-  return registerPage;
+  return page;
 }
+
+/**
+ * The register page: for the pending invitation (or open registration), or where the visitor must
+ * go instead (the confirmation when signed in, the redeem form, a refusal).
+ */
+async function registerPage(
+  deps: Deps,
+  pages: RedeemPages,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  vars: { errors?: FormError[]; form?: Record<string, string> } = {},
+  status = 200,
+) {
+  const { website, session, base } = req.portal;
+  const s = website.settings;
+  const rq = returnQuery(returnOf(req));
+  const kept = dataOf(session).pending;
+  if (kept && 'invalid' in kept) return pages.invalidCode(req, reply);
+  const ref = pendingRef(session);
+  if (ref && !pages.invitationsOn(req)) return pages.invalidCode(req, reply);
+  if (ref && (await redeemerOf(deps, req))) return reply.redirect(`${base}/redeem/confirm${rq}`, 303);
+  const pending = ref ? await pages.describeFor(req, ref) : null;
+  if (ref && !pending) return pages.refused(req, reply);
+  if (!pending && !(s.openRegistrationEnabled && s.localLoginEnabled)) {
+    if (pages.invitationsOn(req)) return reply.redirect(`${base}/redeem${rq}`, 303);
+    throw new AppError('NOT_FOUND', 'no registration');
+  }
+  if (!s.localLoginEnabled) throw new AppError('NOT_FOUND', 'no local login');
+  // A Single invitation registers under the address it was sent to, unless the website lets the
+  // invitee give another one (confirmed before anything is granted).
+  const emailLocked = pending?.type === 'single' && !!pending.invitedEmail && !s.invitationEmailChangeAllowed;
+  return render(
+    req,
+    reply,
+    'register',
+    {
+      title: pending ? `Accept your invitation to ${website.name}` : `Create your ${website.name} account`,
+      invitation: pending,
+      tag: invitationTag(ref),
+      emailLocked,
+      emailHint:
+        pending?.type === 'single' && !emailLocked
+          ? 'Another address than the one the invitation was sent to must be confirmed first.'
+          : undefined,
+      byEmail: s.localLoginByEmail,
+      form: {
+        email: pending?.invitedEmail ?? '',
+        ...vars.form,
+        ...(emailLocked ? { email: pending.invitedEmail } : {}),
+      },
+      errors: vars.errors,
+      returnQuery: rq,
+    },
+    status,
+  );
+}
+
+/** An existing user at registration: the website's Existing User Page, else a sign-in link. */
+function accountExists(req: FastifyRequest, reply: FastifyReply) {
+  const { website, base } = req.portal;
+  if (website.existingUserPath) return reply.redirect(`${base}${website.existingUserPath}`, 303);
+  return message(
+    req,
+    reply,
+    409,
+    'You already have an account',
+    [
+      'An account already uses this email or username. Sign in with it, and you can then redeem the invitation.',
+    ],
+    { href: `${base}/signin${returnQuery(returnOf(req))}`, label: 'Sign in' },
+  );
+}
+
+/** 410: the held registration's link has expired or was used. */
+const expired = (req: FastifyRequest, reply: FastifyReply) =>
+  message(
+    req,
+    reply,
+    410,
+    'This link no longer works',
+    ['The link has expired or has already been used. Open your invitation link again to register.'],
+    { href: `${req.portal.base}/redeem`, label: 'Redeem an invitation' },
+  );
+
+/** The page that completes a held registration with the password chosen. */
+const confirmPage = (
+  req: FastifyRequest,
+  reply: FastifyReply,
+  v: { token: string; email: string; errors?: FormError[] },
+  status = 200,
+) => render(req, reply, 'confirm-registration', { title: 'Accept your invitation', ...v }, status);
