@@ -85,6 +85,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
             .select(['id', 'kind', 'source_id'])
             .where('id', 'in', p.emailIds)
             .where('invitation_id', 'is', null)
+            .where('source_id', 'is not', null)
             .execute()
         : [];
     if (portal.length === 0) {
@@ -97,7 +98,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     }
     const [first, ...rest] = portal;
     const contactJob = (e: { id: string; kind: string; source_id: string | null }) =>
-      JSON.stringify({ emailId: e.id, tokenId: e.source_id ?? '', purpose: e.kind });
+      JSON.stringify({ emailId: e.id, tokenId: e.source_id, purpose: e.kind });
     await k
       .updateTable('jobs')
       .set({ type: 'contact-email.deliver', payload: contactJob(first as (typeof portal)[number]) })

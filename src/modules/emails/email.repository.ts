@@ -384,3 +384,35 @@ export async function isJobLive(conn: Conn, id: string): Promise<boolean> {
   const r = await conn.selectFrom('jobs').select('status').where('id', '=', id).executeTakeFirst();
   return r?.status === 'queued' || r?.status === 'running';
 }
+
+/** True when a queued or running job of `type` names email `id` in its payload. */
+export async function isListedByLiveJob(conn: Conn, type: string, id: string): Promise<boolean> {
+  const r = await conn
+    .selectFrom('jobs')
+    .select('id')
+    .where('type', '=', type)
+    .where('status', 'in', ['queued', 'running'])
+    .where(sql<string>`cast(payload as text)`, 'like', `%${id}%`)
+    .limit(1)
+    .executeTakeFirst();
+  return r !== undefined;
+}
+
+/**
+ * Sets `email` back to `pending` for a retry, only if its status and owning job are still those
+ * read; false when another request changed them first.
+ */
+export async function reopenForRetry(
+  conn: Conn,
+  email: Pick<Email, 'id' | 'status' | 'jobId'>,
+  now: string,
+): Promise<boolean> {
+  const r = await conn
+    .updateTable('emails')
+    .set({ status: 'pending', updated_at: now })
+    .where('id', '=', email.id)
+    .where('status', '=', email.status)
+    .where((eb) => (email.jobId === null ? eb('job_id', 'is', null) : eb('job_id', '=', email.jobId)))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}

@@ -5,7 +5,7 @@ import { enqueue } from '../../jobs/enqueue.ts';
 import { recordAudit } from '../events/event.ts';
 import type { Email, EmailStatus } from './email.repository.ts';
 import * as repo from './email.repository.ts';
-import { deliveryJobs } from './email.ts';
+import { DELIVER_JOB, deliveryJobs } from './email.ts';
 
 /**
  * Email activities: written by sending (in the sender's transaction), advanced by delivery, listed
@@ -39,7 +39,11 @@ export async function retryEmail(deps: Deps, actor: Actor, id: string): Promise<
     if (!current) throw notFound('email', id);
     // One still to send is retryable only once no job will send it (its job died or is gone).
     const waiting = current.status === 'pending' || current.status === 'sending';
-    const orphaned = waiting && current.jobId !== null && !(await repo.isJobLive(trx, current.jobId));
+    const orphaned =
+      waiting &&
+      !(current.jobId === null
+        ? await repo.isListedByLiveJob(trx, DELIVER_JOB, id)
+        : await repo.isJobLive(trx, current.jobId));
     if (current.status !== 'failed' && !orphaned)
       throw new AppError(
         'EMAIL_NOT_RETRYABLE',
@@ -51,7 +55,9 @@ export async function retryEmail(deps: Deps, actor: Actor, id: string): Promise<
         'The contact had no primary email; give the contact one and send the invitation again.',
       );
     const now = deps.now();
-    await repo.setStatus(trx, [id], 'pending', now.toISOString());
+    // Only from the state read: a retry at the same moment (a double click) finds it changed.
+    if (!(await repo.reopenForRetry(trx, current, now.toISOString())))
+      throw new AppError('EMAIL_NOT_RETRYABLE', 'The email changed meanwhile; look at it again.');
     const [job] = await enqueue(trx, now, deliveryJobs([id]));
     await repo.handToJob(trx, id, job as string);
     await recordAudit(
