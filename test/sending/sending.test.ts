@@ -475,7 +475,11 @@ onBothDatabases('sending invitations through SMTP', (dialect) => {
     assert.deepEqual([sent.id, sent.status, sent.attempts], [failed.id, 'sent', 2]);
   });
 
-  it('an email handed to its retry job is not sent by another job that lists it', async () => {
+  /**
+   * An invitation email refused once with 451: pending, attempted once, handed to its retry job,
+   * which is made to wait an hour.
+   */
+  async function handedToRetry() {
     const website = await makeWebsite(h);
     const contact = await makeContact(h);
     sink.failNext(1, 451, '4.3.0 try again later');
@@ -489,13 +493,19 @@ onBothDatabases('sending invitations through SMTP', (dialect) => {
         .executeTakeFirst();
       return e?.attempts === 1 && e.status === 'pending' ? e : undefined;
     });
-    // The retry job waits an hour; the first job's payload, run again, names the same email.
     const later = new Date(Date.now() + 3_600_000).toISOString();
     await db
       .updateTable('jobs')
       .set({ run_at: later })
       .where('id', '=', handed.job_id as string)
       .execute();
+    return { contact, inv, handed };
+  }
+
+  it('an email handed to its retry job is not sent by another job that lists it', async () => {
+    const { contact, inv, handed } = await handedToRetry();
+    const db = h.deps.db;
+    // The retry job waits an hour; the first job's payload, run again, names the same email.
     const [again] = await enqueue(db, h.deps.now(), {
       type: DELIVER_JOB,
       payload: { emailIds: [handed.id] },
@@ -529,25 +539,8 @@ onBothDatabases('sending invitations through SMTP', (dialect) => {
   });
 
   it('an email whose delivery job died can be retried; one whose job still waits cannot', async () => {
-    const website = await makeWebsite(h);
-    const contact = await makeContact(h);
-    sink.failNext(1, 451, '4.3.0 try again later');
-    const inv = await inviteAndSend(h, website.id, contact.id);
+    const { contact, inv, handed } = await handedToRetry();
     const db = h.deps.db;
-    const handed = await eventually(async () => {
-      const e = await db
-        .selectFrom('emails')
-        .select(['id', 'job_id', 'attempts', 'status'])
-        .where('invitation_id', '=', inv.id)
-        .executeTakeFirst();
-      return e?.attempts === 1 && e.status === 'pending' ? e : undefined;
-    });
-    const later = new Date(Date.now() + 3_600_000).toISOString();
-    await db
-      .updateTable('jobs')
-      .set({ run_at: later })
-      .where('id', '=', handed.job_id as string)
-      .execute();
     problem(await h.api('POST', `/api/v1/emails/${handed.id}/retry`), 409, 'EMAIL_NOT_RETRYABLE');
     // Without an owner (an email queued before owners existed), the live job that lists it counts.
     await db.updateTable('emails').set({ job_id: null }).where('id', '=', handed.id).execute();
