@@ -41,7 +41,12 @@ export class TcpProxy {
   async cut(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    for (const s of this.sockets) s.resetAndDestroy();
+    // A socket whose end() is still being sent cannot be reset: libuv refuses (EINVAL) and Node
+    // then never closes the handle, so the process spins at exit. Those are destroyed instead.
+    for (const s of this.sockets) {
+      if (s.writableEnded) s.destroy();
+      else s.resetAndDestroy();
+    }
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
