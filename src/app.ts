@@ -14,6 +14,7 @@ import { documentProblems } from './http/openapi.ts';
 import { clientProblem, frameworkProblem, registerProblemHandlers } from './http/problem.ts';
 import { Problem } from './http/schemas.ts';
 import { validatorCompiler } from './http/validation.ts';
+import { webhookDocuments } from './modules/events/event.ts';
 import { portal } from './modules/portal/portal.plugin.ts';
 
 export interface AppOptions {
@@ -64,7 +65,10 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
-    transformObject: (d) => ('openapiObject' in d ? documentProblems(d.openapiObject) : d.swaggerObject),
+    transformObject: (d) =>
+      'openapiObject' in d
+        ? Object.assign(documentProblems(d.openapiObject), { webhooks: webhookDocuments() as never })
+        : d.swaggerObject,
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (json.$id as string) ?? `def-${i}` },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });

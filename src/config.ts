@@ -42,6 +42,11 @@ export interface Config {
   };
   /** PostgreSQL statements as named prepared statements (off for poolers that cannot keep them). */
   readonly preparedStatements: boolean;
+  /**
+   * Webhooks may go to loopback, private and link-local addresses, and over plain http (a private
+   * network, or tests); off by default, so an endpoint cannot reach the server's own network.
+   */
+  readonly webhookAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {
@@ -193,6 +198,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
 
+  const rawAllowPrivate = (value('ADMIT_WEBHOOK_ALLOW_PRIVATE') ?? 'false').toLowerCase();
+  if (rawAllowPrivate !== 'true' && rawAllowPrivate !== 'false')
+    problems.push(
+      `ADMIT_WEBHOOK_ALLOW_PRIVATE="${rawAllowPrivate}" must be true or false (true lets webhooks reach private addresses)`,
+    );
+  const webhookAllowPrivate = rawAllowPrivate === 'true';
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   const { secret, generated } =
@@ -218,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimits,
     bootstrapAdmin,
     preparedStatements,
+    webhookAllowPrivate,
   });
 }
 

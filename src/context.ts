@@ -2,6 +2,7 @@ import type { Config } from './config.ts';
 import type { Db, DialectName } from './db/database.ts';
 import type { Keys } from './keys.ts';
 import type { Mail } from './mail/mail.ts';
+import type { WebhookClient } from './modules/events/webhook.http.ts';
 
 /** What every service needs, built once by main.ts (or the test harness) and passed explicitly. */
 export interface Deps {
@@ -13,6 +14,8 @@ export interface Deps {
   readonly now: () => Date;
   /** Where messages are composed and sent (SMTP or the outbox): on mail threads, or inline. */
   readonly mail: Mail;
+  /** Signed POSTs to integrators' URLs (webhook endpoints, call-webhook steps), behind the SSRF guard. */
+  readonly webhooks: WebhookClient;
   /** Tells this process's worker that jobs were committed (so it claims now, not after its idle wait). */
   readonly notifyJobs: () => void;
 }

@@ -15,6 +15,8 @@ export interface Keys {
   readonly contactToken: Buffer;
   /** The HMAC key of the CSRF tokens' secret. */
   readonly csrf: Buffer;
+  /** Derives each webhook signing secret from (endpoint or workflow id, secret version). */
+  readonly webhookSecret: Buffer;
 }
 
 export function deriveKeys(secret: string): Keys {
@@ -25,6 +27,7 @@ export function deriveKeys(secret: string): Keys {
     apiKey: derive('api-key'),
     contactToken: derive('contact-token'),
     csrf: derive('csrf'),
+    webhookSecret: derive('webhook-secret'),
   });
 }
 

@@ -6,6 +6,7 @@ import { retryWhileUnavailable } from './db/dialect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { deriveKeys } from './keys.ts';
 import { type Mail, mailFor, transportSpec } from './mail/mail.ts';
+import { WebhookClient } from './modules/events/webhook.http.ts';
 
 export interface Runtime {
   deps: Deps;
@@ -38,6 +39,7 @@ export async function startRuntime(
       : migrateToLatest(handle.db));
   let listener = () => {};
   const mail = mailOf(config);
+  const webhooks = new WebhookClient(config.webhookAllowPrivate);
   const deps: Deps = {
     db: handle.db,
     dialect: handle.dialect,
@@ -45,6 +47,7 @@ export async function startRuntime(
     keys: deriveKeys(config.secret),
     now: () => new Date(),
     mail,
+    webhooks,
     notifyJobs: () => listener(),
   };
   return {
@@ -55,6 +58,7 @@ export async function startRuntime(
     },
     close: async () => {
       await mail.close();
+      webhooks.close();
       await handle.close();
     },
   };

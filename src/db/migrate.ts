@@ -15,6 +15,7 @@ import * as portalTrust from './migrations/2026-12-01T0900_portal_trust.ts';
 import * as mailTrouble from './migrations/2026-12-02T0100_mail_trouble.ts';
 import * as operations from './migrations/2026-12-02T0300_operations.ts';
 import * as emailKinds from './migrations/2026-12-02T0600_email_kinds.ts';
+import * as workflowsEvents from './migrations/2026-12-02T1400_workflows_events.ts';
 
 /** Every migration, in order. Names are timestamps; a migration, once landed, never changes. */
 const migrations: Record<string, Migration> = {
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-02T0100_mail_trouble': mailTrouble,
   '2026-12-02T0300_operations': operations,
   '2026-12-02T0600_email_kinds': emailKinds,
+  '2026-12-02T1400_workflows_events': workflowsEvents,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -130,8 +130,96 @@ export interface WorkflowsTable {
   steps: Json;
   from_address: string | null;
   template_id: string | null;
+  website_id: string | null;
+  event_types: ColumnType<unknown, string | undefined, string>;
   created_at: Instant;
   updated_at: Instant;
+}
+
+export interface WorkflowVersionsTable {
+  workflow_id: string;
+  version: number;
+  name: string;
+  steps: Json;
+  created_at: Instant;
+}
+
+export type WorkflowRunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface WorkflowRunsTable {
+  id: string;
+  workflow_id: string;
+  workflow_version: number;
+  trigger: 'redemption' | 'manual' | 'event';
+  contact_id: string;
+  invitation_id: string | null;
+  website_id: string | null;
+  event_id: string | null;
+  status: WorkflowRunStatus;
+  next_step: ColumnType<number, number | undefined, number>;
+  attempts: ColumnType<number, number | undefined, number>;
+  wait_until: NullableInstant;
+  last_error: string | null;
+  created_by: string | null;
+  created_at: Instant;
+  updated_at: Instant;
+  finished_at: NullableInstant;
+}
+
+export interface WorkflowRunLogTable {
+  id: string;
+  run_id: string;
+  step_index: number | null;
+  step_type: string | null;
+  outcome: string;
+  message: string;
+  at: Instant;
+}
+
+export interface EventsTable {
+  id: string;
+  type: string;
+  data: Json;
+  created_at: Instant;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  description: string | null;
+  event_types: Json;
+  enabled: Bool;
+  secret_version: number;
+  previous_secret_version: number | null;
+  previous_secret_until: NullableInstant;
+  disabled_reason: string | null;
+  failing_since: NullableInstant;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  next_attempt_at: NullableInstant;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  status_code: number | null;
+  duration_ms: number;
+  response: string | null;
+  error: string | null;
+  at: Instant;
 }
 
 export interface EmailTemplatesTable {
@@ -346,6 +434,13 @@ export interface Database {
   users: UsersTable;
   api_keys: ApiKeysTable;
   workflows: WorkflowsTable;
+  workflow_versions: WorkflowVersionsTable;
+  workflow_runs: WorkflowRunsTable;
+  workflow_run_log: WorkflowRunLogTable;
+  events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
   invitations: InvitationsTable;
   invitation_invited_contacts: InvitationInvitedContactsTable;
   invitation_web_roles: InvitationWebRolesTable;

@@ -15,6 +15,7 @@ import { accountRoutes } from '../modules/contacts/account.routes.ts';
 import { contactRoutes } from '../modules/contacts/contact.routes.ts';
 import { emailRoutes } from '../modules/emails/email.routes.ts';
 import { auditRoutes } from '../modules/events/audit.routes.ts';
+import { webhookRoutes } from '../modules/events/webhook.routes.ts';
 import { invitationRoutes } from '../modules/invitations/invitation.routes.ts';
 import { operationRoutes } from '../modules/operations/operation.routes.ts';
 import { statsRoutes } from '../modules/stats/stats.routes.ts';
@@ -22,6 +23,7 @@ import { sessionRoutes } from '../modules/users/session.routes.ts';
 import { userRoutes } from '../modules/users/user.routes.ts';
 import { webPageRoutes } from '../modules/websites/web-page.routes.ts';
 import { websiteRoutes } from '../modules/websites/website.routes.ts';
+import { runRoutes } from '../modules/workflows/run.routes.ts';
 import { workflowRoutes } from '../modules/workflows/workflow.routes.ts';
 import { requireApiUser } from './auth.ts';
 
@@ -67,7 +69,9 @@ export async function apiV1(app: ApiApp, deps: Deps): Promise<void> {
   await invitationRoutes(app, deps);
   await emailRoutes(app, deps);
   await workflowRoutes(app, deps);
+  await runRoutes(app, deps);
   await auditRoutes(app, deps);
+  await webhookRoutes(app, deps);
   await statsRoutes(app, deps);
   await jobRoutes(app, deps);
   await operationRoutes(app, deps);

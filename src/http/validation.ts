@@ -18,6 +18,7 @@ function makeAjv(options: Options): Ajv {
     removeAdditional: false,
     useDefaults: true,
     strict: false,
+    discriminator: true,
     ...options,
   });
   addFormats(ajv);

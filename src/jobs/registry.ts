@@ -2,10 +2,23 @@ import { Type } from '@sinclair/typebox';
 import { IMPORT_OPERATION, importOperation } from '../modules/contacts/contact.import.ts';
 import { emailDelivery } from '../modules/emails/email.delivery.ts';
 import { DELIVER_JOB, type MessageSource } from '../modules/emails/email.ts';
+import { eventPublisher } from '../modules/events/event.publish.ts';
+import { PUBLISH_JOB } from '../modules/events/event.service.ts';
+import { webhookDelivery } from '../modules/events/webhook.delivery.ts';
+import {
+  ENDPOINT_DISABLED_KIND,
+  endpointDisabledMessages,
+  mailEndpointDisabled,
+} from '../modules/events/webhook.mail.ts';
+import { DELIVER_WEBHOOKS_JOB } from '../modules/events/webhook.service.ts';
 import { invitationMessages } from '../modules/invitations/invitation.messages.ts';
 import { BULK_OPERATION, bulkInviteOperation } from '../modules/invitations/invitation.operation.ts';
 import { OPERATION_JOB, operationRunner } from '../modules/operations/operation.service.ts';
 import { PORTAL_EMAIL_KINDS, portalMessages } from '../modules/portal/portal.mail.ts';
+import { RUN_JOB, workflowRunner } from '../modules/workflows/run.runner.ts';
+import { startEventRuns } from '../modules/workflows/run.service.ts';
+import { WORKFLOW_EMAIL_KIND } from '../modules/workflows/steps/send-email.ts';
+import { workflowMessages } from '../modules/workflows/workflow.messages.ts';
 import { checkedPayload, type HandlerRegistry } from './worker.ts';
 
 /**
@@ -15,9 +28,18 @@ import { checkedPayload, type HandlerRegistry } from './worker.ts';
  * a payload that does not match goes to the dead letter at once.
  */
 export function jobHandlers(
-  options: { emailRetryBaseMs?: number; emailRetryCapMs?: number } = {},
+  options: {
+    emailRetryBaseMs?: number;
+    emailRetryCapMs?: number;
+    webhookRetryDelaysMs?: number[];
+    workflowRetryDelaysMs?: number[];
+  } = {},
 ): HandlerRegistry {
-  const sources = new Map<string, MessageSource>([['invitation', invitationMessages]]);
+  const sources = new Map<string, MessageSource>([
+    ['invitation', invitationMessages],
+    [WORKFLOW_EMAIL_KIND, workflowMessages],
+    [ENDPOINT_DISABLED_KIND, endpointDisabledMessages],
+  ]);
   for (const kind of PORTAL_EMAIL_KINDS) sources.set(kind, portalMessages);
   return new Map([
     [
@@ -29,6 +51,30 @@ export function jobHandlers(
           retryBaseMs: options.emailRetryBaseMs ?? 30_000,
           retryCapMs: options.emailRetryCapMs ?? 3_600_000,
         }),
+      ),
+    ],
+    [
+      PUBLISH_JOB,
+      checkedPayload(
+        Type.Object({ eventIds: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }) }),
+        eventPublisher([startEventRuns]),
+      ),
+    ],
+    [
+      DELIVER_WEBHOOKS_JOB,
+      checkedPayload(
+        Type.Object({ deliveryIds: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }) }),
+        webhookDelivery({
+          retryDelaysMs: options.webhookRetryDelaysMs,
+          onEndpointDisabled: mailEndpointDisabled,
+        }),
+      ),
+    ],
+    [
+      RUN_JOB,
+      checkedPayload(
+        Type.Object({ runId: Type.String({ minLength: 1 }) }),
+        workflowRunner({ retryDelaysMs: options.workflowRetryDelaysMs }),
       ),
     ],
     [

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import { after, before, it } from 'node:test';
 import { AUDIT_ACTIONS, type AuditAction } from '../../src/modules/events/audit.actions.ts';
+import { eventually } from '../support/eventually.ts';
 import {
   type Json,
   makeContact,
@@ -259,6 +261,95 @@ onBothDatabases('the audit catalogue', (dialect) => {
       }),
     );
     await once('workflow.activated', 'user', () => call('POST', `/api/v1/workflows/${workflow.id}/activate`));
+
+    // Workflows of steps and their runs.
+    await once('email_template.created', 'user', () =>
+      call(
+        'POST',
+        '/api/v1/email-templates',
+        { name: 'Welcome', subject: 'Hi', html: '<p>Hi</p>', text: 'Hi' },
+        201,
+      ),
+    );
+    const custom = await once('workflow.created', 'user', () =>
+      call(
+        'POST',
+        '/api/v1/workflows',
+        { name: 'Audited workflow', steps: [{ type: 'send-email', templateId: template.id }] },
+        201,
+      ),
+    );
+    await once('workflow.signing_secret_revealed', 'user', () =>
+      call('GET', `/api/v1/workflows/${custom.id}/signing-secret`),
+    );
+    const mailless = await call('POST', '/api/v1/contacts', { firstName: 'No', lastName: 'Mail' }, 201);
+    const started = await once('workflow_run.started', 'user', () =>
+      call('POST', '/api/v1/workflow-runs', { workflowId: custom.id, contactIds: [mailless.id] }, 201),
+    );
+    const failedRun = started.items[0] as Json;
+    await eventually(
+      async () => (await call('GET', `/api/v1/workflow-runs/${failedRun.id}`)).status === 'failed',
+    );
+    await once('workflow_run.retried', 'user', () =>
+      call('POST', `/api/v1/workflow-runs/${failedRun.id}/retry`),
+    );
+    await eventually(
+      async () => (await call('GET', `/api/v1/workflow-runs/${failedRun.id}`)).status === 'failed',
+    );
+    const waiting = await call(
+      'POST',
+      '/api/v1/workflows',
+      { name: 'Waits', steps: [{ type: 'wait', duration: 'P1D' }] },
+      201,
+    );
+    const [toCancel] = (
+      await call('POST', '/api/v1/workflow-runs', { workflowId: waiting.id, contactIds: [mailless.id] }, 201)
+    ).items as Json[];
+    await once('workflow_run.cancelled', 'user', () =>
+      call('POST', `/api/v1/workflow-runs/${toCancel?.id}/cancel`),
+    );
+    const unused = await call('POST', '/api/v1/workflows', { name: 'Unused', steps: [] }, 201);
+    await once('workflow.deleted', 'user', () =>
+      call('DELETE', `/api/v1/workflows/${unused.id}`, undefined, 204),
+    );
+
+    // Webhook endpoints (this machine's own name resolves to loopback: every attempt is refused).
+    const endpoint = await once('webhook_endpoint.created', 'user', () =>
+      call(
+        'POST',
+        '/api/v1/webhook-endpoints',
+        { url: `https://${hostname()}:1/hook`, eventTypes: ['*'] },
+        201,
+      ),
+    );
+    await once('webhook_endpoint.updated', 'user', () =>
+      call('PATCH', `/api/v1/webhook-endpoints/${endpoint.id}`, { description: 'Audited' }),
+    );
+    await once('webhook_endpoint.secret_rotated', 'user', () =>
+      call('POST', `/api/v1/webhook-endpoints/${endpoint.id}/rotate-secret`, {}),
+    );
+    const test = await once('webhook_endpoint.tested', 'user', () =>
+      call('POST', `/api/v1/webhook-endpoints/${endpoint.id}/test`, undefined, 202),
+    );
+    await eventually(
+      async () => (await call('GET', `/api/v1/webhook-endpoints/${endpoint.id}`)).failingSince ?? false,
+    );
+    h.advance(6 * 24 * 3600 * 1000);
+    try {
+      await once('webhook_delivery.replayed', 'user', () =>
+        call('POST', `/api/v1/webhook-deliveries/${test.id}/replay`, undefined, 202),
+      );
+      await once('webhook_endpoint.disabled', 'system', () =>
+        eventually(
+          async () => (await call('GET', `/api/v1/webhook-endpoints/${endpoint.id}`)).enabled === false,
+        ),
+      );
+    } finally {
+      h.advance(-6 * 24 * 3600 * 1000);
+    }
+    await once('webhook_endpoint.deleted', 'user', () =>
+      call('DELETE', `/api/v1/webhook-endpoints/${endpoint.id}`, undefined, 204),
+    );
 
     // Back-office users and API keys.
     const user = await once('user.created', 'user', () =>

@@ -90,7 +90,42 @@ onBothDatabases('health, readiness and API documentation', (dialect) => {
       'post /api/v1/invitations/bulk/csv',
       'delete /api/v1/session',
       'post /api/v1/session/password',
+      'post /api/v1/workflows',
+      'post /api/v1/email-templates',
+      'delete /api/v1/workflows/{id}',
+      'get /api/v1/workflows/{id}/versions',
+      'get /api/v1/workflows/{id}/signing-secret',
+      'get /api/v1/workflow-runs',
+      'post /api/v1/workflow-runs',
+      'get /api/v1/workflow-runs/{id}',
+      'post /api/v1/workflow-runs/{id}/retry',
+      'post /api/v1/workflow-runs/{id}/cancel',
+      'post /api/v1/webhook-endpoints',
+      'get /api/v1/webhook-endpoints',
+      'get /api/v1/webhook-endpoints/{id}',
+      'patch /api/v1/webhook-endpoints/{id}',
+      'delete /api/v1/webhook-endpoints/{id}',
+      'post /api/v1/webhook-endpoints/{id}/rotate-secret',
+      'post /api/v1/webhook-endpoints/{id}/test',
+      'get /api/v1/webhook-endpoints/{id}/deliveries',
+      'post /api/v1/webhook-deliveries/{id}/replay',
     ];
+    // Every integrator event is documented under `webhooks`, with the payload it carries.
+    for (const type of [
+      'invitation.created',
+      'invitation.sent',
+      'invitation.redeemed',
+      'invitation.deactivated',
+      'invitation.activated',
+      'invitation.code_regenerated',
+      'email.failed',
+      'contact.registered',
+      'workflow_run.failed',
+    ]) {
+      const body = doc.webhooks?.[type]?.post?.requestBody?.content?.['application/json']?.schema;
+      assert.equal(body?.properties?.type?.const, type, `webhooks documents ${type}`);
+      assert.ok(Object.keys(body.properties.data.properties).length > 0, `${type} documents its data`);
+    }
     const actual = Object.entries(doc.paths as Record<string, Json>).flatMap(([path, ops]) =>
       Object.keys(ops).map((m) => `${m} ${path}`),
     );

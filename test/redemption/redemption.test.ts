@@ -60,19 +60,18 @@ onBothDatabases('redeemInvitation', (dialect) => {
   const auditCount = async (invitationId: string) =>
     ok<Json>(await h.api('GET', `/api/v1/audit-events?entityType=invitation&entityId=${invitationId}`)).items
       .length;
-  const jobs = (invitationId: string) =>
-    h.deps.db
-      .selectFrom('jobs')
-      .select(['type', 'payload'])
-      .execute()
-      .then((rows) =>
-        rows
-          .map((r) => ({
-            type: r.type,
-            payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
-          }))
-          .filter((j) => j.payload.invitationId === invitationId),
-      );
+  /** What a redemption of the invitation queued for after commit: its events and workflow runs. */
+  const jobs = async (invitationId: string) => {
+    const events = (await h.deps.db.selectFrom('events').select(['type', 'data']).execute())
+      .map((e) => ({ type: e.type, data: typeof e.data === 'string' ? JSON.parse(e.data) : e.data }))
+      .filter((e) => e.data.invitationId === invitationId && e.type !== 'invitation.created');
+    const runs = await h.deps.db
+      .selectFrom('workflow_runs')
+      .select('id')
+      .where('invitation_id', '=', invitationId)
+      .execute();
+    return [...events, ...runs];
+  };
 
   it('Single + registration: credentials go on the invited contact, who gets the account and roles', async () => {
     const workflowId = await makeWorkflow(h);
@@ -114,16 +113,24 @@ onBothDatabases('redeemInvitation', (dialect) => {
       [audit.action, audit.actor.type, audit.actor.id, audit.ipAddress],
       ['invitation.redeemed', 'contact', invited.id, '198.51.100.7'],
     );
-    const queued = await jobs(inv.id);
+    // The redemption started its workflow's run, at the workflow's version, with the run's job.
+    const [run, ...more] = ok<Json>(await h.api('GET', `/api/v1/workflow-runs?invitationId=${inv.id}`)).items;
+    assert.deepEqual(more, []);
     assert.deepEqual(
-      queued.map((j) => j.type),
-      ['workflow.run'],
+      [run.workflowId, run.workflowVersion, run.contactId, run.trigger, run.websiteId],
+      [workflowId, 1, invited.id, 'redemption', website.id],
     );
-    assert.deepEqual(queued.find((j) => j.type === 'workflow.run')?.payload, {
-      workflowId,
-      contactId: invited.id,
-      invitationId: inv.id,
-    });
+    const runJobs = await h.deps.db
+      .selectFrom('jobs')
+      .select('payload')
+      .where('type', '=', 'workflow.run')
+      .execute();
+    assert.equal(
+      runJobs.filter(
+        (j) => (typeof j.payload === 'string' ? JSON.parse(j.payload) : j.payload).runId === run.id,
+      ).length,
+      1,
+    );
   });
 
   it('Single + registration with another email: refused, unless the website allows it; then it waits for confirmation and writes nothing', async () => {

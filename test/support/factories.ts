@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { json } from '../../src/db/values.ts';
 import { newId } from '../../src/ids.ts';
 import { eventually } from './eventually.ts';
 import type { Harness } from './harness.ts';
@@ -74,23 +73,13 @@ export async function makeSingle(h: Harness, extra: Json = {}) {
   return { website, role, account, contact, invitation };
 }
 
-/** A workflow row (the workflows API arrives with the Send Invitation workflow issue). */
-export async function makeWorkflow(h: Harness): Promise<string> {
-  const id = newId();
-  const at = new Date().toISOString();
-  await h.deps.db
-    .insertInto('workflows')
-    .values({
-      id,
-      key: null,
-      name: `Workflow ${rand()}`,
-      active: 1,
-      steps: json([]),
-      created_at: at,
-      updated_at: at,
-    })
-    .execute();
-  return id;
+/** A workflow through the API (no steps unless given); returns its id. */
+export async function makeWorkflow(h: Harness, body: Json = {}): Promise<string> {
+  const w = ok<Json>(
+    await h.api('POST', '/api/v1/workflows', { name: `Workflow ${rand()}`, steps: [], ...body }),
+    201,
+  );
+  return w.id;
 }
 
 /** A contact who can sign in, with its email confirmed (as if registered earlier). */

@@ -11,6 +11,7 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
 import { jobHandlers } from '../../src/jobs/registry.ts';
 import { Worker } from '../../src/jobs/worker.ts';
 import { deriveKeys } from '../../src/keys.ts';
+import { WebhookClient } from '../../src/modules/events/webhook.http.ts';
 import { ensureBootstrapApiKey } from '../../src/modules/users/user.service.ts';
 import { mailOf } from '../../src/runtime.ts';
 import {
@@ -77,6 +78,7 @@ export async function startHarness(dialect: DialectName, options: HarnessOptions
   let offset = 0;
   let worker: Worker | null = null;
   const mail = mailOf(config);
+  const webhooks = new WebhookClient(config.webhookAllowPrivate);
   const deps: Deps = {
     db: handle.db,
     dialect: handle.dialect,
@@ -84,16 +86,25 @@ export async function startHarness(dialect: DialectName, options: HarnessOptions
     keys: deriveKeys(config.secret),
     now: () => new Date(Date.now() + offset),
     mail,
+    webhooks,
     notifyJobs: () => worker?.nudge(),
   };
   if (options.worker) {
-    worker = new Worker(deps, jobHandlers({ emailRetryBaseMs: 200, emailRetryCapMs: 1000 }), {
-      concurrency: 4,
-      leaseMs: 2000,
-      pollMs: 25,
-      backoffBaseMs: options.jobBackoffMs ?? 200,
-      backoffCapMs: Math.max(1000, options.jobBackoffMs ?? 0),
-    });
+    worker = new Worker(
+      deps,
+      jobHandlers({
+        emailRetryBaseMs: 200,
+        emailRetryCapMs: 1000,
+        workflowRetryDelaysMs: [100, 200, 400, 800],
+      }),
+      {
+        concurrency: 4,
+        leaseMs: 2000,
+        pollMs: 25,
+        backoffBaseMs: options.jobBackoffMs ?? 200,
+        backoffCapMs: Math.max(1000, options.jobBackoffMs ?? 0),
+      },
+    );
     worker.start();
   }
   let logged = '';
@@ -131,6 +142,7 @@ export async function startHarness(dialect: DialectName, options: HarnessOptions
       await worker?.stop();
       await app.close();
       await mail.close();
+      webhooks.close();
       await handle.close();
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import type { Actor, Deps } from '../../context.ts';
+import type { Conn } from '../../db/database.ts';
 import { inUseOr } from '../../db/dialect.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, notFound } from '../../errors.ts';
@@ -79,4 +80,8 @@ export async function deleteAccount(deps: Deps, actor: Actor, id: string): Promi
       }),
     () => new AppError('IN_USE', 'Contacts or invitations refer to this account; change them first.'),
   );
+}
+
+export async function accountExists(conn: Conn, id: string): Promise<boolean> {
+  return (await repo.findAccount(conn, id)) !== undefined;
 }

@@ -4,7 +4,7 @@ import { uniqueOr } from '../../db/dialect.ts';
 import { AppError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { verifyPassword } from '../../passwords.ts';
-import { recordAudit } from '../events/event.ts';
+import { publishEvents, recordAudit } from '../events/event.ts';
 import type { WebsiteSettings } from '../websites/website.ts';
 import type { Contact } from './contact.repository.ts';
 import * as repo from './contact.repository.ts';
@@ -159,6 +159,12 @@ export async function registerContact(
           { type: 'contact', id: contact.id },
           { websiteId: website.id },
         );
+        await publishEvents(trx, deps, [
+          {
+            type: 'contact.registered',
+            data: { contactId: contact.id, websiteId: website.id, invitationId: null },
+          },
+        ]);
       }),
     accountExists,
   );

@@ -283,3 +283,17 @@ export async function removeContactWebRoles(
   if (keep.length > 0) query = query.where('web_role_id', 'not in', keep);
   await query.execute();
 }
+
+/** Removes these roles from the contact (those it does not hold are ignored). */
+export async function deleteContactWebRoles(
+  conn: Conn,
+  contactId: string,
+  roleIds: readonly string[],
+): Promise<void> {
+  if (roleIds.length === 0) return;
+  await conn
+    .deleteFrom('contact_web_roles')
+    .where('contact_id', '=', contactId)
+    .where('web_role_id', 'in', roleIds)
+    .execute();
+}

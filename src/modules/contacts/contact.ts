@@ -2,7 +2,7 @@
  * The contacts module's face: its domain types and the functions other modules may call. Nothing
  * else of the module is imported from outside it.
  */
-export { getAccount } from './account.service.ts';
+export { accountExists, getAccount } from './account.service.ts';
 export {
   authenticate,
   confirmEmail,
@@ -32,4 +32,10 @@ export {
   requireContact,
   requireContacts,
 } from './contact.service.ts';
+export {
+  applyContactChange,
+  type ContactChange,
+  ContactGone,
+  type WorkflowContactFields,
+} from './contact.workflow.ts';
 export { grantWebsiteAccessWrite, hasWebsiteAccess } from './website-access.service.ts';

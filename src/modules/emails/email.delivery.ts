@@ -3,6 +3,7 @@ import { enqueue } from '../../jobs/enqueue.ts';
 import { backoffMs, type Job, RetryLater } from '../../jobs/worker.ts';
 import type { Outcome } from '../../mail/mail.ts';
 import { MailError } from '../../mail/mailer.ts';
+import { publishEvents } from '../events/event.ts';
 import * as repo from './email.repository.ts';
 import {
   type AddressedEmail,
@@ -187,7 +188,7 @@ async function deliverOne(
   }
   const envelope = { messageId: email.messageId, from: email.from, to: email.to };
   return deps.mail.sendAndRecord({ ...message, envelope }, (outcome) =>
-    record(deps, options, email, outcome),
+    record(deps, options, email, outcome, source),
   );
 }
 
@@ -195,17 +196,20 @@ async function deliverOne(
 async function record(
   deps: Deps,
   options: DeliveryOptions,
-  email: Email,
+  email: AddressedEmail,
   outcome: Outcome,
+  source: MessageSource,
 ): Promise<'sent' | 'not sent' | MailError> {
   const attempts = email.attempts + 1;
   const now = deps.now();
   if (!outcome.error) {
+    const event = source.sentEvent?.(email);
     await sentRecorderFor(deps.db).record({
       id: email.id,
       attempts,
       ...outcome.stored,
       sentAt: now.toISOString(),
+      ...(event ? { event } : {}),
     });
     return 'sent';
   }
@@ -213,7 +217,7 @@ async function record(
   if (e.failure === 'connection' || e.failure === 'auth') return e;
   const attempt = { attempts, ...outcome.stored, lastError: e.message, sentAt: null, now: now.toISOString() };
   if (e.failure === 'permanent' || attempts >= MAX_EMAIL_ATTEMPTS) {
-    await repo.recordAttempt(deps.db, email.id, { ...attempt, status: 'failed' });
+    await recordFailed(deps, email, attempt);
     return 'not sent';
   }
   const retryAt = new Date(now.getTime() + backoffMs(attempts, options.retryBaseMs, options.retryCapMs));
@@ -227,8 +231,7 @@ async function record(
 
 /** The email failed before the server was asked: never tried again by itself. */
 const recordFailure = (deps: Deps, email: Email, reason: string) =>
-  repo.recordAttempt(deps.db, email.id, {
-    status: 'failed',
+  recordFailed(deps, email, {
     attempts: email.attempts + 1,
     subject: null,
     html: null,
@@ -237,6 +240,29 @@ const recordFailure = (deps: Deps, email: Email, reason: string) =>
     sentAt: null,
     now: deps.now().toISOString(),
   });
+
+/** Records `email` failed for good, and publishes `email.failed`, in one transaction. */
+async function recordFailed(
+  deps: Deps,
+  email: Email,
+  attempt: Omit<Parameters<typeof repo.recordAttempt>[2], 'status'> & { lastError: string },
+): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    await repo.recordAttempt(trx, email.id, { ...attempt, status: 'failed' });
+    await publishEvents(trx, deps, [
+      {
+        type: 'email.failed',
+        data: {
+          emailId: email.id,
+          kind: email.kind,
+          invitationId: email.invitationId,
+          contactId: email.contactId,
+          reason: attempt.lastError.slice(0, 500),
+        },
+      },
+    ]);
+  });
+}
 
 async function tellAccepted(deps: Deps, sources: MessageSources, accepted: readonly Email[]): Promise<void> {
   const byKind = new Map<string, Email[]>();

@@ -4,6 +4,7 @@ import type { Conn } from '../../db/database.ts';
 import { isPostgres } from '../../db/dialect.ts';
 import type { EmailsTable } from '../../db/schema.ts';
 import { instant } from '../../db/values.ts';
+import { runWrites } from '../../db/write-batch.ts';
 
 export type EmailStatus = EmailsTable['status'];
 
@@ -205,21 +206,30 @@ function recordSentPg(n: number): string {
 }
 
 /**
- * Many accepted messages recorded `sent`. PostgreSQL: one UPDATE per RECORD_SENT_ROWS_PG (one round
- * trip for the usual group); SQLite: the same UPDATE per row, in one transaction.
+ * Many accepted messages recorded `sent`, and `alongside` (the events they publish), all or nothing.
+ * PostgreSQL: one UPDATE per RECORD_SENT_ROWS_PG, with `alongside` one statement of them all
+ * (write-batch.ts): one round trip for the usual group; SQLite: the same UPDATE per row, in one
+ * transaction.
  */
-export async function recordSentMany(conn: Conn, rows: readonly SentRecord[]): Promise<void> {
+export async function recordSentMany(
+  conn: Conn,
+  rows: readonly SentRecord[],
+  alongside: readonly CompiledQuery[] = [],
+): Promise<void> {
   if (rows.length === 0) return;
   if (isPostgres(conn)) {
+    const updates: CompiledQuery[] = [];
     for (let k = 0; k < rows.length; k += RECORD_SENT_ROWS_PG) {
       const group = rows.slice(k, k + RECORD_SENT_ROWS_PG);
-      await conn.executeQuery(
+      updates.push(
         CompiledQuery.raw(
           recordSentPg(group.length),
           group.flatMap((r) => [r.id, r.attempts, r.subject, r.html, r.text, r.sentAt]),
         ),
       );
     }
+    if (alongside.length === 0) for (const q of updates) await conn.executeQuery(q);
+    else await runWrites(conn, [...updates, ...alongside]);
     return;
   }
   // One SQL text for every row (prepared once, in the statement cache of database.ts), not a query
@@ -238,6 +248,7 @@ export async function recordSentMany(conn: Conn, rows: readonly SentRecord[]): P
         ]),
       );
     }
+    for (const q of alongside) await trx.executeQuery(q);
   };
   if (conn.isTransaction) await write(conn);
   else await conn.transaction().execute(write);

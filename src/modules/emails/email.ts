@@ -3,6 +3,7 @@ import { newId } from '../../ids.ts';
 import type { JobRequest } from '../../jobs/enqueue.ts';
 import type { ComposeRequest } from '../../mail/compose.ts';
 import { messageIdFor } from '../../mail/mailer.ts';
+import type { NewEvent } from '../events/event.ts';
 import type { Email, EmailStatus } from './email.repository.ts';
 
 export { insertEmails } from './email.repository.ts';
@@ -35,14 +36,15 @@ export function deliveryJobs(emailIds: readonly string[], runAt?: string): JobRe
 
 /**
  * A new Email record, not yet written: `pending`, or `failed` with NO_PRIMARY_EMAIL when there is no
- * address to send to. Its Message-ID is fixed now, so every attempt carries the same one.
+ * address to send to. Its Message-ID is fixed now, so every attempt carries the same one. `id` is
+ * an idempotency key when given (the same id cannot be written twice).
  */
 export function newEmail(
   deps: Pick<Deps, 'config'>,
   e: Pick<Email, 'kind' | 'sourceId' | 'invitationId' | 'contactId' | 'to' | 'from'>,
   at: string,
+  id: string = newId(),
 ): Email {
-  const id = newId();
   return {
     id,
     ...e,
@@ -85,6 +87,8 @@ export interface MessageSource<Context = unknown> {
    * this run or an earlier run of the same job (a run after a crash tells them again).
    */
   accepted?(deps: Deps, emails: readonly Email[]): Promise<void>;
+  /** The integrator event an accepted email of this kind publishes, committed with its record. */
+  sentEvent?(email: AddressedEmail): NewEvent | null;
 }
 
 /** The message source of each kind. */

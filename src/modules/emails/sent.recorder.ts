@@ -1,6 +1,10 @@
 import type { Db } from '../../db/database.ts';
 import { retryWhileUnavailable } from '../../db/dialect.ts';
+import { eventPublishWrites, type NewEvent } from '../events/event.ts';
 import { recordSentMany, type SentRecord } from './email.repository.ts';
+
+/** An accepted message to record, and the integrator event its acceptance publishes, if any. */
+export type Accepted = SentRecord & { event?: NewEvent };
 
 /**
  * Records accepted messages with group commit: a write starts at the end of the event loop's turn
@@ -14,18 +18,19 @@ import { recordSentMany, type SentRecord } from './email.repository.ts';
  * pool size, batching or not. While the database cannot be reached, the write is tried again (every
  * RETRY_MS at first, then at most every RETRY_CAP_MS, for up to GIVE_UP_MS), so an outage delays
  * the records instead of losing them: the messages keep their places and are not sent again.
+ * The events the acceptances publish (`invitation.sent`) commit with their records.
  */
 const RETRY_MS = 250;
 const RETRY_CAP_MS = 500;
 const GIVE_UP_MS = 600_000;
 
 export class SentRecorder {
-  private queue: { record: SentRecord; done: (err?: unknown) => void }[] = [];
+  private queue: { record: Accepted; done: (err?: unknown) => void }[] = [];
   private writing = false;
 
   constructor(private readonly db: Db) {}
 
-  record(record: SentRecord): Promise<void> {
+  record(record: Accepted): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ record, done: (err) => (err === undefined ? resolve() : reject(err)) });
       if (!this.writing) {
@@ -49,12 +54,21 @@ export class SentRecorder {
     this.writing = false;
   }
 
-  private write(records: SentRecord[]): Promise<void> {
-    return retryWhileUnavailable(() => recordSentMany(this.db, records), {
-      firstMs: RETRY_MS,
-      capMs: RETRY_CAP_MS,
-      giveUpMs: GIVE_UP_MS,
-    });
+  private write(records: Accepted[]): Promise<void> {
+    const events = records.flatMap((r) => (r.event ? [r.event] : []));
+    return retryWhileUnavailable(
+      () =>
+        recordSentMany(
+          this.db,
+          records,
+          eventPublishWrites(this.db, { now: () => new Date((records[0] as Accepted).sentAt) }, events),
+        ),
+      {
+        firstMs: RETRY_MS,
+        capMs: RETRY_CAP_MS,
+        giveUpMs: GIVE_UP_MS,
+      },
+    );
   }
 }
 

@@ -3,7 +3,7 @@ import type { Actor, Deps } from '../../context.ts';
 import type { Conn, DialectName } from '../../db/database.ts';
 import { AppError, type ErrorCode } from '../../errors.ts';
 import { findContactsByIds } from '../contacts/contact.ts';
-import { recordAuditMany } from '../events/event.ts';
+import { publishEvents, recordAuditMany } from '../events/event.ts';
 import { findUsersByIds } from '../users/user.ts';
 import type { InvitationRow } from './invitation.repository.ts';
 import * as repo from './invitation.repository.ts';
@@ -165,6 +165,21 @@ export async function bulkInviteIn(
         webRoleIds,
         expiresAt,
         bulk: true,
+      },
+    })),
+  );
+  await publishEvents(
+    trx,
+    deps,
+    invited.map((link) => ({
+      type: 'invitation.created' as const,
+      data: {
+        invitationId: link.invitation_id,
+        websiteId: website.id,
+        type: 'single' as const,
+        invitedContactIds: [link.contact_id],
+        ownerId,
+        expiresAt,
       },
     })),
   );

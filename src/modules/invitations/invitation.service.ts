@@ -5,10 +5,10 @@ import { AppError, invalid, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { Keys } from '../../keys.ts';
 import { requireAccount, requireContact, requireContacts } from '../contacts/contact.ts';
-import { recordAudit } from '../events/event.ts';
+import { publishEvents, recordAudit } from '../events/event.ts';
 import { requireEnabledUser } from '../users/user.ts';
 import { getWebsite, requireWebRolesOfWebsite, type Website } from '../websites/website.ts';
-import { requireWorkflow } from '../workflows/workflow.ts';
+import { requireRedemptionWorkflow } from '../workflows/workflow.ts';
 import { codeHash, deriveCode } from './invitation.code.ts';
 import type { InvitationRow, InviteRedemption, Relations } from './invitation.repository.ts';
 import * as repo from './invitation.repository.ts';
@@ -79,7 +79,7 @@ export async function checkReferences(
   if (input.inviterContactId) await requireContact(trx, input.inviterContactId, '/inviterContactId');
   if (input.assignToAccountId) await requireAccount(trx, input.assignToAccountId, '/assignToAccountId');
   if (input.redemptionWorkflowId)
-    await requireWorkflow(trx, input.redemptionWorkflowId, '/redemptionWorkflowId');
+    await requireRedemptionWorkflow(trx, input.redemptionWorkflowId, websiteId, '/redemptionWorkflowId');
   if (input.webRoleIds) await requireWebRolesOfWebsite(trx, websiteId, input.webRoleIds);
   const invited = input.invitedContactIds
     ? await requireContacts(trx, input.invitedContactIds, '/invitedContactIds')
@@ -205,6 +205,19 @@ export async function createInvitation(
       expiresAt,
     },
   );
+  await publishEvents(trx, deps, [
+    {
+      type: 'invitation.created',
+      data: {
+        invitationId: row.id,
+        websiteId: row.websiteId,
+        type: row.type,
+        invitedContactIds,
+        ownerId,
+        expiresAt,
+      },
+    },
+  ]);
   const invitation = present(
     row,
     { invitedContactIds: [...invitedContactIds].sort(), webRoleIds, redeemedContactIds: [] },
@@ -310,6 +323,7 @@ export async function deleteInvitation(deps: Deps, actor: Actor, id: string): Pr
       { type: 'invitation', id },
       { name: row.name, type: row.type },
     );
+    await publishEvents(trx, deps, [{ type: 'invitation.deleted', data: { invitationId: id } }]);
   });
 }
 
@@ -351,6 +365,9 @@ export async function regenerateCode(deps: Deps, actor: Actor, id: string): Prom
       { type: 'invitation', id },
       { codeVersion },
     );
+    await publishEvents(trx, deps, [
+      { type: 'invitation.code_regenerated', data: { invitationId: id, codeVersion } },
+    ]);
     const { invitation } = await load(deps, trx, id);
     return withCode(deps, invitation, website, codeVersion);
   });
@@ -374,6 +391,7 @@ export async function deactivateInvitation(deps: Deps, actor: Actor, id: string)
       { type: 'invitation', id },
       { redemptionCount: count },
     );
+    await publishEvents(trx, deps, [{ type: 'invitation.deactivated', data: { invitationId: id } }]);
     return (await load(deps, trx, id)).invitation;
   });
 }
@@ -383,6 +401,7 @@ export async function activateInvitation(deps: Deps, actor: Actor, id: string): 
     const { row } = await load(deps, trx, id);
     await repo.setState(trx, id, 'active', activeStatusReason(row), deps.now().toISOString());
     await recordAudit(trx, deps, actor, 'invitation.activated', { type: 'invitation', id }, {});
+    await publishEvents(trx, deps, [{ type: 'invitation.activated', data: { invitationId: id } }]);
     return (await load(deps, trx, id)).invitation;
   });
 }

@@ -1,9 +1,9 @@
 import type { Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
 import type { Write } from '../../db/write-batch.ts';
-import { enqueueWrites, type JobRequest } from '../../jobs/enqueue.ts';
 import { type Contact, grantWebsiteAccessWrite, grantWrites, saveContactWrite } from '../contacts/contact.ts';
-import { auditWrites } from '../events/event.ts';
+import { auditWrites, eventPublishWrites } from '../events/event.ts';
+import { redemptionRunWrites } from '../workflows/workflow.ts';
 import { spendHeldRegistrationWrite } from './held-registration.ts';
 import * as repo from './invitation.repository.ts';
 
@@ -94,23 +94,42 @@ export function redemptionWrites(conn: Conn, deps: Pick<Deps, 'now'>, r: Redempt
           { invitationId: invitation.id, websiteId: invitation.websiteId },
         )
       : []),
-    ...enqueueWrites(conn, new Date(at), jobsOf(r)),
+    ...eventPublishWrites(conn, deps, [
+      {
+        type: 'invitation.redeemed',
+        data: {
+          invitationId: invitation.id,
+          websiteId: invitation.websiteId,
+          contactId: contact.id,
+          method: r.method,
+          webRoleIds: [...r.webRoleIds],
+          assignedAccountId: invitation.assignToAccountId,
+          redemptionCount: invitation.redemptionCount + 1,
+        },
+      },
+      ...(r.registration
+        ? [
+            {
+              type: 'contact.registered' as const,
+              data: { contactId: contact.id, websiteId: invitation.websiteId, invitationId: invitation.id },
+            },
+          ]
+        : []),
+    ]),
+    ...runWritesOf(conn, r),
     { query: repo.claimRedemptionSlotWrite(conn, invitation.id, at), expect: 1 },
   ];
 }
 
-/** The redemption workflow ("Execute Workflow on Redeeming Contact"), run after commit. */
-function jobsOf(r: RedemptionRecord): JobRequest[] {
+/** The redemption workflow's run ("Execute Workflow on Redeeming Contact"); it runs after commit. */
+function runWritesOf(conn: Conn, r: RedemptionRecord) {
   const { invitation, contact } = r;
   if (!invitation.redemptionWorkflowId) return [];
-  return [
-    {
-      type: 'workflow.run',
-      payload: {
-        workflowId: invitation.redemptionWorkflowId,
-        contactId: contact.id,
-        invitationId: invitation.id,
-      },
-    },
-  ];
+  return redemptionRunWrites(conn, {
+    workflowId: invitation.redemptionWorkflowId,
+    contactId: contact.id,
+    invitationId: invitation.id,
+    websiteId: invitation.websiteId,
+    at: r.at,
+  });
 }

@@ -201,3 +201,15 @@ export async function countUsersWithPassword(conn: Conn): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }
+
+/** Every enabled administrator (who is told of trouble the console cannot show at once). */
+export async function findEnabledAdmins(conn: Conn): Promise<User[]> {
+  const rows = await conn
+    .selectFrom('users')
+    .selectAll()
+    .where('role', '=', 'admin')
+    .where('disabled', '=', bool(false))
+    .orderBy('id')
+    .execute();
+  return rows.map(toUser);
+}

@@ -316,3 +316,7 @@ export async function requireWebRolesOfWebsite(
 }
 
 /** Web roles by id, any website (for presenting a contact's roles). */
+
+export async function websiteExists(conn: Conn, id: string): Promise<boolean> {
+  return (await repo.findWebsite(conn, id)) !== undefined;
+}

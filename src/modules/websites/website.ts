@@ -10,5 +10,6 @@ export {
   getWebsite,
   getWebsiteSettings,
   requireWebRolesOfWebsite,
+  websiteExists,
 } from './website.service.ts';
 export type { WebsiteSettings } from './website.settings.ts';

@@ -13,21 +13,38 @@ import {
   PageOf,
   problems,
 } from '../../http/schemas.ts';
+import { WORKFLOW_TRIGGER_EVENT_TYPES } from '../events/event.ts';
 import { previewInvitationEmail } from '../invitations/invitation.ts';
 import * as service from './workflow.service.ts';
+import { Steps, StepsOut } from './workflow.steps.ts';
 
 const Workflow = Type.Object({
   id: Id,
-  key: Nullable(Type.String()),
+  key: Nullable(Type.String({ description: 'Built-in workflows only (send-invitation)' })),
   name: Type.String(),
   active: Type.Boolean(),
   version: Type.Integer(),
-  steps: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+  steps: StepsOut,
+  websiteId: Nullable(Id),
+  eventTypes: Type.Array(Type.String()),
   fromAddress: Nullable(Type.String()),
   templateId: Nullable(Id),
   createdAt: Instant,
   updatedAt: Instant,
 });
+
+const WorkflowVersion = Type.Object({
+  workflowId: Id,
+  version: Type.Integer(),
+  name: Type.String(),
+  steps: StepsOut,
+  createdAt: Instant,
+});
+
+const EventTypes = Type.Array(
+  Type.String({ maxLength: 60, pattern: '^[a-z_.]+$', description: WORKFLOW_TRIGGER_EVENT_TYPES.join(', ') }),
+  { maxItems: 10 },
+);
 
 const TemplateParts = {
   subject: Line(1000, 1),
@@ -54,6 +71,27 @@ const FromAddress = Type.String({
 
 export async function workflowRoutes(app: ApiApp, deps: Deps): Promise<void> {
   const tags = ['Workflows'];
+  app.post(
+    '/workflows',
+    {
+      schema: {
+        tags,
+        summary: 'Create a workflow: a named list of steps, at version 1',
+        body: Type.Object(
+          {
+            name: Name(),
+            websiteId: Type.Optional(Nullable(Id)),
+            steps: Steps,
+            eventTypes: Type.Optional(EventTypes),
+            active: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Workflow, ...problems(400) },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await service.createWorkflow(deps, actorOf(req), req.body)),
+  );
   app.get(
     '/workflows',
     {
@@ -83,11 +121,15 @@ export async function workflowRoutes(app: ApiApp, deps: Deps): Promise<void> {
     {
       schema: {
         tags,
-        summary: 'Edit a workflow; From and template only while it is deactivated',
+        summary:
+          'Edit a workflow (a new version); the Send Invitation From and template only while it is deactivated',
         params: IdParams,
         body: Type.Object(
           {
             name: Type.Optional(Name()),
+            websiteId: Type.Optional(Nullable(Id)),
+            steps: Type.Optional(Steps),
+            eventTypes: Type.Optional(EventTypes),
             fromAddress: Type.Optional(Nullable(FromAddress)),
             templateId: Type.Optional(Id),
           },
@@ -97,6 +139,45 @@ export async function workflowRoutes(app: ApiApp, deps: Deps): Promise<void> {
       },
     },
     async (req) => service.updateWorkflow(deps, actorOf(req), req.params.id, req.body),
+  );
+  app.delete(
+    '/workflows/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a workflow that never ran and that no invitation names',
+        params: IdParams,
+        response: { 204: Type.Null(), ...problems(404, 409) },
+      },
+    },
+    async (req, reply) => {
+      await service.deleteWorkflow(deps, actorOf(req), req.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+  app.get(
+    '/workflows/:id/versions',
+    {
+      schema: {
+        tags,
+        summary: "A workflow's versions, newest first",
+        params: IdParams,
+        response: { 200: Type.Object({ items: Type.Array(WorkflowVersion) }), ...problems(404) },
+      },
+    },
+    async (req) => ({ items: await service.listVersions(deps, req.params.id) }),
+  );
+  app.get(
+    '/workflows/:id/signing-secret',
+    {
+      schema: {
+        tags,
+        summary: "The secret that signs the workflow's call-webhook requests (whsec_…); audited",
+        params: IdParams,
+        response: { 200: Type.Object({ secret: Type.String() }), ...problems(404) },
+      },
+    },
+    async (req) => service.revealSigningSecret(deps, actorOf(req), req.params.id),
   );
   for (const [action, active] of [
     ['activate', true],
@@ -128,6 +209,18 @@ export async function workflowRoutes(app: ApiApp, deps: Deps): Promise<void> {
       },
     },
     async (req) => service.listTemplates(deps, { limit: req.query.limit ?? 50, cursor: req.query.cursor }),
+  );
+  app.post(
+    '/email-templates',
+    {
+      schema: {
+        tags: templateTags,
+        summary: 'Create an email template (Liquid), for send-email steps',
+        body: Type.Object({ name: Name(), ...TemplateParts }, { additionalProperties: false }),
+        response: { 201: EmailTemplate, ...problems(400) },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await service.createTemplate(deps, actorOf(req), req.body)),
   );
   app.get(
     '/email-templates/:id',

@@ -3,11 +3,12 @@
  * else of the module is imported from outside it.
  */
 
+export { redemptionRunWrites } from './run.service.ts';
 export type { Workflow } from './workflow.service.ts';
 export {
   activeSendWorkflow,
   getTemplate,
-  requireWorkflow,
+  requireRedemptionWorkflow,
   sendTemplate,
   templateKey,
 } from './workflow.service.ts';

@@ -1,0 +1,170 @@
+import type { Deps } from '../../context.ts';
+import type { Conn } from '../../db/database.ts';
+import { newId } from '../../ids.ts';
+import { enqueue } from '../../jobs/enqueue.ts';
+import type { Job } from '../../jobs/worker.ts';
+import { recordAudit } from './audit.service.ts';
+import { type PostOutcome, RESPONSE_KEPT_BYTES } from './webhook.http.ts';
+import type { WebhookAttempt, WebhookEndpoint } from './webhook.repository.ts';
+import * as repo from './webhook.repository.ts';
+import { deliveryJobs, endpointKeys } from './webhook.service.ts';
+
+/**
+ * The `webhook.deliver` job: POSTs a group of deliveries, each its event's Standard Webhooks message
+ * (`{type, timestamp, data}`, `webhook-id` = the event id, so a receiver can drop a message it has
+ * seen), and records every attempt. A delivery that fails is tried again on the schedule of
+ * RETRY_DELAYS_MS (by a later job), and fails for good after the last. An endpoint that has failed
+ * without a success for DISABLE_AFTER_MS is disabled, its pending deliveries failed, and the
+ * administrators told by email (`onEndpointDisabled`).
+ *
+ * A worker that dies after a POST and before its record sends that message again: at least once,
+ * with the same `webhook-id`.
+ */
+
+/** After the first attempt (at once) fails: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
+export const RETRY_DELAYS_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+export const DISABLE_AFTER_MS = 5 * 24 * 3600 * 1000;
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** POSTs in flight at once within one job. */
+const IN_FLIGHT = 8;
+
+/** Told, in the transaction that disables it, that an endpoint was disabled. */
+export type EndpointDisabled = (trx: Conn, deps: Deps, endpoint: WebhookEndpoint) => Promise<void>;
+
+export function webhookDelivery(
+  options: { retryDelaysMs?: readonly number[]; onEndpointDisabled?: EndpointDisabled } = {},
+) {
+  const delays = options.retryDelaysMs ?? RETRY_DELAYS_MS;
+  return async (job: Job & { payload: { deliveryIds: string[] } }, deps: Deps): Promise<void> => {
+    const now = deps.now();
+    const due = (await repo.findPendingDeliveries(deps.db, job.payload.deliveryIds)).filter(
+      (d) => d.nextAttemptAt === null || Date.parse(d.nextAttemptAt) <= now.getTime() + 1000,
+    );
+    if (due.length === 0) return;
+    const endpoints = new Map(
+      (await repo.findEndpointsByIds(deps.db, [...new Set(due.map((d) => d.endpointId))])).map((e) => [
+        e.id,
+        e,
+      ]),
+    );
+
+    const outcomes = new Map<string, PostOutcome>();
+    let next = 0;
+    const lane = async () => {
+      while (next < due.length) {
+        const d = due[next++] as (typeof due)[number];
+        const endpoint = endpoints.get(d.endpointId);
+        if (!endpoint?.enabled && d.eventType !== 'webhook_endpoint.test') continue;
+        if (!endpoint) continue;
+        const body = JSON.stringify({ type: d.eventType, timestamp: d.eventCreatedAt, data: d.eventData });
+        outcomes.set(
+          d.id,
+          await deps.webhooks.post({
+            url: endpoint.url,
+            id: d.eventId,
+            body,
+            keys: endpointKeys(deps, endpoint, deps.now()),
+            timeoutMs: REQUEST_TIMEOUT_MS,
+            now: deps.now(),
+          }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, due.length) }, lane));
+
+    const at = deps.now();
+    const atIso = at.toISOString();
+    await deps.db.transaction().execute(async (trx) => {
+      // Endpoints first, then their deliveries: the order every change of an endpoint takes (a
+      // replay, an edit, a deletion), so two of them never wait on each other.
+      const locked = new Map<string, WebhookEndpoint>();
+      for (const id of [...new Set(due.map((d) => d.endpointId))].sort()) {
+        const e = await repo.findEndpoint(trx, id, { lock: true });
+        if (e) locked.set(id, e);
+      }
+      const attempts: WebhookAttempt[] = [];
+      const retries = new Map<number, string[]>();
+      const succeededAt = new Set<string>();
+      const failedAt = new Set<string>();
+      for (const d of due) {
+        const outcome = outcomes.get(d.id);
+        if (!outcome) {
+          await repo.updateDelivery(trx, {
+            ...d,
+            status: 'failed',
+            nextAttemptAt: null,
+            lastError: 'The endpoint is disabled or gone.',
+            updatedAt: atIso,
+          });
+          continue;
+        }
+        attempts.push({
+          id: newId(),
+          deliveryId: d.id,
+          statusCode: outcome.status,
+          durationMs: outcome.durationMs,
+          response: outcome.response?.slice(0, RESPONSE_KEPT_BYTES) ?? null,
+          error: outcome.error,
+          at: atIso,
+        });
+        const tried = d.attempts + 1;
+        const delay = delays[tried - 1];
+        const status = outcome.ok ? 'succeeded' : delay === undefined ? 'failed' : 'pending';
+        const nextAttemptAt =
+          status === 'pending' ? new Date(at.getTime() + (delay as number)).toISOString() : null;
+        await repo.updateDelivery(
+          trx,
+          {
+            id: d.id,
+            status,
+            nextAttemptAt,
+            lastStatus: outcome.status,
+            lastError: outcome.error,
+            updatedAt: atIso,
+          },
+          true,
+        );
+        if (nextAttemptAt) retries.set(delay as number, [...(retries.get(delay as number) ?? []), d.id]);
+        (outcome.ok ? succeededAt : failedAt).add(d.endpointId);
+      }
+      await repo.insertAttempts(trx, attempts);
+      for (const [delay, ids] of retries)
+        await enqueue(trx, at, deliveryJobs(ids, new Date(at.getTime() + delay).toISOString()));
+      for (const id of new Set([...succeededAt, ...failedAt])) {
+        const endpoint = locked.get(id);
+        if (!endpoint) continue;
+        if (succeededAt.has(id)) {
+          if (endpoint.failingSince)
+            await repo.updateEndpoint(trx, { ...endpoint, failingSince: null, updatedAt: atIso });
+          continue;
+        }
+        if (!endpoint.failingSince) {
+          await repo.updateEndpoint(trx, { ...endpoint, failingSince: atIso, updatedAt: atIso });
+          continue;
+        }
+        if (!endpoint.enabled || at.getTime() - Date.parse(endpoint.failingSince) < DISABLE_AFTER_MS)
+          continue;
+        const reason = `Every delivery failed since ${endpoint.failingSince}; the last: ${
+          outcomes.get(due.find((d) => d.endpointId === id)?.id ?? '')?.error ?? 'no answer'
+        }`;
+        const disabled = { ...endpoint, enabled: false, disabledReason: reason, updatedAt: atIso };
+        await repo.updateEndpoint(trx, disabled);
+        await repo.failPendingDeliveries(
+          trx,
+          id,
+          'The endpoint was disabled after failing for five days.',
+          atIso,
+        );
+        await recordAudit(
+          trx,
+          deps,
+          { type: 'system', id: null, ip: null },
+          'webhook_endpoint.disabled',
+          { type: 'webhook_endpoint', id },
+          { reason },
+        );
+        await options.onEndpointDisabled?.(trx, deps, disabled);
+      }
+    });
+  };
+}

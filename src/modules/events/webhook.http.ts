@@ -1,0 +1,226 @@
+import { createHmac } from 'node:crypto';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import { BlockList, isIP } from 'node:net';
+
+/**
+ * Signed HTTP POSTs to integrators' URLs (webhook endpoints and `call-webhook` steps), after the
+ * Standard Webhooks specification: headers `webhook-id`, `webhook-timestamp` (Unix seconds) and
+ * `webhook-signature` (`v1,` + base64 HMAC-SHA-256 of `id.timestamp.body`, one per secret, space
+ * separated). The id is the idempotency key: a retry of the same message sends the same id.
+ *
+ * Server-side request forgery guard: unless `allowPrivate`, a request never goes to a loopback,
+ * private, link-local, shared, multicast or reserved address. The host is resolved once and the
+ * connection made to the address that was checked (no second lookup to rebind); redirects are not
+ * followed (a 3xx is an answer like any other, and not a success).
+ */
+
+const blocked = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  blocked.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['64:ff9b::', 96],
+  ['100::', 64],
+  ['2001:db8::', 32],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  blocked.addSubnet(net, prefix, 'ipv6');
+
+/** True when `address` (IPv4 or IPv6, IPv4-mapped included) is not a public unicast address. */
+export function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return blocked.check(mapped[1] as string, 'ipv4');
+  const family = isIP(address);
+  if (family === 0) return true;
+  return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** Why a URL may not be called, or null. Checks the form only; the address is checked at connect. */
+export function urlProblem(raw: string, allowPrivate: boolean): string | null {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'is not an absolute URL';
+  }
+  if (url.protocol !== 'https:' && !(allowPrivate && url.protocol === 'http:')) return 'must use https';
+  if (url.username || url.password) return 'must not carry a user name or password';
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (
+    !allowPrivate &&
+    (host === 'localhost' || host.endsWith('.localhost') || (isIP(host) && isPrivateAddress(host)))
+  )
+    return 'points at a loopback, private or link-local address';
+  return null;
+}
+
+export class BlockedAddressError extends Error {
+  override name = 'BlockedAddressError';
+}
+
+function guardedLookup(allowPrivate: boolean) {
+  return (
+    hostname: string,
+    options: object,
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, []);
+      const list = addresses as LookupAddress[];
+      const bad = list.find((a) => isPrivateAddress(a.address));
+      if (bad && !allowPrivate)
+        return callback(
+          new BlockedAddressError(`${hostname} resolves to ${bad.address}, a private or loopback address`),
+          [],
+        );
+      const all = (options as { all?: boolean }).all;
+      if (all) return callback(null, list);
+      const first = list[0] as LookupAddress;
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
+export interface SignedPost {
+  url: string;
+  /** The message id (idempotency key), the same on every retry of the message. */
+  id: string;
+  body: string;
+  /** Raw secret keys (the bytes after `whsec_`); each signs, so a rotation's grace period verifies. */
+  keys: readonly Buffer[];
+  timeoutMs: number;
+  now: Date;
+}
+
+export interface PostOutcome {
+  /** The answer's status, or null when there was none. */
+  status: number | null;
+  ok: boolean;
+  durationMs: number;
+  /** The first KB of the answer's body. */
+  response: string | null;
+  /** Why there was no answer, or why the answer is not a success. */
+  error: string | null;
+}
+
+export const RESPONSE_KEPT_BYTES = 1024;
+
+/** The Standard Webhooks signature header for a message. */
+export function signatureHeader(
+  id: string,
+  timestamp: number,
+  body: string,
+  keys: readonly Buffer[],
+): string {
+  return keys
+    .map((key) => `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`)
+    .join(' ');
+}
+
+/** HTTP clients with kept-alive connections, one per (scheme, SSRF policy). */
+export class WebhookClient {
+  private readonly agents: { http: http.Agent; https: https.Agent };
+
+  constructor(readonly allowPrivate: boolean) {
+    const lookup = guardedLookup(allowPrivate) as unknown as http.AgentOptions['lookup'];
+    this.agents = {
+      http: new http.Agent({ keepAlive: true, maxSockets: 16, lookup }),
+      https: new https.Agent({ keepAlive: true, maxSockets: 16, lookup }),
+    };
+  }
+
+  /** POSTs one signed message; never throws: every failure is an outcome. */
+  post(message: SignedPost): Promise<PostOutcome> {
+    const started = performance.now();
+    const done = (o: Omit<PostOutcome, 'durationMs'>): PostOutcome => ({
+      ...o,
+      durationMs: Math.round(performance.now() - started),
+    });
+    const problem = urlProblem(message.url, this.allowPrivate);
+    if (problem)
+      return Promise.resolve(done({ status: null, ok: false, response: null, error: `The URL ${problem}.` }));
+    const url = new URL(message.url);
+    const timestamp = Math.floor(message.now.getTime() / 1000);
+    const client = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve) => {
+      const req = client.request(
+        url,
+        {
+          method: 'POST',
+          agent: url.protocol === 'https:' ? this.agents.https : this.agents.http,
+          timeout: message.timeoutMs,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(message.body),
+            'user-agent': 'Admit-Webhooks/1',
+            'webhook-id': message.id,
+            'webhook-timestamp': String(timestamp),
+            'webhook-signature': signatureHeader(message.id, timestamp, message.body, message.keys),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let kept = 0;
+          res.on('data', (chunk: Buffer) => {
+            if (kept < RESPONSE_KEPT_BYTES) {
+              chunks.push(chunk);
+              kept += chunk.length;
+            }
+          });
+          res.on('error', () => undefined);
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            const ok = status >= 200 && status < 300;
+            const text = Buffer.concat(chunks).subarray(0, RESPONSE_KEPT_BYTES).toString('utf8');
+            resolve(
+              done({
+                status,
+                ok,
+                response: text.replace(/\uFFFD+$/, '') || null,
+                error: ok
+                  ? null
+                  : status >= 300 && status < 400
+                    ? `Answered ${status}: redirects are not followed.`
+                    : `Answered ${status}.`,
+              }),
+            );
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`No answer within ${message.timeoutMs} ms.`)));
+      req.on('error', (err) => {
+        const reason =
+          err instanceof BlockedAddressError
+            ? `Refused: ${err.message}.`
+            : err.message || (err as NodeJS.ErrnoException).code || 'The request failed.';
+        resolve(done({ status: null, ok: false, response: null, error: reason }));
+      });
+      req.end(message.body);
+    });
+  }
+
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+}
