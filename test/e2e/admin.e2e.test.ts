@@ -442,4 +442,93 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     assert.equal(invited.items.length, 1);
     await context.close();
   });
+
+  it('builds a workflow in the step editor, runs it on a contact, and sets up a webhook endpoint', async () => {
+    const website = await makeWebsite(h, { name: 'Workflow Portal' });
+    await makeWebRole(h, website.id, 'Member');
+    const contact = ok<Json>(
+      await h.api('POST', '/api/v1/contacts', {
+        firstName: 'Grace',
+        lastName: 'Hopper',
+        email: 'grace.wf@example.test',
+      }),
+      201,
+    );
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${origin}/admin`);
+    await page.getByLabel('Email').fill('admin@localhost');
+    await page.getByLabel('Password').fill('the console passphrase 1');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    await page.getByRole('link', { name: 'New workflow' }).click();
+    await page.getByRole('heading', { name: 'New workflow' }).waitFor();
+    await page.getByLabel('Name').fill('Welcome members');
+    await page.getByLabel('New step').selectOption({ label: 'Wait' });
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByLabel(/^Duration/).fill('P2Y');
+    await page.getByLabel('New step').selectOption({ label: 'Call a webhook' });
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByLabel(/^URL \(https/).fill('https://127.0.0.1/hook');
+    await page.getByRole('button', { name: 'Create workflow' }).click();
+    // The server names each bad step; each message shows under its step.
+    const fieldError = page.locator('li.step p.error');
+    await fieldError.getByText(/Step 1 \(wait\): "P2Y" is not a duration/).waitFor();
+    await fieldError.getByText(/Step 2 \(call-webhook\): the URL points at a loopback/).waitFor();
+    await screens(page, '9a-workflow-invalid');
+    await page.getByRole('button', { name: 'Remove step 2' }).click();
+    await page.getByLabel(/^Duration/).fill('PT1S');
+    await page.getByLabel('Limited to the website').selectOption({ label: website.name });
+    await page.getByLabel('New step').selectOption({ label: 'Add web roles' });
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByLabel('Member').check();
+    await page.getByRole('button', { name: 'Move step 2 up' }).click();
+    await page.getByRole('button', { name: 'Create workflow' }).click();
+    await page.getByRole('heading', { name: 'Welcome members' }).waitFor();
+    await page.getByText('Version 1, active.').waitFor();
+    await screens(page, '9b-workflow');
+
+    await page.getByRole('link', { name: 'Contacts' }).click();
+    await page.getByLabel('Search contacts').fill('grace.wf');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('cell', { name: 'grace.wf@example.test' }).waitFor();
+    await page.getByRole('checkbox', { name: /Grace Hopper/ }).check();
+    await page.getByLabel('Workflow to run').selectOption({ label: 'Welcome members' });
+    await page.getByRole('button', { name: 'Run workflow on 1 selected' }).click();
+    await page.getByText('Started 1 run(s) of Welcome members.').waitFor();
+    await eventually(async () => {
+      const [run] = ok<Json>(await h.api('GET', `/api/v1/workflow-runs?contactId=${contact.id}`)).items;
+      return run?.status === 'succeeded';
+    });
+    await page.getByRole('button', { name: 'Edit Grace Hopper' }).click();
+    const runs = page.getByRole('region', { name: 'Workflow runs of Grace Hopper' });
+    await runs.getByText('Succeeded').waitFor();
+    await runs.getByText('Log', { exact: true }).click();
+    await runs.getByText(/Step 1 \(add-web-roles\): Added 1 web role/).waitFor();
+    await screens(page, '9c-contact-runs');
+
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+    await page.getByLabel('URL (https)').fill('http://127.0.0.1/hook');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/The URL (must use https|points at a loopback)/)
+      .waitFor();
+    await page.getByLabel('URL (https)').fill('https://crm.example.com/admit-events');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.getByText(/The signing secret, shown this once/).waitFor();
+    const secret = await page.locator('code').first().innerText();
+    assert.match(secret, /^whsec_/);
+    await screens(page, '9d-webhooks');
+    await page.getByRole('link', { name: 'https://crm.example.com/admit-events' }).click();
+    await page.getByRole('button', { name: 'Send a test event' }).click();
+    await page.getByText('Test event sent.').waitFor();
+    await page.getByText('webhook_endpoint.test').waitFor();
+    await screens(page, '9e-webhook-endpoint');
+    assert.ok(!(await page.content()).includes(secret), 'the secret is not shown again');
+    await context.close();
+  });
 });

@@ -126,6 +126,70 @@ describeUnlessSkipped('portal journeys in Chromium', chromiumSkip, () => {
     await page.context().close();
   });
 
+  it('a workflow on redemption gives a role and sends a welcome email, seen in the mail and on the profile', async () => {
+    const contact = await makeContact(h, { firstName: 'Katherine', lastName: 'Johnson' });
+    const website = await makeWebsite(h, { name: 'Langley Portal' });
+    const member = await makeWebRole(h, website.id, 'Member');
+    const welcome = ok<Json>(
+      await h.api('POST', '/api/v1/email-templates', {
+        name: 'Welcome',
+        subject: 'Welcome to {{ website.name }}, {{ contact.firstName }}',
+        html: '<p>Hello {{ contact.firstName }}, you are now a member of {{ website.name }}.</p>',
+        text: 'Hello {{ contact.firstName }}, you are now a member of {{ website.name }}.',
+      }),
+      201,
+    );
+    const workflow = ok<Json>(
+      await h.api('POST', '/api/v1/workflows', {
+        name: 'Welcome members',
+        websiteId: website.id,
+        steps: [
+          { type: 'add-web-roles', webRoleIds: [member.id] },
+          { type: 'send-email', templateId: welcome.id },
+        ],
+      }),
+      201,
+    );
+    ok(
+      await h.api('POST', '/api/v1/invitations', {
+        type: 'single',
+        websiteId: website.id,
+        invitedContactIds: [contact.id],
+        redemptionWorkflowId: workflow.id,
+        send: true,
+      }),
+      201,
+    );
+    const link = await linkFor(contact.email);
+    const page = await newPage();
+    await page.goto(link);
+    await page.getByLabel('Username').fill('katherine.johnson');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Confirm Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByText('Welcome, Katherine Johnson.').waitFor();
+
+    const mail = await eventually(
+      () =>
+        sink.messages.find(
+          (m) =>
+            m.to.includes(contact.email) &&
+            m.headers.get('subject') === 'Welcome to Langley Portal, Katherine',
+        ),
+      15_000,
+      'the welcome email',
+    );
+    assert.match(mail.text, /you are now a member of Langley Portal/);
+    // The run added the role after the redemption committed: the profile shows it.
+    await page.getByRole('link', { name: 'Profile', exact: true }).click();
+    await page.getByRole('heading', { name: 'Your profile' }).waitFor();
+    assert.match(await page.locator('dl.facts').innerText(), /Member/);
+    await step(page, 'journey7-profile-with-workflow-role');
+    const [run] = ok<Json>(await h.api('GET', `/api/v1/workflow-runs?contactId=${contact.id}`)).items;
+    assert.deepEqual([run?.trigger, run?.status], ['redemption', 'succeeded']);
+    await page.context().close();
+  });
+
   it('"I have an existing account": signs in, confirms the redemption, gets the role', async () => {
     // A contact with an account on another portal: its credentials verify it for this redemption.
     const member = await makeMember(h, { firstName: 'Grace', lastName: 'Hopper' });

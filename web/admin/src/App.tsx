@@ -7,17 +7,31 @@ import { Invitations } from './Invitations.tsx';
 import { Outbox } from './Outbox.tsx';
 import { ChangePassword, SignIn } from './SignIn.tsx';
 import { Users } from './Users.tsx';
+import { WebhookPage } from './WebhookPage.tsx';
+import { Webhooks } from './Webhooks.tsx';
 import { WebsitePage } from './WebsitePage.tsx';
 import { Websites } from './Websites.tsx';
+import { WorkflowPage } from './WorkflowPage.tsx';
 import { Workflows } from './Workflows.tsx';
 
-const NAMED = ['dashboard', 'contacts', 'invitations', 'websites', 'workflows', 'outbox', 'users'] as const;
+const NAMED = [
+  'dashboard',
+  'contacts',
+  'invitations',
+  'websites',
+  'workflows',
+  'webhooks',
+  'outbox',
+  'users',
+] as const;
 type Named = (typeof NAMED)[number];
-type Screen = Named | `invitation:${string}` | `website:${string}`;
+type RecordKind = 'invitation' | 'website' | 'workflow' | 'webhook';
+type Screen = Named | `${RecordKind}:${string}`;
 
 const screenOf = (): Screen => {
-  const m = /^#\/(invitation|website)s\/([0-9a-f-]{36})$/.exec(location.hash);
-  if (m) return `${m[1] as 'invitation' | 'website'}:${m[2]}`;
+  if (location.hash === '#/workflows/new') return 'workflow:new';
+  const m = /^#\/(invitation|website|workflow|webhook)s\/([0-9a-f-]{36})$/.exec(location.hash);
+  if (m) return `${m[1] as RecordKind}:${m[2]}`;
   const named = location.hash.slice(2);
   return (NAMED as readonly string[]).includes(named) ? (named as Named) : 'dashboard';
 };
@@ -28,6 +42,7 @@ const LABELS: Record<Named, string> = {
   invitations: 'Invitations',
   websites: 'Websites',
   workflows: 'Workflows',
+  webhooks: 'Webhooks',
   outbox: 'Outbox',
   users: 'Users',
 };
@@ -93,6 +108,11 @@ export function App() {
 function ScreenView({ screen }: { screen: Screen }) {
   if (screen.startsWith('invitation:')) return <InvitationPage id={screen.slice('invitation:'.length)} />;
   if (screen.startsWith('website:')) return <WebsitePage id={screen.slice('website:'.length)} />;
+  if (screen.startsWith('workflow:')) {
+    const id = screen.slice('workflow:'.length);
+    return <WorkflowPage key={id} id={id === 'new' ? null : id} />;
+  }
+  if (screen.startsWith('webhook:')) return <WebhookPage id={screen.slice('webhook:'.length)} />;
   switch (screen) {
     case 'contacts':
       return <Contacts />;
@@ -102,6 +122,8 @@ function ScreenView({ screen }: { screen: Screen }) {
       return <Websites />;
     case 'workflows':
       return <Workflows />;
+    case 'webhooks':
+      return <Webhooks />;
     case 'outbox':
       return <Outbox />;
     case 'users':

@@ -7,6 +7,8 @@ import { Notices } from './Notices.tsx';
 import { OperationProgress } from './OperationProgress.tsx';
 import { Pager } from './Pager.tsx';
 import { PortalAccess } from './PortalAccess.tsx';
+import { RunsTable } from './RunsTable.tsx';
+import { RunWorkflow } from './RunWorkflow.tsx';
 import { Scroll } from './Scroll.tsx';
 
 /** Contacts: search and page on the server, create one, invite one to a website. */
@@ -86,6 +88,15 @@ export function Contacts() {
         <button type="button" disabled={selected.length === 0} onClick={() => setInviting(selected)}>
           Create Invitation for {selected.length} selected
         </button>
+        <RunWorkflow
+          contacts={selected}
+          onDone={(summary) => {
+            setSelected([]);
+            setError('');
+            setMessage(summary);
+          }}
+          onError={setError}
+        />
         <button
           type="button"
           disabled={page.items.length === 0}
@@ -112,6 +123,11 @@ export function Contacts() {
             onCancel={() => setEditing(null)}
           />
           <PortalAccess key={`access-${editing.id}`} contact={editing} />
+          <RunsTable
+            key={`runs-${editing.id}`}
+            query={`contactId=${editing.id}`}
+            title={`Workflow runs of ${editing.firstName} ${editing.lastName}`}
+          />
         </>
       )}
       <Scroll label="Contacts">

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { EditInvitation } from './EditInvitation.tsx';
 import { Notices } from './Notices.tsx';
+import { RunsTable } from './RunsTable.tsx';
 import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
 
@@ -141,6 +142,7 @@ export function InvitationPage({ id }: { id: string }) {
           </tbody>
         </table>
       </Scroll>
+      <RunsTable query={`invitationId=${id}`} />
       <h2>Audit trail</h2>
       <ul>
         {audit.map((a) => (

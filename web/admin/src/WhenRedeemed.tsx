@@ -18,7 +18,8 @@ export const whenRedeemedOf = (form: FormData): WhenRedeemedValues => ({
 
 /**
  * The "When Redeemed" fieldset of the invitation forms: the account, the website's web roles and the
- * workflow a redemption gives, starting from `initial` when editing.
+ * workflow a redemption runs (active ones, limited to no website or to this one), starting from
+ * `initial` when editing.
  */
 export function WhenRedeemed({ websiteId, initial }: { websiteId: string; initial?: WhenRedeemedValues }) {
   const [roles, setRoles] = useState<Json[]>([]);
@@ -27,10 +28,17 @@ export function WhenRedeemed({ websiteId, initial }: { websiteId: string; initia
   const [workflow, setWorkflow] = useState(initial?.redemptionWorkflowId ?? '');
 
   useEffect(() => {
-    void api('GET', '/workflows').then((w) =>
-      setWorkflows(w.items.filter((x: Json) => x.key !== 'send-invitation')),
+    void api('GET', '/workflows?limit=500').then((w) =>
+      setWorkflows(
+        w.items.filter(
+          (x: Json) =>
+            x.key === null &&
+            (x.active || x.id === initial?.redemptionWorkflowId) &&
+            (!x.websiteId || x.websiteId === websiteId),
+        ),
+      ),
     );
-  }, []);
+  }, [websiteId, initial?.redemptionWorkflowId]);
   useEffect(() => {
     if (websiteId)
       void api('GET', `/websites/${websiteId}/web-roles?limit=200`).then((r) => setRoles(r.items));
@@ -42,7 +50,7 @@ export function WhenRedeemed({ websiteId, initial }: { websiteId: string; initia
       <AccountSelect id="account" name="account" label="Account" value={account} onChange={setAccount} />
       <p className="label">Web roles</p>
       <RoleCheckboxes roles={roles} checked={initial?.webRoleIds} />
-      <label htmlFor="workflow">Workflow</label>
+      <label htmlFor="workflow">Execute Workflow on Redeeming Contact</label>
       <select id="workflow" name="workflow" value={workflow} onChange={(e) => setWorkflow(e.target.value)}>
         <option value="">None</option>
         {workflows.map((w) => (

@@ -5,7 +5,8 @@ import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
 
 /**
- * Workflows: activate and deactivate; the Send Invitation workflow's From and email template, edited
+ * Workflows: the list (each opens its page, `#/workflows/{id}`, but the built-in one), a new one,
+ * activate and deactivate; the Send Invitation workflow's From and email template, edited
  * only while the workflow is deactivated (the API answers 409 otherwise, and that message is shown),
  * with a live preview of the draft rendered against the newest invitation as you type.
  */
@@ -87,11 +88,17 @@ export function Workflows() {
     <section>
       <h1>Workflows</h1>
       <Notices message={message} error={error} />
+      <p>
+        <a className="button" href="#/workflows/new">
+          New workflow
+        </a>
+      </p>
       <Scroll label="Workflows">
         <table>
           <thead>
             <tr>
               <th scope="col">Workflow</th>
+              <th scope="col">Steps</th>
               <th scope="col">State</th>
               <th scope="col">Action</th>
             </tr>
@@ -99,7 +106,8 @@ export function Workflows() {
           <tbody>
             {workflows.map((w) => (
               <tr key={w.id}>
-                <td>{w.name}</td>
+                <td>{w.key ? w.name : <a href={`#/workflows/${w.id}`}>{w.name}</a>}</td>
+                <td>{w.key ? 'Sends each invitation' : `${w.steps.length}, version ${w.version}`}</td>
                 <td>{w.active ? 'Active' : 'Deactivated'}</td>
                 <td>
                   <button

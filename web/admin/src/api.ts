@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The fields a validation error names: JSON pointer → message. */
+    readonly fields: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -38,6 +40,14 @@ export async function api<T = Json>(
   });
   if (res.status === 204) return undefined as T;
   const data = (await res.json().catch(() => ({}))) as Json;
-  if (!res.ok) throw new ApiError(res.status, data.code ?? 'ERROR', data.detail ?? res.statusText);
+  if (!res.ok)
+    throw new ApiError(
+      res.status,
+      data.code ?? 'ERROR',
+      data.detail ?? res.statusText,
+      Object.fromEntries(
+        ((data.errors ?? []) as { path: string; message: string }[]).map((e) => [e.path, e.message]),
+      ),
+    );
   return data as T;
 }
