@@ -8,6 +8,8 @@
  * POST /invitations/bulk with send: true over HTTP creates 10,000 Single invitations and queues their
  * emails. The clock stops when the last Email is recorded sent, which happens right after the sink
  * accepted it. Peak RSS and CPU are the server's (from /proc), not this client's.
+ * With BENCH_WEBHOOK=1 an endpoint on a receiver in this process gets every event; the clock still
+ * stops at the last email, and when the receiver had every event is reported too.
  * nodemailer: the same pool size sends 10,000 messages of the same size, in this process.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,12 +18,15 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openDatabase } from '../src/db/database.ts';
 import { SMTP_POOL_SIZE } from '../src/mail/mailer.ts';
+import { BenchReceiver } from './receiver.ts';
 import { lastEmailSentAt, startBenchServer } from './server.ts';
 
 const N = Number(process.env.BENCH_EMAILS ?? 10_000);
 const [scenario, smtpUrl, databaseUrl] = process.argv.slice(2);
 
 const EXTRA_WORKERS = Number(process.env.BENCH_WORKERS ?? 0);
+/** BENCH_WEBHOOK=1: an endpoint on a loopback receiver is subscribed to every event. */
+const WITH_WEBHOOK = process.env.BENCH_WEBHOOK === '1';
 /** Peak RSS (VmHWM) of a process, in MB. */
 const peakRssOf = (pid: number | 'self') =>
   Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
@@ -88,7 +93,10 @@ async function admit(): Promise<number> {
   const server = await startBenchServer(databaseUrl ?? 'sqlite', 'bulk', {
     SMTP_URL: smtpUrl,
     MAIL_FROM: 'Portal <portal@example.test>',
+    ...(WITH_WEBHOOK ? { ADMIT_WEBHOOK_ALLOW_PRIVATE: 'true' } : {}),
   });
+  const receiver = WITH_WEBHOOK ? await new BenchReceiver().start() : null;
+  if (receiver) await server.api('POST', '/webhook-endpoints', { url: receiver.url, eventTypes: ['*'] });
   const pid = server.process.pid as number;
   // The contacts come in as an operator's would, with `admit contacts import` (which refreshes the
   // planner's statistics after a large import); this client's own connection to the database then
@@ -121,10 +129,17 @@ async function admit(): Promise<number> {
     throw new Error(`bulk queued ${result.queued} of ${N}: ${JSON.stringify(result).slice(0, 300)}`);
   const createdIn = (performance.now() - started) / 1000;
   const seconds = ((await lastEmailSentAt(handle.db, N)) - startedAt) / 1000;
+  if (receiver) {
+    // invitation.created and invitation.sent for each: every one delivered, and when.
+    await receiver.reached(2 * N);
+    work.webhooksDoneSeconds = Number(((Date.now() - startedAt) / 1000).toFixed(2));
+    await receiver.stop();
+  }
   // Work per email, which this shared machine's changing speed moves less than emails/s: the CPU
   // time of the server's main thread and of the whole server process.
   const threads = threadCpuPerEmail(pid, threadsBefore, N);
   work = {
+    ...work,
     mainThreadMsPerEmail: Number(threads.main.toFixed(3)),
     cpuMsPerEmail: Number(threads.total.toFixed(3)),
   };

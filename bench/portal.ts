@@ -10,7 +10,9 @@
  *      (the server warms up, as a server in service is), first as fast as the server answers
  *      (saturated), then at a steady 200 redemptions/s (each client one every 250 ms);
  *   C. the steady load again while 8 registrations run at the same time (as fast as they can);
- *   D. the landing GET with a valid code (autocannon, 50 connections, 10 s, after 3 s unmeasured).
+ *   D. the landing GET with a valid code (autocannon, 50 connections, 10 s, after 3 s unmeasured);
+ *   E. 1,000 signed-in redemptions whose invitations run a two-step workflow, timed until the last
+ *      redemption and until the last run succeeded.
  * Prints one JSON line with the numbers.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -244,6 +246,39 @@ const cSeconds = (performance.now() - cStart) / 1000;
 registering = false;
 await background;
 
+// E. 1,000 redemptions each running a two-step workflow: 50 clients, 20 Group codes whose
+// invitations run it. Timed until the last redemption, and until the last run succeeded.
+const workflow = await api('POST', '/workflows', {
+  name: 'Two steps',
+  websiteId: website.id,
+  steps: [
+    { type: 'set-contact-fields', fields: { lastName: 'Member' } },
+    { type: 'add-web-roles', webRoleIds: [role.id] },
+  ],
+});
+const workflowCodes: string[] = [];
+for (let g = 0; g < GROUP_CODES; g++) {
+  const inv = await api('POST', '/invitations', {
+    type: 'group',
+    websiteId: website.id,
+    maxRedemptions: 100_000,
+    redemptionWorkflowId: workflow.id,
+  });
+  workflowCodes.push(inv.code);
+}
+const eStart = performance.now();
+const e1 = await redeemRound(workflowCodes);
+const redeemedAfter = (performance.now() - eStart) / 1000;
+for (;;) {
+  const left = await api('GET', `/workflow-runs?workflowId=${workflow.id}&limit=1&status=queued`);
+  const running = await api('GET', `/workflow-runs?workflowId=${workflow.id}&limit=1&status=running`);
+  if (left.items.length === 0 && running.items.length === 0) break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+const runsDoneAfter = (performance.now() - eStart) / 1000;
+const failedRuns = await api('GET', `/workflow-runs?workflowId=${workflow.id}&limit=1&status=failed`);
+if (failedRuns.items.length > 0) throw new Error(`a run failed: ${JSON.stringify(failedRuns.items[0])}`);
+
 // D. The landing GET with a valid code, after 3 s of the same unmeasured.
 const landingUrl = `${base}/portal/${slug}/register?returnurl=%2F&invitation=${measured[0]}`;
 await autocannon({ url: landingUrl, connections: 50, duration: 3 });
@@ -259,6 +294,12 @@ process.stdout.write(
     redemptionWhileRegistering: {
       ...c1,
       registrationsPerSecond: Number((registeredDuring / cSeconds).toFixed(1)),
+    },
+    redemptionsWithWorkflow: {
+      redemptions: e1.redemptions,
+      redeemedSeconds: Number(redeemedAfter.toFixed(2)),
+      runsSucceededSeconds: Number(runsDoneAfter.toFixed(2)),
+      confirmP99: e1.confirmP99,
     },
     landingGet: {
       requestsPerSecond: Math.round(landing.requests.average),

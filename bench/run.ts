@@ -75,6 +75,11 @@ try {
     process.stderr.write(`round ${round} of ${ROUNDS}\n`);
     const nodemailer = await scenario('bare nodemailer', ['nodemailer', smtpUrl]);
     const admit: Run[] = [await scenario('Admit, SQLite', ['admit', smtpUrl, 'sqlite'])];
+    admit.push(
+      await scenario('Admit, SQLite, an endpoint subscribed to every event', ['admit', smtpUrl, 'sqlite'], {
+        BENCH_WEBHOOK: '1',
+      }),
+    );
     if (round === 1) {
       admit.push(
         await scenario(
@@ -92,6 +97,17 @@ try {
     if (postgresAdmin) {
       await withPostgresDatabase(postgresAdmin, async (url) => {
         admit.push(await scenario('Admit, PostgreSQL', ['admit', smtpUrl, url]));
+      });
+      await withPostgresDatabase(postgresAdmin, async (url) => {
+        admit.push(
+          await scenario(
+            'Admit, PostgreSQL, an endpoint subscribed to every event',
+            ['admit', smtpUrl, url],
+            {
+              BENCH_WEBHOOK: '1',
+            },
+          ),
+        );
       });
     } else if (round === 1) {
       process.stderr.write('PostgreSQL skipped: set ADMIT_BENCH_POSTGRES_URL to an admin connection URL\n');
@@ -152,6 +168,8 @@ async function perDatabase(script: string): Promise<Json[]> {
 const portal = await perDatabase('portal');
 // The admin lists with 100,000 contacts (bench/lists.ts).
 const lists = await perDatabase('lists');
+// 10,000 events to one endpoint, against a bare loop of signed POSTs (bench/webhooks.ts).
+const webhooks = await perDatabase('webhooks');
 
 /** A scenario script run once with `args`; its last JSON line. */
 async function once(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Json> {
@@ -212,6 +230,7 @@ table(
     'peak RSS MB (highest)',
     'main thread CPU ms / email',
     'CPU ms / email',
+    'every event delivered after s',
   ],
   rows.map((r) => [
     r.name,
@@ -222,6 +241,26 @@ table(
     r.workerPeakRssMb ? `${r.peakRssMb} (worker ${r.workerPeakRssMb.join(', ')})` : r.peakRssMb,
     r.mainThreadMsPerEmail ?? '',
     r.cpuMsPerEmail ?? '',
+    r.webhooksDoneSeconds ?? '',
+  ]),
+);
+console.log(
+  '\nEvents: 10,000 invitation.created to one endpoint on loopback, against a bare loop of signed POSTs\n',
+);
+table(
+  [
+    'database',
+    'bare loop s (per s)',
+    'Admit s, from commit (per s)',
+    'vs the bare loop',
+    'Admit s, from the bulk call',
+  ],
+  webhooks.map((w) => [
+    w.database,
+    `${w.bareSeconds} (${w.barePerSecond})`,
+    `${w.seconds} (${w.perSecond})`,
+    w.ratio,
+    w.secondsWithCreation,
   ]),
 );
 console.log('\nPortal (50 signed-in clients redeeming; 8 registering; landing GET with 50 connections)\n');
@@ -242,6 +281,16 @@ table(
     `${p50p99(p.redemptionWhileRegistering)} (${p.redemptionWhileRegistering.registrationsPerSecond} reg/s)`,
     `${p.redemptionSaturated.perSecond}, ${p50p99(p.redemptionSaturated)}`,
     `${p.landingGet.requestsPerSecond} (${p.landingGet.p99})`,
+  ]),
+);
+console.log('\n1,000 signed-in redemptions, each running a two-step workflow (50 clients)\n');
+table(
+  ['database', 'redeemed after s', 'every run succeeded after s', 'redemption p99 ms'],
+  portal.map((p) => [
+    p.database,
+    p.redemptionsWithWorkflow.redeemedSeconds,
+    p.redemptionsWithWorkflow.runsSucceededSeconds,
+    p.redemptionsWithWorkflow.confirmP99,
   ]),
 );
 console.log('\nAdmin lists with 100,000 contacts (p50 / p95 ms, one request at a time)\n');
@@ -318,5 +367,5 @@ writeFileSync(
     here.endsWith(path.join('dist', 'bench')) ? path.resolve(here, '../../bench') : here,
     'results.json',
   ),
-  `${JSON.stringify({ machine, date: new Date().toISOString(), rounds: ROUNDS, results: rows, portal, lists, responsive, scale }, null, 2)}\n`,
+  `${JSON.stringify({ machine, date: new Date().toISOString(), rounds: ROUNDS, results: rows, portal, lists, webhooks, responsive, scale }, null, 2)}\n`,
 );

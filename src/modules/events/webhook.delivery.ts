@@ -26,7 +26,7 @@ export const RETRY_DELAYS_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000
 export const DISABLE_AFTER_MS = 5 * 24 * 3600 * 1000;
 export const REQUEST_TIMEOUT_MS = 10_000;
 /** POSTs in flight at once within one job. */
-const IN_FLIGHT = 8;
+const IN_FLIGHT = 32;
 
 /** Told, in the transaction that disables it, that an endpoint was disabled. */
 export type EndpointDisabled = (trx: Conn, deps: Deps, endpoint: WebhookEndpoint) => Promise<void>;
@@ -86,16 +86,19 @@ export function webhookDelivery(
       const retries = new Map<number, string[]>();
       const succeededAt = new Set<string>();
       const failedAt = new Set<string>();
+      // Deliveries that end in the same state are recorded by one statement.
+      const states = new Map<string, { state: repo.DeliveryState; tried: boolean; ids: string[] }>();
+      const record = (id: string, state: repo.DeliveryState, tried: boolean) => {
+        const key = JSON.stringify([state, tried]);
+        const group = states.get(key);
+        if (group) group.ids.push(id);
+        else states.set(key, { state, tried, ids: [id] });
+      };
       for (const d of due) {
         const outcome = outcomes.get(d.id);
         if (!outcome) {
-          await repo.updateDelivery(trx, {
-            ...d,
-            status: 'failed',
-            nextAttemptAt: null,
-            lastError: 'The endpoint is disabled or gone.',
-            updatedAt: atIso,
-          });
+          const lastError = 'The endpoint is disabled or gone.';
+          record(d.id, { ...d, status: 'failed', nextAttemptAt: null, lastError, updatedAt: atIso }, false);
           continue;
         }
         attempts.push({
@@ -112,21 +115,16 @@ export function webhookDelivery(
         const status = outcome.ok ? 'succeeded' : delay === undefined ? 'failed' : 'pending';
         const nextAttemptAt =
           status === 'pending' ? new Date(at.getTime() + (delay as number)).toISOString() : null;
-        await repo.updateDelivery(
-          trx,
-          {
-            id: d.id,
-            status,
-            nextAttemptAt,
-            lastStatus: outcome.status,
-            lastError: outcome.error,
-            updatedAt: atIso,
-          },
+        record(
+          d.id,
+          { status, nextAttemptAt, lastStatus: outcome.status, lastError: outcome.error, updatedAt: atIso },
           true,
         );
         if (nextAttemptAt) retries.set(delay as number, [...(retries.get(delay as number) ?? []), d.id]);
         (outcome.ok ? succeededAt : failedAt).add(d.endpointId);
       }
+      for (const { state, tried, ids } of states.values())
+        await repo.updateDeliveries(trx, ids, state, tried);
       await repo.insertAttempts(trx, attempts);
       for (const [delay, ids] of retries)
         await enqueue(trx, at, deliveryJobs(ids, new Date(at.getTime() + delay).toISOString()));

@@ -144,8 +144,8 @@ export class WebhookClient {
   constructor(readonly allowPrivate: boolean) {
     const lookup = guardedLookup(allowPrivate) as unknown as http.AgentOptions['lookup'];
     this.agents = {
-      http: new http.Agent({ keepAlive: true, maxSockets: 16, lookup }),
-      https: new https.Agent({ keepAlive: true, maxSockets: 16, lookup }),
+      http: new http.Agent({ keepAlive: true, maxSockets: 32, lookup }),
+      https: new https.Agent({ keepAlive: true, maxSockets: 32, lookup }),
     };
   }
 

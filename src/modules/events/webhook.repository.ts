@@ -230,15 +230,22 @@ export async function findDeliveries(
   return (await query.execute()).map(toDelivery);
 }
 
+export type DeliveryState = Pick<
+  WebhookDelivery,
+  'status' | 'nextAttemptAt' | 'lastStatus' | 'lastError' | 'updatedAt'
+>;
+
 /**
- * Sets a delivery's state; `tried` adds one attempt (counted in SQL, so two jobs that tried the same
- * delivery at once both count).
+ * Sets the state of deliveries; `tried` adds one attempt to each (counted in SQL, so two jobs that
+ * tried the same delivery at once both count). One statement for all of `ids`.
  */
-export async function updateDelivery(
+export async function updateDeliveries(
   conn: Conn,
-  d: Pick<WebhookDelivery, 'id' | 'status' | 'nextAttemptAt' | 'lastStatus' | 'lastError' | 'updatedAt'>,
+  ids: readonly string[],
+  d: DeliveryState,
   tried = false,
 ): Promise<void> {
+  if (ids.length === 0) return;
   await conn
     .updateTable('webhook_deliveries')
     .set({
@@ -249,7 +256,7 @@ export async function updateDelivery(
       last_error: d.lastError,
       updated_at: d.updatedAt,
     })
-    .where('id', '=', d.id)
+    .where('id', 'in', ids)
     .execute();
 }
 

@@ -17,7 +17,7 @@ export type { WebhookAttempt, WebhookDelivery, WebhookEndpoint };
 /** The job that POSTs a group of deliveries. */
 export const DELIVER_WEBHOOKS_JOB = 'webhook.deliver';
 /** Deliveries per delivery job. */
-export const DELIVERIES_PER_JOB = 50;
+export const DELIVERIES_PER_JOB = 500;
 /** How long a rotated-out secret still signs, unless the rotation says otherwise. */
 export const DEFAULT_ROTATION_GRACE_S = 24 * 3600;
 
@@ -267,7 +267,7 @@ export async function replayDelivery(deps: Deps, actor: Actor, id: string): Prom
       nextAttemptAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };
-    await repo.updateDelivery(trx, next);
+    await repo.updateDeliveries(trx, [id], next);
     await enqueue(trx, now, deliveryJobs([id]));
     await recordAudit(
       trx,
