@@ -64,3 +64,19 @@ function jobRows(now: Date, jobs: JobRequest | readonly JobRequest[]) {
     updated_at: at,
   }));
 }
+
+/**
+ * The statement that writes a job with a given id unless a job with that id exists (a job shared by
+ * several writers, e.g. one publication per window of events), for the caller's transaction or
+ * write batch.
+ */
+export function enqueueOnceWrites(trx: Conn, now: Date, job: JobRequest & { id: string }) {
+  const [row] = jobRows(now, job);
+  return [
+    trx
+      .insertInto('jobs')
+      .values({ ...(row as ReturnType<typeof jobRows>[number]), id: job.id })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .compile(),
+  ];
+}

@@ -16,7 +16,7 @@ import { BULK_OPERATION, bulkInviteOperation } from '../modules/invitations/invi
 import { OPERATION_JOB, operationRunner } from '../modules/operations/operation.service.ts';
 import { PORTAL_EMAIL_KINDS, portalMessages } from '../modules/portal/portal.mail.ts';
 import { RUN_JOB, workflowRunner } from '../modules/workflows/run.runner.ts';
-import { startEventRuns } from '../modules/workflows/run.service.ts';
+import { eventRuns } from '../modules/workflows/run.service.ts';
 import { WORKFLOW_EMAIL_KIND } from '../modules/workflows/steps/send-email.ts';
 import { workflowMessages } from '../modules/workflows/workflow.messages.ts';
 import { checkedPayload, type HandlerRegistry } from './worker.ts';
@@ -56,8 +56,13 @@ export function jobHandlers(
     [
       PUBLISH_JOB,
       checkedPayload(
-        Type.Object({ eventIds: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }) }),
-        eventPublisher([startEventRuns]),
+        Type.Union([
+          Type.Object({ eventIds: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }) }),
+          Type.Object({
+            window: Type.Object({ type: Type.String(), from: Type.String(), to: Type.String() }),
+          }),
+        ]),
+        eventPublisher([eventRuns]),
       ),
     ],
     [

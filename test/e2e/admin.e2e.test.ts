@@ -496,6 +496,10 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     await page.getByRole('cell', { name: 'grace.wf@example.test' }).waitFor();
     await page.getByRole('checkbox', { name: /Grace Hopper/ }).check();
     await page.getByLabel('Workflow to run').selectOption({ label: 'Welcome members' });
+    page.once('dialog', async (d) => {
+      assert.match(d.message(), /Run Welcome members on 1 contact/);
+      await d.accept();
+    });
     await page.getByRole('button', { name: 'Run workflow on 1 selected' }).click();
     await page.getByText('Started 1 run(s) of Welcome members.').waitFor();
     await eventually(async () => {

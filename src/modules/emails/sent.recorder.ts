@@ -1,6 +1,6 @@
 import type { Db } from '../../db/database.ts';
 import { retryWhileUnavailable } from '../../db/dialect.ts';
-import { eventPublishWrites, type NewEvent } from '../events/event.ts';
+import { eventWindowWrites, type NewEvent } from '../events/event.ts';
 import { recordSentMany, type SentRecord } from './email.repository.ts';
 
 /** An accepted message to record, and the integrator event its acceptance publishes, if any. */
@@ -57,12 +57,7 @@ export class SentRecorder {
   private write(records: Accepted[]): Promise<void> {
     const events = records.flatMap((r) => (r.event ? [r.event] : []));
     return retryWhileUnavailable(
-      () =>
-        recordSentMany(
-          this.db,
-          records,
-          eventPublishWrites(this.db, { now: () => new Date((records[0] as Accepted).sentAt) }, events),
-        ),
+      () => recordSentMany(this.db, records, eventWindowWrites(this.db, new Date(), events)),
       {
         firstMs: RETRY_MS,
         capMs: RETRY_CAP_MS,

@@ -33,6 +33,26 @@ export async function findEventsByIds(conn: Conn, ids: readonly string[]): Promi
   }));
 }
 
+/** The events of `type` created in [from, to). */
+export async function findEventsInWindow(
+  conn: Conn,
+  w: { type: string; from: string; to: string },
+): Promise<StoredEvent[]> {
+  const rows = await conn
+    .selectFrom('events')
+    .selectAll()
+    .where('created_at', '>=', w.from)
+    .where('created_at', '<', w.to)
+    .where('type', '=', w.type)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    type: r.type,
+    data: parsed(r.data),
+    createdAt: instant(r.created_at),
+  }));
+}
+
 /** Deletes events older than `before` (their deliveries and attempts go with them). */
 export async function deleteEventsBefore(conn: Conn, before: string): Promise<number> {
   const r = await conn.deleteFrom('events').where('created_at', '<', before).executeTakeFirst();

@@ -5,7 +5,7 @@
 export { auditWrites, recordAggregateAudit, recordAudit, recordAuditMany } from './audit.service.ts';
 export { webhookDocuments } from './event.openapi.ts';
 export type { StoredEvent } from './event.repository.ts';
-export { eventPublishWrites, publishEvents } from './event.service.ts';
+export { eventPublishWrites, eventWindowWrites, publishEvents } from './event.service.ts';
 export type { EventType, NewEvent } from './event.types.ts';
 export { contactOfEvent, WORKFLOW_TRIGGER_EVENT_TYPES } from './event.types.ts';
 export { signatureHeader, urlProblem } from './webhook.http.ts';

@@ -90,7 +90,7 @@ function guardedLookup(allowPrivate: boolean) {
       const bad = list.find((a) => isPrivateAddress(a.address));
       if (bad && !allowPrivate)
         return callback(
-          new BlockedAddressError(`${hostname} resolves to ${bad.address}, a private or loopback address`),
+          new BlockedAddressError(`${hostname} resolves to a private, loopback or link-local address`),
           [],
         );
       const all = (options as { all?: boolean }).all;
@@ -163,12 +163,19 @@ export class WebhookClient {
     const timestamp = Math.floor(message.now.getTime() / 1000);
     const client = url.protocol === 'https:' ? https : http;
     return new Promise((resolve) => {
+      let settled = false;
+      const settle = (o: Omit<PostOutcome, 'durationMs'>) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        resolve(done(o));
+      };
+      const failed = (error: string) => settle({ status: null, ok: false, response: null, error });
       const req = client.request(
         url,
         {
           method: 'POST',
           agent: url.protocol === 'https:' ? this.agents.https : this.agents.http,
-          timeout: message.timeoutMs,
           headers: {
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(message.body),
@@ -179,42 +186,58 @@ export class WebhookClient {
           },
         },
         (res) => {
+          const status = res.statusCode ?? 0;
+          const ok = status >= 200 && status < 300;
           const chunks: Buffer[] = [];
           let kept = 0;
+          // The answer counts once its status and first KB are in; the rest is not waited for.
+          const answered = () => {
+            // The first KB as text a database can store (no NUL, no broken last character).
+            const text = Buffer.concat(chunks)
+              .subarray(0, RESPONSE_KEPT_BYTES)
+              .toString('utf8')
+              .replaceAll('\u0000', '')
+              .replace(/\uFFFD+$/, '');
+            settle({
+              status,
+              ok,
+              response: text || null,
+              error: ok
+                ? null
+                : status >= 300 && status < 400
+                  ? `Answered ${status}: redirects are not followed.`
+                  : `Answered ${status}.`,
+            });
+          };
           res.on('data', (chunk: Buffer) => {
-            if (kept < RESPONSE_KEPT_BYTES) {
-              chunks.push(chunk);
-              kept += chunk.length;
+            chunks.push(chunk);
+            kept += chunk.length;
+            if (kept >= RESPONSE_KEPT_BYTES) {
+              answered();
+              res.destroy();
             }
           });
-          res.on('error', () => undefined);
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            const ok = status >= 200 && status < 300;
-            const text = Buffer.concat(chunks).subarray(0, RESPONSE_KEPT_BYTES).toString('utf8');
-            resolve(
-              done({
-                status,
-                ok,
-                response: text.replace(/\uFFFD+$/, '') || null,
-                error: ok
-                  ? null
-                  : status >= 300 && status < 400
-                    ? `Answered ${status}: redirects are not followed.`
-                    : `Answered ${status}.`,
-              }),
-            );
-          });
+          res.on('end', answered);
+          res.on('error', () => failed('The connection closed before the answer was complete.'));
+          res.on('close', () =>
+            res.complete ? answered() : failed('The connection closed before the answer was complete.'),
+          );
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`No answer within ${message.timeoutMs} ms.`)));
-      req.on('error', (err) => {
-        const reason =
+      // A deadline for the whole exchange, not an idle timeout: a receiver that trickles bytes
+      // cannot hold the request open.
+      const deadline = setTimeout(() => {
+        failed(`No answer within ${message.timeoutMs} ms.`);
+        req.destroy();
+      }, message.timeoutMs);
+      req.on('error', (err) =>
+        failed(
           err instanceof BlockedAddressError
             ? `Refused: ${err.message}.`
-            : err.message || (err as NodeJS.ErrnoException).code || 'The request failed.';
-        resolve(done({ status: null, ok: false, response: null, error: reason }));
-      });
+            : err.message || (err as NodeJS.ErrnoException).code || 'The request failed.',
+        ),
+      );
+      req.on('close', () => failed('The connection closed before the answer was complete.'));
       req.end(message.body);
     });
   }

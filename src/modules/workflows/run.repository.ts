@@ -197,7 +197,7 @@ export async function findRunsOfEvents(conn: Conn, eventIds: readonly string[]):
 export async function moveRun(
   conn: Conn,
   id: string,
-  from: { status: readonly RunStatus[]; atStep?: number },
+  from: { status: readonly RunStatus[]; atStep?: number; attempts?: number },
   to: Partial<
     Pick<WorkflowRun, 'status' | 'nextStep' | 'attempts' | 'waitUntil' | 'lastError' | 'finishedAt'>
   > & {
@@ -218,6 +218,7 @@ export async function moveRun(
     .where('id', '=', id)
     .where('status', 'in', from.status);
   if (from.atStep !== undefined) q = q.where('next_step', '=', from.atStep);
+  if (from.attempts !== undefined) q = q.where('attempts', '=', from.attempts);
   const r = await q.executeTakeFirst();
   return r.numUpdatedRows > 0n;
 }

@@ -137,11 +137,12 @@ async function advance(
   runId: string,
   atStep: number,
   to: Parameters<typeof repo.moveRun>[3] extends infer T ? Omit<T, 'updatedAt'> : never,
+  failedAttempts?: number,
 ): Promise<void> {
   const moved = await repo.moveRun(
     trx,
     runId,
-    { status: ['running'], atStep },
+    { status: ['running'], atStep, attempts: failedAttempts },
     { ...to, updatedAt: deps.now().toISOString() },
   );
   if (!moved) throw new Superseded();
@@ -173,26 +174,30 @@ async function failOrRetry(
   delays: readonly number[],
   line: (outcome: string, message: string) => repo.RunLogLine,
 ): Promise<void> {
-  const fresh = await repo.findRun(deps.db, run.id);
-  const attempts = (fresh?.attempts ?? run.attempts) + 1;
+  // Counted under a compare-and-set on the attempts seen: of two jobs that failed the same
+  // attempt, one records it and schedules the retry, the other stops.
+  const seen = (await repo.findRun(deps.db, run.id))?.attempts ?? run.attempts;
+  const attempts = seen + 1;
   const delay = result.kind === 'retry' ? delays[attempts - 1] : undefined;
   const message = result.kind === 'retry' || result.kind === 'fail' ? result.message : 'failed';
   await deps.db.transaction().execute(async (trx) => {
     if (delay !== undefined) {
       const at = new Date(deps.now().getTime() + delay).toISOString();
-      await advance(trx, deps, run.id, index, { attempts, lastError: message });
+      await advance(trx, deps, run.id, index, { attempts, lastError: message }, seen);
       await repo.insertLog(trx, [
         line('retrying', `Attempt ${attempts} failed: ${message} Next attempt at ${at}.`),
       ]);
       await enqueue(trx, deps.now(), { type: RUN_JOB, payload: { runId: run.id }, runAt: at });
       return;
     }
-    await advance(trx, deps, run.id, index, {
-      status: 'failed',
-      attempts,
-      lastError: message,
-      finishedAt: deps.now().toISOString(),
-    });
+    await advance(
+      trx,
+      deps,
+      run.id,
+      index,
+      { status: 'failed', attempts, lastError: message, finishedAt: deps.now().toISOString() },
+      seen,
+    );
     await repo.insertLog(trx, [
       line('failed', attempts > 1 ? `Failed after ${attempts} attempts: ${message}` : message),
     ]);

@@ -5,7 +5,7 @@ import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, invalid, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { enqueue, enqueueWrites } from '../../jobs/enqueue.ts';
-import { requireContacts } from '../contacts/contact.ts';
+import { findContactsByIds, requireContacts } from '../contacts/contact.ts';
 import { contactOfEvent, recordAudit, type StoredEvent } from '../events/event.ts';
 import type { RunLogLine, RunStatus, WorkflowRun } from './run.repository.ts';
 import * as repo from './run.repository.ts';
@@ -120,7 +120,18 @@ export async function startManualRuns(
  * workflow the event's type starts, on the event's contact, within the workflow's website if it is
  * limited to one. Idempotent: an event starts a workflow once.
  */
-export async function startEventRuns(trx: Conn, deps: Deps, events: readonly StoredEvent[]): Promise<void> {
+export const eventRuns = {
+  /** True when an active workflow is started by one of these events' types. */
+  async wants(conn: Conn, events: readonly StoredEvent[]): Promise<boolean> {
+    const types = [
+      ...new Set(events.filter((e) => contactOfEvent(e.type, e.data) !== null).map((e) => e.type)),
+    ];
+    return types.length > 0 && (await findEventWorkflows(conn, types)).length > 0;
+  },
+  consume: startEventRuns,
+};
+
+async function startEventRuns(trx: Conn, deps: Deps, events: readonly StoredEvent[]): Promise<void> {
   const withContact = events.filter((e) => contactOfEvent(e.type, e.data) !== null);
   if (withContact.length === 0) return;
   const workflows = await findEventWorkflows(trx, [...new Set(withContact.map((e) => e.type))]);
@@ -135,15 +146,16 @@ export async function startEventRuns(trx: Conn, deps: Deps, events: readonly Sto
     for (const w of workflows) {
       const websiteId = typeof e.data.websiteId === 'string' ? e.data.websiteId : null;
       if (!w.eventTypes.includes(e.type) || started.has(`${e.id}:${w.id}`)) continue;
-      if (w.websiteId !== null && websiteId !== null && w.websiteId !== websiteId) continue;
-      const invitationId = typeof e.data.invitationId === 'string' ? e.data.invitationId : null;
+      // A workflow limited to a website starts only on events of that website.
+      if (w.websiteId !== null && w.websiteId !== websiteId) continue;
       runs.push(
         newRun(
           w,
           {
             trigger: 'event',
             contactId: contactOfEvent(e.type, e.data) as string,
-            invitationId,
+            // The event names it; the run does not hold it (it may be gone by now).
+            invitationId: null,
             websiteId: w.websiteId ?? websiteId,
             eventId: e.id,
             createdBy: null,
@@ -152,8 +164,13 @@ export async function startEventRuns(trx: Conn, deps: Deps, events: readonly Sto
         ),
       );
     }
-  await repo.insertRuns(trx, runs);
-  await enqueue(trx, deps.now(), runJobs(runs));
+  // A contact deleted since the event starts nothing (and must not undo the publication).
+  const alive = new Set(
+    (await findContactsByIds(trx, [...new Set(runs.map((r) => r.contactId))])).map((c) => c.id),
+  );
+  const starting = runs.filter((r) => alive.has(r.contactId));
+  await repo.insertRuns(trx, starting);
+  await enqueue(trx, deps.now(), runJobs(starting));
 }
 
 export async function listRuns(

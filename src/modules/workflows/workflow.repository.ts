@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { Conn } from '../../db/database.ts';
+import { isPostgres } from '../../db/dialect.ts';
 import type { EmailTemplatesTable, WorkflowsTable, WorkflowVersionsTable } from '../../db/schema.ts';
 import { bool, flag, instant, json, parsed } from '../../db/values.ts';
 import type { Step } from './workflow.steps.ts';
@@ -72,9 +73,24 @@ export async function workflowExists(conn: Conn, id: string): Promise<boolean> {
   return row !== undefined;
 }
 
-export async function findWorkflow(conn: Conn, id: string): Promise<Workflow | undefined> {
-  const r = await conn.selectFrom('workflows').selectAll().where('id', '=', id).executeTakeFirst();
+/** A workflow by id; `lock` holds its row until the transaction ends (PostgreSQL). */
+export async function findWorkflow(
+  conn: Conn,
+  id: string,
+  o: { lock?: boolean } = {},
+): Promise<Workflow | undefined> {
+  let q = conn.selectFrom('workflows').selectAll().where('id', '=', id);
+  if (o.lock && isPostgres(conn)) q = q.forUpdate();
+  const r = await q.executeTakeFirst();
   return r && toWorkflow(r);
+}
+
+export async function setWorkflowActive(conn: Conn, id: string, active: boolean, at: string): Promise<void> {
+  await conn
+    .updateTable('workflows')
+    .set({ active: bool(active), updated_at: at })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function findWorkflowByKey(conn: Conn, key: string): Promise<Workflow | undefined> {

@@ -73,8 +73,9 @@ export async function listWorkflows(
   );
 }
 
+/** A workflow (404 otherwise); inside a transaction its row is held until the end (PostgreSQL). */
 export async function getWorkflow(deps: Deps, id: string, conn: Conn = deps.db): Promise<Workflow> {
-  const w = await repo.findWorkflow(conn, id);
+  const w = await repo.findWorkflow(conn, id, { lock: conn !== deps.db });
   if (!w) throw notFound('workflow', id);
   return w;
 }
@@ -266,7 +267,7 @@ export async function setWorkflowActive(
   return deps.db.transaction().execute(async (trx) => {
     const current = await getWorkflow(deps, id, trx);
     const next = { ...current, active, updatedAt: deps.now().toISOString() };
-    await repo.updateWorkflow(trx, next);
+    await repo.setWorkflowActive(trx, id, active, next.updatedAt);
     await recordAudit(
       trx,
       deps,

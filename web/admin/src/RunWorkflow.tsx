@@ -22,12 +22,18 @@ export function RunWorkflow({
     );
   }, []);
   const start = async () => {
+    const name = workflows.find((w) => w.id === choice)?.name ?? 'the workflow';
+    if (
+      !window.confirm(
+        `Run ${name} on ${contacts.length} contact(s)? Its steps change them and may email them.`,
+      )
+    )
+      return;
     try {
       const runs = await api('POST', '/workflow-runs', {
         workflowId: choice,
         contactIds: contacts.map((c) => c.id),
       });
-      const name = workflows.find((w) => w.id === choice)?.name ?? 'the workflow';
       onDone(`Started ${runs.items.length} run(s) of ${name}.`);
     } catch (err) {
       onError(err instanceof ApiError ? err.message : 'Could not start the workflow.');

@@ -14,13 +14,30 @@ const STATUS: Record<string, string> = {
   cancelled: 'Cancelled',
 };
 
-/** One run's log, fetched when its row is opened. */
-function RunLog({ id }: { id: string }) {
+/** One run's log, fetched when its row is opened (and again when the run changes). */
+function RunLog({ id, version }: { id: string; version: string }) {
+  const [open, setOpen] = useState(false);
   const [run, setRun] = useState<Json | null>(null);
+  const [failed, setFailed] = useState('');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new `version` (the run changed) fetches again
   useEffect(() => {
-    void api('GET', `/workflow-runs/${id}`).then(setRun);
-  }, [id]);
-  if (!run) return <p>Loading the log…</p>;
+    if (!open) return;
+    api('GET', `/workflow-runs/${id}`)
+      .then((r) => {
+        setRun(r);
+        setFailed('');
+      })
+      .catch((err) => setFailed(err instanceof ApiError ? err.message : 'Could not load the log.'));
+  }, [id, open, version]);
+  return (
+    <details onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+      <summary>Log</summary>
+      {failed ? <p className="error">{failed}</p> : run ? <LogLines run={run} /> : <p>Loading the log…</p>}
+    </details>
+  );
+}
+
+function LogLines({ run }: { run: Json }) {
   return (
     <ol className="log">
       {(run.log as Json[]).map((l) => (
@@ -86,10 +103,7 @@ export function RunsTable({ query, title = 'Workflow runs' }: { query: string; t
                   <td>{r.trigger}</td>
                   <td>{when(r.createdAt)}</td>
                   <td>
-                    <details>
-                      <summary>Log</summary>
-                      <RunLog id={r.id} />
-                    </details>
+                    <RunLog id={r.id} version={r.updatedAt} />
                     {r.status === 'failed' && (
                       <button
                         type="button"

@@ -1,4 +1,5 @@
 import { applyContactChange, type ContactChange } from '../../contacts/contact.ts';
+import { findWebRolesByIds } from '../../websites/website.ts';
 import type { Step } from '../workflow.steps.ts';
 import type { StepExecutor } from './step.ts';
 
@@ -32,8 +33,17 @@ const changeOf = (step: ContactStep): { change: ContactChange; message: string }
   }
 };
 
-/** Changes the run's contact (fields, web roles, parent account), in the step's own transaction. */
+/**
+ * Changes the run's contact (fields, web roles, parent account), in the step's own transaction. Web
+ * roles are checked again here, against the run's website: a workflow edited after an invitation
+ * chose it, or started by an event of another portal, never hands out another portal's roles.
+ */
 export const changeContact: StepExecutor<ContactStep> = async ({ deps, run, step }) => {
+  if (step.type === 'add-web-roles' || step.type === 'remove-web-roles') {
+    const roles = await findWebRolesByIds(deps.db, step.webRoleIds);
+    if (run.websiteId === null || roles.some((r) => r.websiteId !== run.websiteId))
+      return { kind: 'fail', message: "The step's web roles belong to another website than the run's." };
+  }
   const { change, message } = changeOf(step);
   return {
     kind: 'done',
