@@ -39,6 +39,18 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     await h?.close();
   });
 
+  /** A new browser context signed in as the administrator (its password set by the first journey). */
+  async function signedIn() {
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${origin}/admin`);
+    await page.getByLabel('Email').fill('admin@localhost');
+    await page.getByLabel('Password').fill('the console passphrase 1');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    return { context, page };
+  }
+
   /** A screenshot at desktop and at phone size, and axe-core on the page. */
   async function screens(page: Page, name: string) {
     await page.setViewportSize({ width: 1280, height: 800 });
@@ -252,13 +264,7 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
 
   it('imports a CSV with one bad line, invites and sends 20 at once with progress, sets up a website, shows the funnel', async () => {
     const website = await makeWebsite(h, { name: 'Batch Portal' });
-    const context = await browser.newContext({ bypassCSP: true });
-    const page = await context.newPage();
-    await page.goto(`${origin}/admin`);
-    await page.getByLabel('Email').fill('admin@localhost');
-    await page.getByLabel('Password').fill('the console passphrase 1');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const { context, page } = await signedIn();
 
     await page.getByRole('link', { name: 'Contacts' }).click();
     const lines = ['firstName,lastName,email'];
@@ -399,13 +405,7 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
 
   it('imports a file too large for one request and invites every matching contact, each with its progress', async () => {
     const website = await makeWebsite(h, { name: 'Scale Portal' });
-    const context = await browser.newContext({ bypassCSP: true });
-    const page = await context.newPage();
-    await page.goto(`${origin}/admin`);
-    await page.getByLabel('Email').fill('admin@localhost');
-    await page.getByLabel('Password').fill('the console passphrase 1');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const { context, page } = await signedIn();
 
     await page.getByRole('link', { name: 'Contacts' }).click();
     const lines = ['firstName,lastName,email'];
@@ -454,13 +454,7 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
       }),
       201,
     );
-    const context = await browser.newContext({ bypassCSP: true });
-    const page = await context.newPage();
-    await page.goto(`${origin}/admin`);
-    await page.getByLabel('Email').fill('admin@localhost');
-    await page.getByLabel('Password').fill('the console passphrase 1');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const { context, page } = await signedIn();
 
     await page.getByRole('link', { name: 'Workflows' }).click();
     await page.getByRole('link', { name: 'New workflow' }).click();
