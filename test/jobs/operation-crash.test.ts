@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { eventually } from '../support/eventually.ts';
 import type { Json } from '../support/factories.ts';
 import { onBothDatabases, TEST_API_KEY } from '../support/harness.ts';
 import { freePort } from '../support/ports.ts';
+import { startServeProcess } from '../support/serve-process.ts';
 
 const run = promisify(execFile);
 const MAIN = path.resolve('src/main.ts');
@@ -57,19 +58,7 @@ onBothDatabases('a bulk operation through kill -9 and the CLI', (dialect) => {
     });
     return { httpStatus: r.status, ...((await r.json()) as Json) };
   };
-  async function startServe(): Promise<ChildProcess> {
-    const p = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], { env, stdio: 'ignore' });
-    await eventually(
-      () =>
-        fetch(`http://127.0.0.1:${env.PORT}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      30_000,
-      'admit serve',
-    );
-    return p;
-  }
+  const startServe = () => startServeProcess(env);
   const invitedContacts = async (websiteId: string) =>
     (
       await handle.db

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { eventually } from '../support/eventually.ts';
 import { onBothDatabases, TEST_API_KEY } from '../support/harness.ts';
 import { freePort } from '../support/ports.ts';
+import { startServeProcess } from '../support/serve-process.ts';
 import { SmtpSink } from '../support/smtp-sink.ts';
 
 const run = promisify(execFile);
@@ -50,19 +51,7 @@ onBothDatabases('kill -9 in the middle of sending', (dialect) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function startServe(): Promise<ChildProcess> {
-    const p = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], { env, stdio: 'ignore' });
-    await eventually(
-      () =>
-        fetch(`http://127.0.0.1:${env.PORT}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      30_000,
-      'admit serve',
-    );
-    return p;
-  }
+  const startServe = () => startServeProcess(env);
 
   it('delivers every email after a restart, with duplicates at most the SMTP pool size', async (t) => {
     child = await startServe();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,9 +9,10 @@ import { eventually } from '../support/eventually.ts';
 import type { Json } from '../support/factories.ts';
 import { onBothDatabases, TEST_API_KEY } from '../support/harness.ts';
 import { freePort } from '../support/ports.ts';
+import { startServeProcess } from '../support/serve-process.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
-const MAIN = path.resolve('src/main.ts');
+const _MAIN = path.resolve('src/main.ts');
 
 /**
  * A worker killed with SIGKILL in the middle of a run (its step 1, a call-webhook, sent and not
@@ -62,19 +63,7 @@ onBothDatabases('a workflow run through kill -9', (dialect) => {
     assert.ok(r.status < 300, `${method} ${p}: ${r.status} ${JSON.stringify(json)}`);
     return json;
   };
-  async function startServe(): Promise<ChildProcess> {
-    const p = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], { env, stdio: 'ignore' });
-    await eventually(
-      () =>
-        fetch(`http://127.0.0.1:${env.PORT}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      30_000,
-      'admit serve',
-    );
-    return p;
-  }
+  const startServe = () => startServeProcess(env);
 
   it('does each step once and finishes the run after a restart', async () => {
     child = await startServe();
