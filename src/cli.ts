@@ -11,6 +11,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import { loggerOptions } from './http/logging.ts';
 import { jobHandlers } from './jobs/registry.ts';
 import { Worker } from './jobs/worker.ts';
+import { pruneEvents } from './modules/events/event.ts';
 import {
   createApiKey,
   createUser,
@@ -130,6 +131,7 @@ async function serve(config: Config, http: boolean): Promise<number> {
     concurrency: config.workerConcurrency,
     leaseMs: config.jobLeaseSeconds * 1000,
     retentionMs: config.jobRetentionDays * 86_400_000,
+    sweeps: [pruneEvents(config.eventRetentionDays)],
     onError: (err, job) =>
       log.warn(
         { err: err instanceof Error ? err.message : String(err), jobId: job?.id, jobType: job?.type },

@@ -27,6 +27,8 @@ export interface Config {
   readonly jobLeaseSeconds: number;
   /** Days finished and dead jobs are kept before they are deleted. */
   readonly jobRetentionDays: number;
+  /** Days integrator events (and their deliveries and attempts) are kept. */
+  readonly eventRetentionDays: number;
   /** Jobs one worker runs at once. */
   readonly workerConcurrency: number;
   /** Worker threads that render and build messages (0: on the main thread). */
@@ -132,6 +134,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     14,
     problems,
   );
+  const eventRetentionDays = positiveInt(
+    'ADMIT_EVENT_RETENTION_DAYS',
+    value('ADMIT_EVENT_RETENTION_DAYS'),
+    30,
+    problems,
+  );
   const workerConcurrency = positiveInt(
     'ADMIT_WORKER_CONCURRENCY',
     value('ADMIT_WORKER_CONCURRENCY'),
@@ -225,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy,
     jobLeaseSeconds,
     jobRetentionDays,
+    eventRetentionDays,
     workerConcurrency,
     composeThreads,
     rateLimits,

@@ -4,6 +4,12 @@ import { uuidv7 } from 'uuidv7';
 /** Application-generated ids: UUIDv7, so they sort by creation time (cursor paging relies on it). */
 export const newId = (): string => uuidv7();
 
+/** The instant (ms) a UUIDv7 was made at; 0 for an id of another shape. */
+export function idTimeMs(id: string): number {
+  const hex = `${id.slice(0, 8)}${id.slice(9, 13)}`;
+  return /^[0-9a-f]{12}$/i.test(hex) && id[14] === '7' ? Number.parseInt(hex, 16) : 0;
+}
+
 /**
  * A UUIDv7-shaped id that is the same for the same `seed` and instant: it sorts with the ids made
  * at `atMs`, and names one aggregate (e.g. an invitation's refused attempts in one minute).

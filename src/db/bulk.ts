@@ -1,4 +1,4 @@
-import { type CompiledQuery, sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { Conn } from './database.ts';
 import { isPostgres } from './dialect.ts';
 import type { Database } from './schema.ts';
@@ -20,24 +20,38 @@ export async function insertMany(
   for (const q of insertManyWrites(conn, table, columns, rows)) await conn.executeQuery(q);
 }
 
-/** The statements `insertMany` runs, for callers that run them with others (db/write-batch.ts). */
+/** The INSERT … SELECT FROM unnest text of each table and column list (one prepared statement each). */
+const unnestSql = new Map<string, string>();
+
+/**
+ * The statements `insertMany` runs, for callers that run them with others (db/write-batch.ts).
+ * `skipExisting`: a row whose key exists already is left out (ON CONFLICT DO NOTHING), not an error.
+ */
 export function insertManyWrites(
   conn: Conn,
   table: keyof Database,
   columns: Record<string, string>,
   rows: readonly Record<string, unknown>[],
+  options: { skipExisting?: boolean } = {},
 ): CompiledQuery[] {
   const names = Object.keys(columns);
   const writes: CompiledQuery[] = [];
   if (isPostgres(conn)) {
+    const key = `${table}(${names.join(',')})${options.skipExisting ? '!' : ''}`;
+    let text = unnestSql.get(key);
+    if (text === undefined) {
+      const arrays = names.map((n, i) => `$${i + 1}::${columns[n]}[]`);
+      text = `insert into "${table}" (${names.map((n) => `"${n}"`).join(', ')}) select * from unnest(${arrays.join(', ')})${
+        options.skipExisting ? ' on conflict do nothing' : ''
+      }`;
+      unnestSql.set(key, text);
+    }
     for (let i = 0; i < rows.length; i += 5000) {
       const chunk = rows.slice(i, i + 5000);
-      const arrays = names.map(
-        (n) => sql`${chunk.map((r) => r[n] ?? null)}::${sql.raw(columns[n] as string)}[]`,
-      );
       writes.push(
-        sql`insert into ${sql.table(table)} (${sql.join(names.map((n) => sql.ref(n)))}) select * from unnest(${sql.join(arrays)})`.compile(
-          conn,
+        CompiledQuery.raw(
+          text,
+          names.map((n) => chunk.map((r) => r[n] ?? null)),
         ),
       );
     }
@@ -45,12 +59,8 @@ export function insertManyWrites(
   }
   // SQLite: Kysely's multi-row VALUES, 500 rows a statement (measured faster than larger ones).
   for (let i = 0; i < rows.length; i += 500) {
-    writes.push(
-      conn
-        .insertInto(table)
-        .values(rows.slice(i, i + 500) as never)
-        .compile(),
-    );
+    const insert = conn.insertInto(table).values(rows.slice(i, i + 500) as never);
+    writes.push((options.skipExisting ? insert.onConflict((oc) => oc.doNothing()) : insert).compile());
   }
   return writes;
 }

@@ -16,6 +16,7 @@ import * as mailTrouble from './migrations/2026-12-02T0100_mail_trouble.ts';
 import * as operations from './migrations/2026-12-02T0300_operations.ts';
 import * as emailKinds from './migrations/2026-12-02T0600_email_kinds.ts';
 import * as workflowsEvents from './migrations/2026-12-02T1400_workflows_events.ts';
+import * as webhookFailureStreak from './migrations/2026-12-02T1900_webhook_failure_streak.ts';
 
 /** Every migration, in order. Names are timestamps; a migration, once landed, never changes. */
 const migrations: Record<string, Migration> = {
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-02T0300_operations': operations,
   '2026-12-02T0600_email_kinds': emailKinds,
   '2026-12-02T1400_workflows_events': workflowsEvents,
+  '2026-12-02T1900_webhook_failure_streak': webhookFailureStreak,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -194,6 +194,7 @@ export interface WebhookEndpointsTable {
   previous_secret_until: NullableInstant;
   disabled_reason: string | null;
   failing_since: NullableInstant;
+  last_failed_at: NullableInstant;
   created_at: Instant;
   updated_at: Instant;
 }

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { IMPORT_OPERATION, importOperation } from '../modules/contacts/contact.import.ts';
 import { emailDelivery } from '../modules/emails/email.delivery.ts';
 import { DELIVER_JOB, type MessageSource } from '../modules/emails/email.ts';
+import { sentEventWindows } from '../modules/emails/sent.events.ts';
 import { eventPublisher } from '../modules/events/event.publish.ts';
 import { PUBLISH_JOB } from '../modules/events/event.service.ts';
 import { webhookDelivery } from '../modules/events/webhook.delivery.ts';
@@ -59,10 +60,15 @@ export function jobHandlers(
         Type.Union([
           Type.Object({ eventIds: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }) }),
           Type.Object({
-            window: Type.Object({ type: Type.String(), from: Type.String(), to: Type.String() }),
+            window: Type.Object({
+              type: Type.String(),
+              from: Type.String(),
+              to: Type.String(),
+              pass: Type.Optional(Type.Integer({ minimum: 1 })),
+            }),
           }),
         ]),
-        eventPublisher([eventRuns]),
+        eventPublisher([eventRuns], sentEventWindows(sources)),
       ),
     ],
     [

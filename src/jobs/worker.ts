@@ -82,7 +82,9 @@ export interface WorkerOptions {
   retentionMs?: number;
   /** A queued job no handler knows, due for longer than this, is dead-lettered (default 5 min). */
   unhandledAfterMs?: number;
-  /** How often the two sweeps above run, and once at start (default 10 min). */
+  /** More upkeep of the same rhythm (a module's retention), each told the time. */
+  sweeps?: readonly ((deps: Deps, now: Date) => Promise<unknown>)[];
+  /** How often the sweeps run (the two above and `sweeps`), and once at start (default 10 min). */
   maintenanceMs?: number;
   onError?: (err: unknown, job?: Job) => void;
 }
@@ -128,6 +130,7 @@ export class Worker {
       retentionMs: options.retentionMs ?? 14 * 86_400_000,
       unhandledAfterMs: options.unhandledAfterMs ?? 300_000,
       maintenanceMs: options.maintenanceMs ?? 600_000,
+      sweeps: options.sweeps ?? [],
       onError: options.onError,
     };
   }
@@ -175,6 +178,8 @@ export class Worker {
     } catch (err) {
       this.o.onError?.(err);
     }
+    for (const sweep of this.o.sweeps)
+      await sweep(this.deps, this.deps.now()).catch((err: unknown) => this.o.onError?.(err));
   }
 
   private async run(): Promise<void> {

@@ -5,9 +5,18 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { pruneEvents, windowPublicationWrites } from '../../src/modules/events/event.ts';
 import { isPrivateAddress, WebhookClient } from '../../src/modules/events/webhook.http.ts';
 import { eventually } from '../support/eventually.ts';
-import { type Json, makeSingle, ok, problem, rand } from '../support/factories.ts';
+import {
+  type Json,
+  makeSignedInContactsBulk,
+  makeSingle,
+  makeWebsite,
+  ok,
+  problem,
+  rand,
+} from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -16,6 +25,8 @@ import { WebhookReceiver } from '../support/webhook-receiver.ts';
  * Webhooks verifier (`standardwebhooks`): the signature, the timestamp, rotated secrets; retries
  * on the schedule; the attempt log; test events, replays; disabling after five days of failures.
  */
+const DAY = 24 * 3600 * 1000;
+
 onBothDatabases('webhook endpoints', (dialect) => {
   let h: Harness;
   let receiver: WebhookReceiver;
@@ -111,6 +122,91 @@ onBothDatabases('webhook endpoints', (dialect) => {
     assert.deepEqual(await deliveriesOf(off.id), []);
   });
 
+  it('publishes invitation.sent once per accepted email, however often its second is published', async () => {
+    const e = await endpoint({ eventTypes: ['invitation.sent'] });
+    const { invitation, contact } = await makeSingle(h);
+    ok(await h.api('POST', `/api/v1/invitations/${invitation.id}/send`), 202);
+    const got = await eventually(
+      () => sent(e, 'invitation.sent').find((r) => r.json.data.invitationId === invitation.id) ?? false,
+    );
+    const email = await h.deps.db
+      .selectFrom('emails')
+      .select(['id', 'sent_at'])
+      .where('invitation_id', '=', invitation.id)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(new Webhook(e.secret).verify(got.body, headersOf(got)), {
+      type: 'invitation.sent',
+      timestamp: new Date(email.sent_at as string).toISOString(),
+      data: { invitationId: invitation.id, contactId: contact.id, emailId: email.id, to: contact.email },
+    });
+
+    // The window's second pass (due a minute later), run now: it finds the same event, sends nothing.
+    const secondPasses = async () =>
+      (
+        await h.deps.db
+          .selectFrom('jobs')
+          .select(['id', 'payload'])
+          .where('type', '=', 'event.publish')
+          .where('status', '=', 'queued')
+          .execute()
+      )
+        .filter((j) => (typeof j.payload === 'string' ? JSON.parse(j.payload) : j.payload).window?.pass === 2)
+        .map((j) => j.id);
+    const passes = await secondPasses();
+    assert.ok(passes.length >= 1, 'a second pass is queued');
+    await h.deps.db
+      .updateTable('jobs')
+      .set({ run_at: new Date().toISOString() })
+      .where('id', 'in', passes)
+      .execute();
+    h.worker?.nudge();
+    await eventually(async () => (await secondPasses()).every((id) => !passes.includes(id)));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(
+      sent(e, 'invitation.sent').filter((r) => r.json.data.invitationId === invitation.id).length,
+      1,
+    );
+    const deliveries = (await deliveriesOf(e.id)).filter((d) => d.eventId === got.headers['webhook-id']);
+    assert.equal(deliveries.length, 1);
+  });
+
+  it('gives a record committed after its window a publication of its own', async () => {
+    const now = new Date();
+    const onTime = windowPublicationWrites(h.deps.db, now, [
+      { type: 'invitation.sent', at: now.toISOString() },
+    ]);
+    const late = windowPublicationWrites(h.deps.db, now, [
+      { type: 'invitation.sent', at: new Date(now.getTime() - 3000).toISOString() },
+    ]);
+    const again = windowPublicationWrites(
+      h.deps.db,
+      now,
+      [{ type: 'invitation.sent', at: now.toISOString() }],
+      new Set(onTime.windows),
+    );
+    assert.equal(onTime.windows.length, 1);
+    assert.equal(late.windows.length, 1);
+    assert.notEqual(late.windows[0], onTime.windows[0]);
+    assert.deepEqual(again, { writes: [], windows: [] }, 'a window already committed is not written again');
+    for (const q of [...late.writes, ...late.writes]) await h.deps.db.executeQuery(q);
+    const from = new Date(Math.floor((now.getTime() - 3000) / 1000) * 1000).toISOString();
+    const jobs = (
+      await h.deps.db
+        .selectFrom('jobs')
+        .select(['id', 'payload', 'run_at'])
+        .where('type', '=', 'event.publish')
+        .execute()
+    ).filter(
+      (j) => (typeof j.payload === 'string' ? JSON.parse(j.payload) : j.payload).window?.from === from,
+    );
+    assert.equal(jobs.length, 1, "one publication of the record's window, written twice");
+    assert.ok(Date.parse(jobs[0]?.run_at as string) > now.getTime(), 'after the commit, not before it');
+    await h.deps.db
+      .deleteFrom('jobs')
+      .where('id', '=', jobs[0]?.id as string)
+      .execute();
+  });
+
   it('rotates the secret: both sign during the grace period, then only the new one', async () => {
     const e = await endpoint({ eventTypes: ['invitation.activated'] });
     const rotated = ok<Json>(await h.api('POST', `/api/v1/webhook-endpoints/${e.id}/rotate-secret`, {}));
@@ -172,6 +268,61 @@ onBothDatabases('webhook endpoints', (dialect) => {
     assert.match(d?.attemptLog[0].response, /^boom x+$/);
   });
 
+  it('holds the deliveries of an endpoint disabled by hand, and sends them when it is enabled', async () => {
+    const e = await endpoint({ eventTypes: ['invitation.code_regenerated'] });
+    const { invitation } = await makeSingle(h);
+    receiver.answer(new URL(e.url).pathname, { status: 503 });
+    ok(await h.api('POST', `/api/v1/invitations/${invitation.id}/regenerate-code`));
+    await eventually(() => sent(e, 'invitation.code_regenerated').length === 1);
+    ok(await h.api('PATCH', `/api/v1/webhook-endpoints/${e.id}`, { enabled: false }));
+    // The retry comes due (5 s) while the endpoint is off: nothing is sent, the delivery waits.
+    await new Promise((r) => setTimeout(r, 6_500));
+    assert.equal(sent(e, 'invitation.code_regenerated').length, 1);
+    const [held] = await deliveriesOf(e.id);
+    assert.equal(held?.status, 'pending');
+    assert.equal(held?.attempts, 1);
+
+    ok(await h.api('PATCH', `/api/v1/webhook-endpoints/${e.id}`, { enabled: true }));
+    const [done] = await eventually(async () => {
+      const list = await deliveriesOf(e.id);
+      return list[0]?.status === 'succeeded' && list;
+    });
+    assert.deepEqual(
+      done?.attemptLog.map((a: Json) => a.statusCode),
+      [503, 200],
+    );
+  });
+
+  it('tries a host that does not answer once per batch, not once per delivery', async () => {
+    const dead = await endpoint({ eventTypes: ['invitation.created'] });
+    const healthy = await endpoint({ eventTypes: ['invitation.created'] });
+    receiver.holding.add(new URL(dead.url).pathname);
+    const website = await makeWebsite(h);
+    const contacts = await makeSignedInContactsBulk(h, 40);
+    ok(await h.api('POST', '/api/v1/invitations/bulk', { websiteId: website.id, contactIds: contacts }), 201);
+    await eventually(
+      async () => (await deliveriesOf(healthy.id)).filter((d) => d.status === 'succeeded').length === 40,
+    );
+    const tried = await eventually(
+      async () => {
+        const list = await deliveriesOf(dead.id);
+        return list.length === 40 && list.every((d) => d.attempts === 1) && list;
+      },
+      30_000,
+      'every delivery to the silent host counted once',
+    );
+    const skipped = tried.filter((d) => /^Not sent: an earlier request/.test(d.attemptLog[0]?.error ?? ''));
+    assert.ok(skipped.length >= 8, `${skipped.length} of 40 not sent`);
+    assert.ok(
+      receiver.received.filter((r) => r.path === new URL(dead.url).pathname).length <= 32,
+      'at most one wave of requests reached the silent host',
+    );
+    assert.ok(
+      tried.every((d) => d.status === 'pending'),
+      'each waits for its retry',
+    );
+  });
+
   it('sends a test event on request, and replays a delivery with the same webhook-id', async () => {
     const e = await endpoint({ eventTypes: ['invitation.deleted'] });
     const test = ok<Json>(await h.api('POST', `/api/v1/webhook-endpoints/${e.id}/test`), 202);
@@ -214,6 +365,7 @@ onBothDatabases('webhook endpoints', (dialect) => {
 
   it('disables an endpoint that has failed for five days, and says why', async () => {
     const failing = await new WebhookReceiver().start();
+    let moved = 0;
     failing.fallback = { status: 503, body: 'down' };
     try {
       const e = ok<Json>(
@@ -227,8 +379,23 @@ onBothDatabases('webhook endpoints', (dialect) => {
       await eventually(
         async () => ok<Json>(await h.api('GET', `/api/v1/webhook-endpoints/${e.id}`)).failingSince ?? false,
       );
-      h.advance(5 * 24 * 3600 * 1000 + 60_000);
-      ok(await h.api('POST', `/api/v1/webhook-deliveries/${t.id}/replay`), 202);
+      const since = ok<Json>(await h.api('GET', `/api/v1/webhook-endpoints/${e.id}`)).failingSince;
+      const attemptsOfTest = async () =>
+        (await deliveriesOf(e.id)).find((d) => d.id === t.id)?.attempts as number;
+      const failAgainAfter = async (ms: number) => {
+        const before = await attemptsOfTest();
+        h.advance(ms);
+        moved += ms;
+        ok(await h.api('POST', `/api/v1/webhook-deliveries/${t.id}/replay`), 202);
+        await eventually(async () => (await attemptsOfTest()) > before);
+      };
+      // Days of silence are not days of failure: after them, a failure starts a new streak.
+      await failAgainAfter(5 * DAY + 60_000);
+      const restarted = ok<Json>(await h.api('GET', `/api/v1/webhook-endpoints/${e.id}`));
+      assert.equal(restarted.enabled, true);
+      assert.ok(Date.parse(restarted.failingSince) > Date.parse(since) + 5 * DAY, 'a new streak');
+      // Failing at least every 11 hours for five days disables it.
+      for (let i = 0; i < 11; i++) await failAgainAfter(11 * 3600 * 1000);
       const read = await eventually(async () => {
         const r = ok<Json>(await h.api('GET', `/api/v1/webhook-endpoints/${e.id}`));
         return r.enabled === false && r;
@@ -254,9 +421,48 @@ onBothDatabases('webhook endpoints', (dialect) => {
       assert.equal(enabled.disabledReason, null);
       assert.equal(enabled.failingSince, null);
     } finally {
-      h.advance(-(5 * 24 * 3600 * 1000 + 60_000));
+      h.advance(-moved);
       await failing.stop();
     }
+  });
+
+  it('deletes events past their retention with their deliveries, but not one still to send', async () => {
+    const done = await endpoint();
+    const waiting = await endpoint();
+    receiver.answer(new URL(waiting.url).pathname, { status: 503 });
+    const sentTest = ok<Json>(await h.api('POST', `/api/v1/webhook-endpoints/${done.id}/test`), 202);
+    const heldTest = ok<Json>(await h.api('POST', `/api/v1/webhook-endpoints/${waiting.id}/test`), 202);
+    await eventually(async () => (await deliveriesOf(done.id))[0]?.status === 'succeeded');
+    await eventually(async () => (await deliveriesOf(waiting.id))[0]?.attempts === 1);
+    const eventOf = async (deliveryId: string) =>
+      h.deps.db
+        .selectFrom('events')
+        .select('id')
+        .where(
+          'id',
+          '=',
+          (
+            await h.deps.db
+              .selectFrom('webhook_deliveries')
+              .select('event_id')
+              .where('id', '=', deliveryId)
+              .executeTakeFirstOrThrow()
+          ).event_id,
+        )
+        .executeTakeFirst();
+    const keptEvent = await eventOf(heldTest.id);
+    const goneEvent = await eventOf(sentTest.id);
+    assert.ok(keptEvent && goneEvent);
+
+    assert.equal(await pruneEvents(30)(h.deps, new Date(Date.now() + 29 * DAY)), 0, 'nothing is old yet');
+    assert.ok((await pruneEvents(30)(h.deps, new Date(Date.now() + 31 * DAY))) >= 1);
+    assert.deepEqual(await deliveriesOf(done.id), [], 'the delivered event went, with its delivery');
+    const still = await deliveriesOf(waiting.id);
+    assert.equal(still.length, 1, 'the delivery still to send stays');
+    assert.equal(still[0]?.attemptLog.length, 1);
+    assert.ok(
+      await h.deps.db.selectFrom('events').select('id').where('id', '=', keptEvent.id).executeTakeFirst(),
+    );
   });
 
   it('refuses bad endpoints with a 400 naming the field, and changes nothing', async () => {
@@ -360,10 +566,28 @@ onBothDatabases('webhook requests never reach private addresses', (dialect) => {
       'fe80::1',
       'fd00::1',
       '::ffff:10.0.0.1',
+      '::ffff:7f00:1', // mapped, in hex
+      '::127.0.0.1', // the deprecated compatible form
+      '::a9fe:a9fe', // 169.254.169.254, compatible, in hex
+      '64:ff9b::10.0.0.1', // NAT64
+      '64:ff9b::7f00:1',
+      '2002:7f00:1::', // 6to4 of 127.0.0.1
+      '2002:c0a8:101::1', // 6to4 of 192.168.1.1
+      '2001:0:4136:e378:8000:63bf:3fff:fdd2', // Teredo
+      'fec0::1', // site-local
+      'fe80::1%eth0',
       '224.0.0.1',
     ])
       assert.equal(isPrivateAddress(a), true, a);
-    for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '172.32.0.1'])
+    for (const a of [
+      '93.184.216.34',
+      '8.8.8.8',
+      '2606:4700:4700::1111',
+      '172.32.0.1',
+      '64:ff9b::808:808', // NAT64 of 8.8.8.8
+      '2002:808:808::1', // 6to4 of 8.8.8.8
+      '::ffff:8.8.8.8',
+    ])
       assert.equal(isPrivateAddress(a), false, a);
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { type Redeemer, redeemInvitation } from '../../src/modules/invitations/redemption.service.ts';
+import { workflowRunner } from '../../src/modules/workflows/run.runner.ts';
 import { eventually } from '../support/eventually.ts';
 import {
   type Json,
@@ -370,6 +371,45 @@ onBothDatabases('workflows and their runs', (dialect) => {
       byInvitation.map((r) => r.trigger),
       ['redemption'],
     );
+  });
+
+  it('fails a run visibly when its job fails its last attempt, instead of leaving it running', async () => {
+    const w = await create({
+      steps: [
+        { type: 'wait', duration: 'P1D' },
+        { type: 'set-contact-fields', fields: { lastName: 'Never set' } },
+      ],
+    });
+    const contact = await makeContact(h);
+    const run = (await runOn(w.id, [contact.id]))[0] as Json;
+    await settled(run.id, 'waiting');
+    await h.deps.db
+      .updateTable('workflow_runs')
+      .set({ wait_until: new Date(Date.now() - 1000).toISOString() })
+      .where('id', '=', run.id)
+      .execute();
+    // A database that fails every read of contacts, for this job's last attempt.
+    const db = new Proxy(h.deps.db, {
+      get(target, name) {
+        if (name === 'selectFrom')
+          return (table: string) => {
+            if (table === 'contacts') throw new Error('the database is on fire');
+            return target.selectFrom(table as never);
+          };
+        const value = Reflect.get(target, name);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const job = { id: 'last', type: 'workflow.run', payload: { runId: run.id }, attempts: 5, maxAttempts: 5 };
+    await assert.rejects(
+      workflowRunner()({ ...job, runAt: new Date().toISOString() }, { ...h.deps, db }),
+      /on fire/,
+    );
+    const failed = await runOf(run.id);
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.lastError, /failed too often.*on fire/);
+    const contactNow = ok<Json>(await h.api('GET', `/api/v1/contacts/${contact.id}`));
+    assert.notEqual(contactNow.lastName, 'Never set');
   });
 
   it('refuses manual runs of a deactivated or built-in workflow, or on unknown contacts', async () => {

@@ -203,13 +203,12 @@ async function record(
   const attempts = email.attempts + 1;
   const now = deps.now();
   if (!outcome.error) {
-    const event = source.sentEvent?.(email);
     await sentRecorderFor(deps.db).record({
       id: email.id,
       attempts,
       ...outcome.stored,
       sentAt: now.toISOString(),
-      ...(event ? { event } : {}),
+      ...(source.sentEvent ? { publishes: source.sentEvent.type } : {}),
     });
     return 'sent';
   }

@@ -32,6 +32,9 @@ export interface Email {
   updatedAt: string;
 }
 
+/** What an accepted email's event is made of (MessageSource.sentEvent). */
+export type SentEmail = Pick<Email, 'id' | 'kind' | 'invitationId' | 'contactId' | 'to'> & { sentAt: string };
+
 const toEmail = (r: Selectable<EmailsTable>): Email => ({
   id: r.id,
   kind: r.kind,
@@ -115,6 +118,31 @@ export async function findEmails(
   if (q.contactId) query = query.where('contact_id', '=', q.contactId);
   if (q.status) query = query.where('status', '=', q.status);
   return (await query.execute()).map(toEmail);
+}
+
+/** The emails of `kinds` sent in [from, to), without their bodies (what their events are made of). */
+export async function findSentBetween(
+  conn: Conn,
+  kinds: readonly string[],
+  from: string,
+  to: string,
+): Promise<SentEmail[]> {
+  if (kinds.length === 0) return [];
+  const rows = await conn
+    .selectFrom('emails')
+    .select(['id', 'kind', 'invitation_id', 'contact_id', 'to_address', 'sent_at'])
+    .where('sent_at', '>=', from)
+    .where('sent_at', '<', to)
+    .where('kind', 'in', kinds)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    invitationId: r.invitation_id,
+    contactId: r.contact_id,
+    to: r.to_address,
+    sentAt: instant(r.sent_at as string),
+  }));
 }
 
 export async function setStatus(

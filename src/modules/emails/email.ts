@@ -3,8 +3,8 @@ import { newId } from '../../ids.ts';
 import type { JobRequest } from '../../jobs/enqueue.ts';
 import type { ComposeRequest } from '../../mail/compose.ts';
 import { messageIdFor } from '../../mail/mailer.ts';
-import type { NewEvent } from '../events/event.ts';
-import type { Email, EmailStatus } from './email.repository.ts';
+import type { EventType, NewEvent } from '../events/event.ts';
+import type { Email, EmailStatus, SentEmail } from './email.repository.ts';
 
 export { insertEmails } from './email.repository.ts';
 /**
@@ -12,7 +12,7 @@ export { insertEmails } from './email.repository.ts';
  * that owns its kind (in its own transaction, with its delivery jobs) and delivered by this module
  * (email.delivery.ts), which asks that kind's MessageSource to compose it.
  */
-export type { Email, EmailStatus };
+export type { Email, EmailStatus, SentEmail };
 
 /** The one job that delivers Email records, of every kind. */
 export const DELIVER_JOB = 'email.deliver';
@@ -87,8 +87,12 @@ export interface MessageSource<Context = unknown> {
    * this run or an earlier run of the same job (a run after a crash tells them again).
    */
   accepted?(deps: Deps, emails: readonly Email[]): Promise<void>;
-  /** The integrator event an accepted email of this kind publishes, committed with its record. */
-  sentEvent?(email: AddressedEmail): NewEvent | null;
+  /**
+   * The integrator event an accepted email of this kind publishes: its type, and its payload from
+   * the email's record (null: none). One per email, derived from the record when the second it was
+   * sent in is published (sent.events.ts), so that recording a sent email writes no event.
+   */
+  sentEvent?: { type: EventType; of(email: SentEmail): NewEvent | null };
 }
 
 /** The message source of each kind. */

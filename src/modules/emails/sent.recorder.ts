@@ -1,10 +1,10 @@
 import type { Db } from '../../db/database.ts';
 import { retryWhileUnavailable } from '../../db/dialect.ts';
-import { eventWindowWrites, type NewEvent } from '../events/event.ts';
+import { windowPublicationWrites } from '../events/event.ts';
 import { recordSentMany, type SentRecord } from './email.repository.ts';
 
-/** An accepted message to record, and the integrator event its acceptance publishes, if any. */
-export type Accepted = SentRecord & { event?: NewEvent };
+/** An accepted message to record, and the type of integrator event its acceptance publishes, if any. */
+export type Accepted = SentRecord & { publishes?: string };
 
 /**
  * Records accepted messages with group commit: a write starts at the end of the event loop's turn
@@ -18,7 +18,9 @@ export type Accepted = SentRecord & { event?: NewEvent };
  * pool size, batching or not. While the database cannot be reached, the write is tried again (every
  * RETRY_MS at first, then at most every RETRY_CAP_MS, for up to GIVE_UP_MS), so an outage delays
  * the records instead of losing them: the messages keep their places and are not sent again.
- * The events the acceptances publish (`invitation.sent`) commit with their records.
+ * The events the acceptances publish (`invitation.sent`) are derived from their records when their
+ * second is published (sent.events.ts); a commit makes sure that publication exists, and only the
+ * first commit of a second here writes it.
  */
 const RETRY_MS = 250;
 const RETRY_CAP_MS = 500;
@@ -27,6 +29,8 @@ const GIVE_UP_MS = 600_000;
 export class SentRecorder {
   private queue: { record: Accepted; done: (err?: unknown) => void }[] = [];
   private writing = false;
+  /** The publication windows whose job a commit of this recorder wrote (the newest few). */
+  private readonly windows = new Set<string>();
 
   constructor(private readonly db: Db) {}
 
@@ -54,18 +58,27 @@ export class SentRecorder {
     this.writing = false;
   }
 
-  private write(records: Accepted[]): Promise<void> {
-    const events = records.flatMap((r) => (r.event ? [r.event] : []));
-    return retryWhileUnavailable(
-      () => recordSentMany(this.db, records, eventWindowWrites(this.db, new Date(), events)),
-      {
-        firstMs: RETRY_MS,
-        capMs: RETRY_CAP_MS,
-        giveUpMs: GIVE_UP_MS,
+  private async write(records: Accepted[]): Promise<void> {
+    const publishing = records.flatMap((r) => (r.publishes ? [{ type: r.publishes, at: r.sentAt }] : []));
+    const opened = await retryWhileUnavailable(
+      async () => {
+        const { writes, windows } = windowPublicationWrites(this.db, new Date(), publishing, this.windows);
+        await recordSentMany(this.db, records, writes);
+        return windows;
       },
+      { firstMs: RETRY_MS, capMs: RETRY_CAP_MS, giveUpMs: GIVE_UP_MS },
     );
+    for (const w of opened) this.windows.add(w);
+    // A Set iterates in the order of insertion: the oldest windows go first.
+    for (const w of this.windows) {
+      if (this.windows.size <= KEPT_WINDOWS) break;
+      this.windows.delete(w);
+    }
   }
 }
+
+/** Windows a recorder remembers: more than the types of event it writes, in a few seconds. */
+const KEPT_WINDOWS = 16;
 
 const recorders = new WeakMap<Db, SentRecorder>();
 

@@ -4,8 +4,16 @@
  */
 export { auditWrites, recordAggregateAudit, recordAudit, recordAuditMany } from './audit.service.ts';
 export { webhookDocuments } from './event.openapi.ts';
+export type { WindowSource } from './event.publish.ts';
 export type { StoredEvent } from './event.repository.ts';
-export { eventPublishWrites, eventWindowWrites, publishEvents } from './event.service.ts';
+export {
+  type EventWindow,
+  eventPublishWrites,
+  keyedEventId,
+  pruneEvents,
+  publishEvents,
+  windowPublicationWrites,
+} from './event.service.ts';
 export type { EventType, NewEvent } from './event.types.ts';
 export { contactOfEvent, WORKFLOW_TRIGGER_EVENT_TYPES } from './event.types.ts';
 export { signatureHeader, urlProblem } from './webhook.http.ts';

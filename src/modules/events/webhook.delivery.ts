@@ -14,8 +14,10 @@ import { deliveryJobs, endpointKeys } from './webhook.service.ts';
  * (`{type, timestamp, data}`, `webhook-id` = the event id, so a receiver can drop a message it has
  * seen), and records every attempt. A delivery that fails is tried again on the schedule of
  * RETRY_DELAYS_MS (by a later job), and fails for good after the last. An endpoint that has failed
- * without a success for DISABLE_AFTER_MS is disabled, its pending deliveries failed, and the
- * administrators told by email (`onEndpointDisabled`).
+ * without a success for DISABLE_AFTER_MS (a streak, broken by a success or by STREAK_GAP_MS without
+ * an attempt) is disabled, its pending deliveries failed, and the
+ * administrators told by email (`onEndpointDisabled`). The deliveries of an endpoint disabled by
+ * hand stay pending, untried, until it is enabled again (webhook.service.ts, updateEndpoint).
  *
  * A worker that dies after a POST and before its record sends that message again: at least once,
  * with the same `webhook-id`.
@@ -24,6 +26,11 @@ import { deliveryJobs, endpointKeys } from './webhook.service.ts';
 /** After the first attempt (at once) fails: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const RETRY_DELAYS_MS = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 export const DISABLE_AFTER_MS = 5 * 24 * 3600 * 1000;
+/**
+ * A failure this long after the endpoint's previous one starts a new streak: longer than the
+ * longest wait between retries, so a streak is broken only by a time nothing was tried.
+ */
+export const STREAK_GAP_MS = 12 * 3600 * 1000;
 export const REQUEST_TIMEOUT_MS = 10_000;
 /** POSTs in flight at once within one job. */
 const IN_FLIGHT = 32;
@@ -49,6 +56,10 @@ export function webhookDelivery(
     );
 
     const outcomes = new Map<string, PostOutcome>();
+    // Endpoints that gave no answer at all (refused, unreachable, timed out) in this job: the rest
+    // of their deliveries are not tried now, but counted as failed attempts of the same kind, so a
+    // dead host costs one wave of timeouts, not one per delivery, and healthy endpoints go on.
+    const unanswered = new Map<string, string>();
     let next = 0;
     const lane = async () => {
       while (next < due.length) {
@@ -56,18 +67,29 @@ export function webhookDelivery(
         const endpoint = endpoints.get(d.endpointId);
         if (!endpoint?.enabled && d.eventType !== 'webhook_endpoint.test') continue;
         if (!endpoint) continue;
+        const silent = unanswered.get(endpoint.id);
+        if (silent !== undefined) {
+          outcomes.set(d.id, {
+            status: null,
+            ok: false,
+            durationMs: 0,
+            response: null,
+            error: `Not sent: an earlier request of the same batch got no answer (${silent})`,
+          });
+          continue;
+        }
         const body = JSON.stringify({ type: d.eventType, timestamp: d.eventCreatedAt, data: d.eventData });
-        outcomes.set(
-          d.id,
-          await deps.webhooks.post({
-            url: endpoint.url,
-            id: d.eventId,
-            body,
-            keys: endpointKeys(deps, endpoint, deps.now()),
-            timeoutMs: REQUEST_TIMEOUT_MS,
-            now: deps.now(),
-          }),
-        );
+        const outcome = await deps.webhooks.post({
+          url: endpoint.url,
+          id: d.eventId,
+          body,
+          keys: endpointKeys(deps, endpoint, deps.now()),
+          timeoutMs: REQUEST_TIMEOUT_MS,
+          now: deps.now(),
+        });
+        outcomes.set(d.id, outcome);
+        if (outcome.status === null && !unanswered.has(endpoint.id))
+          unanswered.set(endpoint.id, outcome.error ?? 'no answer');
       }
     };
     await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, due.length) }, lane));
@@ -96,8 +118,10 @@ export function webhookDelivery(
       };
       for (const d of due) {
         const outcome = outcomes.get(d.id);
+        // Disabled by hand: the delivery waits, and enabling the endpoint resumes it.
+        if (!outcome && locked.get(d.endpointId)?.enabled === false) continue;
         if (!outcome) {
-          const lastError = 'The endpoint is disabled or gone.';
+          const lastError = 'The endpoint is gone.';
           record(d.id, { ...d, status: 'failed', nextAttemptAt: null, lastError, updatedAt: atIso }, false);
           continue;
         }
@@ -136,16 +160,23 @@ export function webhookDelivery(
             await repo.updateEndpoint(trx, { ...endpoint, failingSince: null, updatedAt: atIso });
           continue;
         }
-        if (!endpoint.failingSince) {
-          await repo.updateEndpoint(trx, { ...endpoint, failingSince: atIso, updatedAt: atIso });
+        // A streak starts at the first failure after a success, or after STREAK_GAP_MS without one.
+        const restart =
+          !endpoint.failingSince ||
+          !endpoint.lastFailedAt ||
+          at.getTime() - Date.parse(endpoint.lastFailedAt) > STREAK_GAP_MS;
+        const failing = {
+          ...endpoint,
+          failingSince: restart ? atIso : endpoint.failingSince,
+          lastFailedAt: atIso,
+        };
+        await repo.updateEndpoint(trx, { ...failing, updatedAt: atIso });
+        if (!endpoint.enabled || at.getTime() - Date.parse(failing.failingSince as string) < DISABLE_AFTER_MS)
           continue;
-        }
-        if (!endpoint.enabled || at.getTime() - Date.parse(endpoint.failingSince) < DISABLE_AFTER_MS)
-          continue;
-        const reason = `Every delivery failed since ${endpoint.failingSince}; the last: ${
+        const reason = `Every delivery failed since ${failing.failingSince}; the last: ${
           outcomes.get(due.find((d) => d.endpointId === id)?.id ?? '')?.error ?? 'no answer'
         }`;
-        const disabled = { ...endpoint, enabled: false, disabledReason: reason, updatedAt: atIso };
+        const disabled = { ...failing, enabled: false, disabledReason: reason, updatedAt: atIso };
         await repo.updateEndpoint(trx, disabled);
         await repo.failPendingDeliveries(
           trx,

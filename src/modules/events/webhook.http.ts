@@ -37,22 +37,62 @@ for (const [net, prefix] of [
 for (const [net, prefix] of [
   ['::', 128],
   ['::1', 128],
-  ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48], // local-use NAT64
   ['100::', 64],
+  ['2001::', 32], // Teredo: tunnels to an address it does not name plainly
   ['2001:db8::', 32],
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10], // site-local, deprecated but still routed by some networks
   ['ff00::', 8],
 ] as const)
   blocked.addSubnet(net, prefix, 'ipv6');
 
-/** True when `address` (IPv4 or IPv6, IPv4-mapped included) is not a public unicast address. */
+/** The 16 bytes of an IPv6 address (a trailing dotted IPv4 and `::` allowed), or null. */
+function ipv6Bytes(address: string): number[] | null {
+  let text = address.split('%')[0] as string;
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = (dotted[1] as string).split('.').map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const groups = (part: string | undefined) => (part ? part.split(':') : []);
+  const left = groups(head);
+  const right = groups(tail);
+  const all =
+    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  if (all.length !== 8) return null;
+  return all.flatMap((g) => {
+    const n = Number.parseInt(g, 16);
+    return [n >> 8, n & 0xff];
+  });
+}
+
+/** The IPv4 address an IPv6 one carries (mapped, compatible, NAT64 or 6to4), or null. */
+function embeddedIpv4(address: string): string | null {
+  const b = ipv6Bytes(address);
+  if (!b) return null;
+  const v4 = (at: number) => b.slice(at, at + 4).join('.');
+  const zero = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
+  if (zero(0, 10) && b[10] === 0xff && b[11] === 0xff) return v4(12); // ::ffff:a.b.c.d
+  if (zero(0, 12) && !zero(12, 15)) return v4(12); // ::a.b.c.d, the deprecated compatible form
+  if (b[0] === 0 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zero(4, 12)) return v4(12); // NAT64
+  if (b[0] === 0x20 && b[1] === 0x02) return v4(2); // 6to4
+  return null;
+}
+
+/**
+ * True when `address` (IPv4 or IPv6) is not a public unicast address; an IPv6 address that carries
+ * an IPv4 one (mapped, compatible, NAT64, 6to4) is judged by the IPv4 address it carries.
+ */
 export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return blocked.check(mapped[1] as string, 'ipv4');
   const family = isIP(address);
   if (family === 0) return true;
-  return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (family === 4) return blocked.check(address, 'ipv4');
+  const v4 = embeddedIpv4(address);
+  if (v4 !== null) return blocked.check(v4, 'ipv4');
+  return blocked.check(address, 'ipv6');
 }
 
 /** Why a URL may not be called, or null. Checks the form only; the address is checked at connect. */

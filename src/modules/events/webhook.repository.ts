@@ -17,6 +17,8 @@ export interface WebhookEndpoint {
   previousSecretUntil: string | null;
   disabledReason: string | null;
   failingSince: string | null;
+  /** The latest failed attempt (a streak restarts after a long gap without attempts). */
+  lastFailedAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -58,6 +60,7 @@ const toEndpoint = (r: Selectable<WebhookEndpointsTable>): WebhookEndpoint => ({
   previousSecretUntil: r.previous_secret_until === null ? null : instant(r.previous_secret_until),
   disabledReason: r.disabled_reason,
   failingSince: r.failing_since === null ? null : instant(r.failing_since),
+  lastFailedAt: r.last_failed_at === null ? null : instant(r.last_failed_at),
   createdAt: instant(r.created_at),
   updatedAt: instant(r.updated_at),
 });
@@ -73,6 +76,7 @@ const endpointRow = (e: WebhookEndpoint) => ({
   previous_secret_until: e.previousSecretUntil,
   disabled_reason: e.disabledReason,
   failing_since: e.failingSince,
+  last_failed_at: e.lastFailedAt,
   created_at: e.createdAt,
   updated_at: e.updatedAt,
 });
@@ -268,6 +272,24 @@ export async function failPendingDeliveries(conn: Conn, endpointId: string, reas
     .where('endpoint_id', '=', endpointId)
     .where('status', '=', 'pending')
     .execute();
+}
+
+/** Makes an endpoint's pending deliveries due at `at`; returns their ids. */
+export async function resumePendingDeliveries(conn: Conn, endpointId: string, at: string): Promise<string[]> {
+  const rows = await conn
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('endpoint_id', '=', endpointId)
+    .where('status', '=', 'pending')
+    .execute();
+  const ids = rows.map((r) => r.id);
+  for (let i = 0; i < ids.length; i += 500)
+    await conn
+      .updateTable('webhook_deliveries')
+      .set({ next_attempt_at: at, updated_at: at })
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute();
+  return ids;
 }
 
 const ATTEMPT_COLUMNS = {

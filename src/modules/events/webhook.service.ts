@@ -83,6 +83,7 @@ export async function createEndpoint(
     previousSecretUntil: null,
     disabledReason: null,
     failingSince: null,
+    lastFailedAt: null,
     createdAt: at,
     updatedAt: at,
   };
@@ -119,7 +120,10 @@ export async function getEndpoint(deps: Deps, id: string, conn: Conn = deps.db):
   return e;
 }
 
-/** Edits an endpoint; enabling one again clears why it was disabled and its failing streak. */
+/**
+ * Edits an endpoint. Enabling one again clears why it was disabled and its failing streak, and
+ * sends its pending deliveries (those held while it was disabled by hand) now.
+ */
 export async function updateEndpoint(
   deps: Deps,
   actor: Actor,
@@ -127,7 +131,7 @@ export async function updateEndpoint(
   patch: Partial<EndpointInput>,
 ): Promise<WebhookEndpoint> {
   checkEndpoint(deps, patch);
-  return deps.db.transaction().execute(async (trx) => {
+  const updated = await deps.db.transaction().execute(async (trx) => {
     const current = await getEndpoint(deps, id, trx);
     const enabling = patch.enabled === true && !current.enabled;
     const next: WebhookEndpoint = {
@@ -141,6 +145,10 @@ export async function updateEndpoint(
       updatedAt: deps.now().toISOString(),
     };
     await repo.updateEndpoint(trx, next);
+    if (enabling) {
+      const resumed = await repo.resumePendingDeliveries(trx, id, next.updatedAt);
+      await enqueue(trx, deps.now(), deliveryJobs(resumed));
+    }
     await recordAudit(
       trx,
       deps,
@@ -151,6 +159,8 @@ export async function updateEndpoint(
     );
     return next;
   });
+  deps.notifyJobs();
+  return updated;
 }
 
 export async function deleteEndpoint(deps: Deps, actor: Actor, id: string): Promise<void> {

@@ -23,18 +23,21 @@ interface Context {
 }
 
 export const invitationMessages: MessageSource<Context> = {
-  sentEvent: (email) =>
-    email.invitationId
-      ? {
-          type: 'invitation.sent',
-          data: {
-            invitationId: email.invitationId,
-            contactId: email.contactId,
-            emailId: email.id,
-            to: email.to,
-          },
-        }
-      : null,
+  sentEvent: {
+    type: 'invitation.sent',
+    of: (email) =>
+      email.invitationId && email.to
+        ? {
+            type: 'invitation.sent',
+            data: {
+              invitationId: email.invitationId,
+              contactId: email.contactId,
+              emailId: email.id,
+              to: email.to,
+            },
+          }
+        : null,
+  },
 
   async load(deps, emails) {
     const invitationIds = [...new Set(emails.flatMap((e) => (e.invitationId ? [e.invitationId] : [])))];

@@ -123,6 +123,9 @@ export function workflowRunner(options: { retryDelaysMs?: readonly number[] } = 
       });
     } catch (err) {
       if (err instanceof Superseded) return;
+      // The job's last attempt: the worker dead-letters it, so the run fails visibly, not left running.
+      if (job.attempts >= job.maxAttempts)
+        await failForGood(deps, run, (err as Error).message).catch(() => {});
       throw err;
     } finally {
       deps.notifyJobs();
@@ -211,6 +214,42 @@ async function failOrRetry(
           contactId: run.contactId,
           stepIndex: index,
           stepType,
+          reason: message.slice(0, 500),
+        },
+      },
+    ]);
+  });
+}
+
+/** Fails a run whose job can be tried no more, wherever it stopped, with `workflow_run.failed`. */
+async function failForGood(deps: Deps, run: WorkflowRun, reason: string): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    const now = deps.now().toISOString();
+    const current = await repo.findRun(trx, run.id);
+    if (!current || TERMINAL.has(current.status)) return;
+    const message = `The run stopped: its job failed too often (${reason.slice(0, 300)}).`;
+    const moved = await repo.moveRun(
+      trx,
+      run.id,
+      { status: ['queued', 'running', 'waiting'], atStep: current.nextStep },
+      { status: 'failed', lastError: message, finishedAt: now, updatedAt: now },
+    );
+    if (!moved) return;
+    const stepType = (await findVersion(trx, run.workflowId, run.workflowVersion))?.steps[current.nextStep]
+      ?.type;
+    await repo.insertLog(trx, [
+      { id: newId(), runId: run.id, stepIndex: null, stepType: null, outcome: 'failed', message, at: now },
+    ]);
+    await publishEvents(trx, deps, [
+      {
+        type: 'workflow_run.failed',
+        data: {
+          runId: run.id,
+          workflowId: run.workflowId,
+          workflowVersion: run.workflowVersion,
+          contactId: run.contactId,
+          stepIndex: current.nextStep,
+          stepType: stepType ?? 'none',
           reason: message.slice(0, 500),
         },
       },

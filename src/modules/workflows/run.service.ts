@@ -121,11 +121,8 @@ export async function startManualRuns(
  * limited to one. Idempotent: an event starts a workflow once.
  */
 export const eventRuns = {
-  /** True when an active workflow is started by one of these events' types. */
-  async wants(conn: Conn, events: readonly StoredEvent[]): Promise<boolean> {
-    const types = [
-      ...new Set(events.filter((e) => contactOfEvent(e.type, e.data) !== null).map((e) => e.type)),
-    ];
+  /** True when an active workflow is started by events of one of these types. */
+  async wants(conn: Conn, types: readonly string[]): Promise<boolean> {
     return types.length > 0 && (await findEventWorkflows(conn, types)).length > 0;
   },
   consume: startEventRuns,
