@@ -473,16 +473,30 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     await fieldError.getByText(/Step 2 \(call-webhook\): the URL points at a loopback/).waitFor();
     await screens(page, '9a-workflow-invalid');
     await page.getByRole('button', { name: 'Remove step 2' }).click();
+    // The messages named steps by place: once the steps change places, none is left behind.
+    assert.equal(await fieldError.count(), 0);
     await page.getByLabel(/^Duration/).fill('PT1S');
     await page.getByLabel('Limited to the website').selectOption({ label: website.name });
     await page.getByLabel('New step').selectOption({ label: 'Add web roles' });
     await page.getByRole('button', { name: 'Add step' }).click();
     await page.getByLabel('Member').check();
     await page.getByRole('button', { name: 'Move step 2 up' }).click();
+    await page.getByLabel('New step').selectOption({ label: 'Set contact fields' });
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByLabel('Clear Email 2').check();
+    assert.equal(await page.getByLabel('Email 2 (empty: unchanged)').isDisabled(), true);
     await page.getByRole('button', { name: 'Create workflow' }).click();
     await page.getByRole('heading', { name: 'Welcome members' }).waitFor();
     await page.getByText('Version 1, active.').waitFor();
     await screens(page, '9b-workflow');
+    const saved = ok<{ items: Json[] }>(await h.api('GET', '/api/v1/workflows?limit=500')).items.find(
+      (w) => w.name === 'Welcome members',
+    ) as Json;
+    assert.deepEqual(
+      saved.steps.map((st: Json) => st.type),
+      ['add-web-roles', 'wait', 'set-contact-fields'],
+    );
+    assert.deepEqual(saved.steps[2].fields, { email2: null });
 
     await page.getByRole('link', { name: 'Contacts' }).click();
     await page.getByLabel('Search contacts').fill('grace.wf');

@@ -83,12 +83,27 @@ function StepFields({
               <input
                 id={id(name)}
                 value={step.fields[name] ?? ''}
+                disabled={step.fields[name] === null}
                 onChange={(e) => {
                   const fields = { ...step.fields, [name]: e.target.value };
                   if (!e.target.value) delete fields[name];
                   set({ ...step, fields });
                 }}
               />
+              {(name === 'email2' || name === 'email3') && (
+                <label className="inline">
+                  <input
+                    type="checkbox"
+                    checked={step.fields[name] === null}
+                    onChange={(e) => {
+                      const fields = { ...step.fields, [name]: null };
+                      if (!e.target.checked) delete fields[name];
+                      set({ ...step, fields });
+                    }}
+                  />{' '}
+                  Clear {label}
+                </label>
+              )}
             </div>
           ))}
         </>
@@ -171,7 +186,8 @@ export function StepEditor({
   errors,
 }: {
   steps: Step[];
-  onChange: (steps: Step[]) => void;
+  /** `restructured`: steps were added, removed or moved (not only edited in place). */
+  onChange: (steps: Step[], restructured: boolean) => void;
   websiteId: string;
   errors: Record<string, string>;
 }) {
@@ -180,7 +196,7 @@ export function StepEditor({
     const next = [...steps];
     const [s] = next.splice(i, 1);
     next.splice(i + by, 0, s as Step);
-    onChange(next);
+    onChange(next, true);
   };
   return (
     <fieldset className="steps">
@@ -201,7 +217,12 @@ export function StepEditor({
                 step={s}
                 index={i}
                 websiteId={websiteId}
-                set={(n) => onChange(steps.map((x, k) => (k === i ? n : x)))}
+                set={(n) =>
+                  onChange(
+                    steps.map((x, k) => (k === i ? n : x)),
+                    false,
+                  )
+                }
               />
               {messages.map(([p, m]) => (
                 <p key={p} className="error" role="alert">
@@ -227,7 +248,12 @@ export function StepEditor({
                 </button>
                 <button
                   type="button"
-                  onClick={() => onChange(steps.filter((_, k) => k !== i))}
+                  onClick={() =>
+                    onChange(
+                      steps.filter((_, k) => k !== i),
+                      true,
+                    )
+                  }
                   aria-label={`Remove step ${i + 1}`}
                 >
                   Remove
@@ -246,7 +272,10 @@ export function StepEditor({
             </option>
           ))}
         </select>
-        <button type="button" onClick={() => onChange([...steps, structuredClone(EMPTY[adding] as Step)])}>
+        <button
+          type="button"
+          onClick={() => onChange([...steps, structuredClone(EMPTY[adding] as Step)], true)}
+        >
           Add step
         </button>
       </div>

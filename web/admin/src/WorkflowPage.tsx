@@ -126,7 +126,19 @@ export function WorkflowPage({ id }: { id: string | null }) {
             </label>
           ))}
         </fieldset>
-        <StepEditor steps={steps} onChange={setSteps} websiteId={websiteId} errors={fieldErrors} />
+        <StepEditor
+          steps={steps}
+          onChange={(next, restructured) => {
+            setSteps(next);
+            // The server's messages name steps by place: once steps move, they no longer fit.
+            if (restructured)
+              setFieldErrors((errors) =>
+                Object.fromEntries(Object.entries(errors).filter(([path]) => !path.startsWith('/steps'))),
+              );
+          }}
+          websiteId={websiteId}
+          errors={fieldErrors}
+        />
         <button type="submit">{id ? 'Save as a new version' : 'Create workflow'}</button>
       </form>
       {workflow && (
