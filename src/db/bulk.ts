@@ -16,8 +16,9 @@ export async function insertMany(
   table: keyof Database,
   columns: Record<string, string>,
   rows: readonly Record<string, unknown>[],
+  options: { skipExisting?: boolean } = {},
 ): Promise<void> {
-  for (const q of insertManyWrites(conn, table, columns, rows)) await conn.executeQuery(q);
+  for (const q of insertManyWrites(conn, table, columns, rows, options)) await conn.executeQuery(q);
 }
 
 /** The INSERT … SELECT FROM unnest text of each table and column list (one prepared statement each). */

@@ -569,6 +569,8 @@ onBothDatabases('webhook requests never reach private addresses', (dialect) => {
       '::ffff:7f00:1', // mapped, in hex
       '::127.0.0.1', // the deprecated compatible form
       '::a9fe:a9fe', // 169.254.169.254, compatible, in hex
+      '::0.0.0.5', // compatible, refused whole
+      '::ffff:0:7f00:1', // SIIT of 127.0.0.1
       '64:ff9b::10.0.0.1', // NAT64
       '64:ff9b::7f00:1',
       '2002:7f00:1::', // 6to4 of 127.0.0.1

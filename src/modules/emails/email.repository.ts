@@ -234,7 +234,8 @@ function recordSentPg(n: number): string {
 }
 
 /**
- * Many accepted messages recorded `sent`, and `alongside` (the events they publish), all or nothing.
+ * Many accepted messages recorded `sent`, and `alongside` (the publication of their events), all or
+ * nothing.
  * PostgreSQL: one UPDATE per RECORD_SENT_ROWS_PG, with `alongside` one statement of them all
  * (write-batch.ts): one round trip for the usual group; SQLite: the same UPDATE per row, in one
  * transaction.

@@ -118,8 +118,9 @@ export function webhookDelivery(
       };
       for (const d of due) {
         const outcome = outcomes.get(d.id);
-        // Disabled by hand: the delivery waits, and enabling the endpoint resumes it.
-        if (!outcome && locked.get(d.endpointId)?.enabled === false) continue;
+        // Not tried while the endpoint was disabled: it waits, and enabling the endpoint resumes it
+        // (also when it was enabled meanwhile; the job enabling queued sends it).
+        if (!outcome && locked.has(d.endpointId)) continue;
         if (!outcome) {
           const lastError = 'The endpoint is gone.';
           record(d.id, { ...d, status: 'failed', nextAttemptAt: null, lastError, updatedAt: atIso }, false);

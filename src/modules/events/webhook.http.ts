@@ -35,8 +35,8 @@ for (const [net, prefix] of [
 ] as const)
   blocked.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  ['::', 96], // the deprecated IPv4-compatible form, :: and ::1 among them
+  ['::ffff:0:0:0', 96], // SIIT (IPv4-translated)
   ['64:ff9b:1::', 48], // local-use NAT64
   ['100::', 64],
   ['2001::', 32], // Teredo: tunnels to an address it does not name plainly
@@ -69,14 +69,13 @@ function ipv6Bytes(address: string): number[] | null {
   });
 }
 
-/** The IPv4 address an IPv6 one carries (mapped, compatible, NAT64 or 6to4), or null. */
+/** The IPv4 address an IPv6 one carries (mapped, NAT64 or 6to4), or null. */
 function embeddedIpv4(address: string): string | null {
   const b = ipv6Bytes(address);
   if (!b) return null;
   const v4 = (at: number) => b.slice(at, at + 4).join('.');
   const zero = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
   if (zero(0, 10) && b[10] === 0xff && b[11] === 0xff) return v4(12); // ::ffff:a.b.c.d
-  if (zero(0, 12) && !zero(12, 15)) return v4(12); // ::a.b.c.d, the deprecated compatible form
   if (b[0] === 0 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zero(4, 12)) return v4(12); // NAT64
   if (b[0] === 0x20 && b[1] === 0x02) return v4(2); // 6to4
   return null;
@@ -84,7 +83,8 @@ function embeddedIpv4(address: string): string | null {
 
 /**
  * True when `address` (IPv4 or IPv6) is not a public unicast address; an IPv6 address that carries
- * an IPv4 one (mapped, compatible, NAT64, 6to4) is judged by the IPv4 address it carries.
+ * an IPv4 one (mapped, NAT64, 6to4) is judged by the IPv4 address it carries; the compatible and
+ * SIIT forms are refused whole.
  */
 export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);

@@ -172,6 +172,7 @@ const DELIVERY_COLUMNS = {
   updated_at: 'timestamptz',
 };
 
+/** Inserts deliveries; one for an (endpoint, event) that has one already is left out. */
 export async function insertDeliveries(conn: Conn, deliveries: readonly WebhookDelivery[]): Promise<void> {
   await insertMany(
     conn,
@@ -190,6 +191,7 @@ export async function insertDeliveries(conn: Conn, deliveries: readonly WebhookD
       created_at: d.createdAt,
       updated_at: d.updatedAt,
     })),
+    { skipExisting: true },
   );
 }
 

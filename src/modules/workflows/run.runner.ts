@@ -1,6 +1,6 @@
 import type { Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
-import { isForeignKeyViolation } from '../../db/dialect.ts';
+import { isDatabaseUnavailable, isForeignKeyViolation } from '../../db/dialect.ts';
 import { newId } from '../../ids.ts';
 import { enqueue } from '../../jobs/enqueue.ts';
 import type { Job } from '../../jobs/worker.ts';
@@ -124,7 +124,8 @@ export function workflowRunner(options: { retryDelaysMs?: readonly number[] } = 
     } catch (err) {
       if (err instanceof Superseded) return;
       // The job's last attempt: the worker dead-letters it, so the run fails visibly, not left running.
-      if (job.attempts >= job.maxAttempts)
+      // (An outage is not: the worker releases the job without spending the attempt.)
+      if (job.attempts >= job.maxAttempts && !isDatabaseUnavailable(err))
         await failForGood(deps, run, (err as Error).message).catch(() => {});
       throw err;
     } finally {
@@ -221,7 +222,11 @@ async function failOrRetry(
   });
 }
 
-/** Fails a run whose job can be tried no more, wherever it stopped, with `workflow_run.failed`. */
+/**
+ * Fails a run whose job can be tried no more, wherever it stopped, with `workflow_run.failed`. The
+ * run's log and last error say why; the event says only that it stopped (the cause is ours, and
+ * may name internal hosts). Best effort: if it cannot be written, the run stays as it was.
+ */
 async function failForGood(deps: Deps, run: WorkflowRun, reason: string): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
     const now = deps.now().toISOString();
@@ -250,7 +255,7 @@ async function failForGood(deps: Deps, run: WorkflowRun, reason: string): Promis
           contactId: run.contactId,
           stepIndex: current.nextStep,
           stepType: stepType ?? 'none',
-          reason: message.slice(0, 500),
+          reason: 'The run stopped: its job failed too often (the run log has the cause).',
         },
       },
     ]);
