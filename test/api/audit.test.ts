@@ -334,8 +334,27 @@ onBothDatabases('the audit catalogue', (dialect) => {
     await eventually(
       async () => (await call('GET', `/api/v1/webhook-endpoints/${endpoint.id}`)).failingSince ?? false,
     );
-    h.advance(6 * 24 * 3600 * 1000);
+    // Failing every 11 hours (a longer silence would start a new streak) for more than five days.
+    const step = 11 * 3600 * 1000;
+    let moved = 0;
+    /** True once the delivery has an attempt made at or after `since` (the test clock). */
+    const triedSince = async (since: string) =>
+      (await h.deps.db
+        .selectFrom('webhook_attempts')
+        .select('id')
+        .where('delivery_id', '=', test.id)
+        .where('at', '>=', since)
+        .executeTakeFirst()) !== undefined;
     try {
+      for (let i = 0; i < 10; i++) {
+        h.advance(step);
+        moved += step;
+        const since = h.deps.now().toISOString();
+        await call('POST', `/api/v1/webhook-deliveries/${test.id}/replay`, undefined, 202);
+        await eventually(() => triedSince(since));
+      }
+      h.advance(step);
+      moved += step;
       await once('webhook_delivery.replayed', 'user', () =>
         call('POST', `/api/v1/webhook-deliveries/${test.id}/replay`, undefined, 202),
       );
@@ -345,7 +364,7 @@ onBothDatabases('the audit catalogue', (dialect) => {
         ),
       );
     } finally {
-      h.advance(-6 * 24 * 3600 * 1000);
+      h.advance(-moved);
     }
     await once('webhook_endpoint.deleted', 'user', () =>
       call('DELETE', `/api/v1/webhook-endpoints/${endpoint.id}`, undefined, 204),
