@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { type DatabaseHandle, openDatabase } from '../../src/db/database.ts';
+import { it } from 'node:test';
 import { migrateToLatest, migrator } from '../../src/db/migrate.ts';
 import { newId } from '../../src/ids.ts';
-import {
-  createTestDatabase,
-  describeUnlessSkipped,
-  dialectsUnderTest,
-  type TestDatabase,
-} from '../support/databases.ts';
+import { databaseMigratedTo, describeUnlessSkipped, dialectsUnderTest } from '../support/databases.ts';
 
 /**
  * An upgrade while emails wait: the queued jobs of the two old deliveries become `email.deliver`
@@ -16,22 +10,11 @@ import {
  */
 for (const { name, skip } of dialectsUnderTest()) {
   describeUnlessSkipped(`the email kinds migration [${name}]`, skip, () => {
-    let database: TestDatabase;
-    let handle: DatabaseHandle;
-    before(async () => {
-      database = await createTestDatabase(name);
-      handle = openDatabase(database.url, { poolSize: 2 });
-      const { error } = await migrator(handle.db).migrateTo('2026-12-02T0300_operations');
-      if (error) throw error;
-    });
-    after(async () => {
-      await handle?.close();
-      await database?.drop();
-    });
+    const handle = databaseMigratedTo(name, '2026-12-02T0300_operations');
 
     it('turns waiting deliveries of both old kinds into the one delivery', async () => {
       // biome-ignore lint/suspicious/noExplicitAny: the tables as they were before the migration
-      const db = handle.db as any;
+      const db = handle().db as any;
       const at = '2026-12-02T05:00:00.000Z';
       const portalEmail = newId();
       const doneEmail = newId();
@@ -76,7 +59,7 @@ for (const { name, skip } of dialectsUnderTest()) {
       const invitations = job('invitation-email.deliver', { emailIds: [newId()] }, 'queued');
       await db.insertInto('jobs').values([waiting, finished, invitations]).execute();
 
-      await migrateToLatest(handle.db);
+      await migrateToLatest(handle().db);
 
       const emails = await db
         .selectFrom('emails')
@@ -103,7 +86,7 @@ for (const { name, skip } of dialectsUnderTest()) {
       assert.deepEqual(jobs.get(invitations.id), ['email.deliver', JSON.parse(invitations.payload)]);
 
       // And back: the portal email's job is its own delivery again, with its token.
-      const { error } = await migrator(handle.db).migrateTo('2026-12-02T0300_operations');
+      const { error } = await migrator(handle().db).migrateTo('2026-12-02T0300_operations');
       if (error) throw error;
       const back = await db
         .selectFrom('jobs')
@@ -122,7 +105,7 @@ for (const { name, skip } of dialectsUnderTest()) {
         .where('id', '=', invitations.id)
         .executeTakeFirst();
       assert.equal(inv.type, 'invitation-email.deliver');
-      await migrateToLatest(handle.db);
+      await migrateToLatest(handle().db);
     });
   });
 }

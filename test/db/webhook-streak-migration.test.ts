@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { type DatabaseHandle, openDatabase } from '../../src/db/database.ts';
-import { migrateToLatest, migrator } from '../../src/db/migrate.ts';
+import { it } from 'node:test';
+import { migrateToLatest } from '../../src/db/migrate.ts';
 import { newId } from '../../src/ids.ts';
-import {
-  createTestDatabase,
-  describeUnlessSkipped,
-  dialectsUnderTest,
-  type TestDatabase,
-} from '../support/databases.ts';
+import { databaseMigratedTo, describeUnlessSkipped, dialectsUnderTest } from '../support/databases.ts';
 
 /**
  * An upgrade with a failing webhook endpoint: its latest failed attempt becomes `last_failed_at`,
@@ -17,22 +11,11 @@ import {
  */
 for (const { name, skip } of dialectsUnderTest()) {
   describeUnlessSkipped(`the webhook failure streak migration [${name}]`, skip, () => {
-    let database: TestDatabase;
-    let handle: DatabaseHandle;
-    before(async () => {
-      database = await createTestDatabase(name);
-      handle = openDatabase(database.url, { poolSize: 2 });
-      const { error } = await migrator(handle.db).migrateTo('2026-12-02T1400_workflows_events');
-      if (error) throw error;
-    });
-    after(async () => {
-      await handle?.close();
-      await database?.drop();
-    });
+    const handle = databaseMigratedTo(name, '2026-12-02T1400_workflows_events');
 
     it("keeps a failing endpoint's streak going from its latest attempt", async () => {
       // biome-ignore lint/suspicious/noExplicitAny: the tables as they were before the migration
-      const db = handle.db as any;
+      const db = handle().db as any;
       const [failing, healthy, eventId, deliveryId] = [newId(), newId(), newId(), newId()];
       const endpoint = (id: string, failingSince: string | null) => ({
         id,
@@ -81,7 +64,7 @@ for (const { name, skip } of dialectsUnderTest()) {
         )
         .execute();
 
-      await migrateToLatest(handle.db);
+      await migrateToLatest(handle().db);
       const rows = await db.selectFrom('webhook_endpoints').select(['id', 'last_failed_at']).execute();
       const of = (id: string) => rows.find((r: { id: string }) => r.id === id)?.last_failed_at;
       assert.equal(new Date(of(failing)).toISOString(), '2026-12-02T09:30:00.000Z');

@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
-import { type DatabaseHandle, openDatabase } from '../../src/db/database.ts';
+import { it } from 'node:test';
 import { migrateToLatest, migrator } from '../../src/db/migrate.ts';
 import { newId } from '../../src/ids.ts';
-import {
-  createTestDatabase,
-  describeUnlessSkipped,
-  dialectsUnderTest,
-  type TestDatabase,
-} from '../support/databases.ts';
+import { databaseMigratedTo, describeUnlessSkipped, dialectsUnderTest } from '../support/databases.ts';
 
 /**
  * An upgrade while redemptions' workflow jobs wait: each becomes a run (at the workflow's version,
@@ -17,22 +11,11 @@ import {
  */
 for (const { name, skip } of dialectsUnderTest()) {
   describeUnlessSkipped(`the workflow runs migration [${name}]`, skip, () => {
-    let database: TestDatabase;
-    let handle: DatabaseHandle;
-    before(async () => {
-      database = await createTestDatabase(name);
-      handle = openDatabase(database.url, { poolSize: 2 });
-      const { error } = await migrator(handle.db).migrateTo('2026-12-02T0600_email_kinds');
-      if (error) throw error;
-    });
-    after(async () => {
-      await handle?.close();
-      await database?.drop();
-    });
+    const handle = databaseMigratedTo(name, '2026-12-02T0600_email_kinds');
 
     it('turns waiting workflow.run jobs into runs, and back', async () => {
       // biome-ignore lint/suspicious/noExplicitAny: the tables as they were before the migration
-      const db = handle.db as any;
+      const db = handle().db as any;
       const at = '2026-12-02T12:00:00.000Z';
       const pg = name === 'postgres';
       const [workflowId, contactId, websiteId, jobId, orphanJob] = [
@@ -97,7 +80,7 @@ for (const { name, skip } of dialectsUnderTest()) {
         ])
         .execute();
 
-      await migrateToLatest(handle.db);
+      await migrateToLatest(handle().db);
       const run = await db.selectFrom('workflow_runs').selectAll().where('id', '=', jobId).executeTakeFirst();
       assert.deepEqual(
         [run.workflow_id, run.workflow_version, run.contact_id, run.trigger, run.status, run.invitation_id],
@@ -114,11 +97,11 @@ for (const { name, skip } of dialectsUnderTest()) {
         'a job whose workflow is gone',
       );
 
-      const { error } = await migrator(handle.db).migrateTo('2026-12-02T0600_email_kinds');
+      const { error } = await migrator(handle().db).migrateTo('2026-12-02T0600_email_kinds');
       if (error) throw error;
       const back = await db.selectFrom('jobs').select('payload').where('id', '=', jobId).executeTakeFirst();
       assert.deepEqual(payload(back), { workflowId, contactId, invitationId: null });
-      await migrateToLatest(handle.db);
+      await migrateToLatest(handle().db);
     });
   });
 }

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { type DatabaseHandle, openDatabase } from '../../src/db/database.ts';
+import { migrator } from '../../src/db/migrate.ts';
 
 /**
  * The two databases every suite runs on. SQLite is a fresh file per suite (WAL, like production).
@@ -75,4 +77,24 @@ export function describeUnlessSkipped(
 ): void {
   if (skip) describe(title, () => it('the whole suite', { skip }, () => {}));
   else describe(title, body);
+}
+
+/**
+ * Inside a suite: a database of its own for `dialect`, migrated up to `migration` (the schema an
+ * upgrade starts from) before the suite's tests and dropped after them. Returns its handle's getter.
+ */
+export function databaseMigratedTo(dialect: DialectName, migration: string): () => DatabaseHandle {
+  let database: TestDatabase | undefined;
+  let handle: DatabaseHandle | undefined;
+  before(async () => {
+    database = await createTestDatabase(dialect);
+    handle = openDatabase(database.url, { poolSize: 2 });
+    const { error } = await migrator(handle.db).migrateTo(migration);
+    if (error) throw error;
+  });
+  after(async () => {
+    await handle?.close();
+    await database?.drop();
+  });
+  return () => handle as DatabaseHandle;
 }
