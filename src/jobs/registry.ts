@@ -58,7 +58,10 @@ export function jobHandlers(
       PUBLISH_JOB,
       checkedPayload(
         Type.Union([
-          Type.Object({ eventIds: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }) }),
+          Type.Object({
+            eventIds: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+            types: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+          }),
           Type.Object({
             window: Type.Object({
               type: Type.String(),

@@ -28,22 +28,22 @@ export type WindowSource = (conn: Conn, window: EventWindow) => Promise<StoredEv
  * The `event.publish` job: a delivery for each enabled endpoint subscribed to each event (`*` or
  * its type), their delivery jobs, and the consumers' work, in one transaction. Run twice, it adds
  * nothing the first run made (one delivery per endpoint and event). Events nobody listens to are
- * not read. A window's events come from its type's WindowSource and are stored then; a window with
- * listeners is published once more SECOND_PASS_MS later, for a commit that straddled the first.
+ * not read (a job names the types of its events). A window's events come from its type's
+ * WindowSource and are stored then; a window with listeners is published once more
+ * SECOND_PASS_MS later, for a commit that straddled the first.
  */
 export function eventPublisher(
   consumers: readonly EventConsumer[],
   windowSources: ReadonlyMap<string, WindowSource> = new Map(),
 ) {
   return async (
-    job: Job & { payload: { eventIds: string[] } | { window: EventWindow } },
+    job: Job & { payload: { eventIds: string[]; types?: string[] } | { window: EventWindow } },
     deps: Deps,
   ): Promise<void> => {
     const window = 'window' in job.payload ? (job.payload.window as EventWindow) : null;
-    const events = window
-      ? null
-      : await findEventsByIds(deps.db, (job.payload as { eventIds: string[] }).eventIds);
-    const types = window ? [window.type] : [...new Set((events ?? []).map((e) => e.type))];
+    const listed = window ? null : (job.payload as { eventIds: string[]; types?: string[] });
+    let events = listed && !listed.types ? await findEventsByIds(deps.db, listed.eventIds) : null;
+    const types = window ? [window.type] : (listed?.types ?? [...new Set((events ?? []).map((e) => e.type))]);
     if (types.length === 0) return;
     const endpoints = (await repo.findEndpoints(deps.db, { limit: 10_000, enabledOnly: true })).filter((e) =>
       types.some((t) => e.eventTypes.includes('*') || e.eventTypes.includes(t)),
@@ -51,6 +51,7 @@ export function eventPublisher(
     const wanting: EventConsumer[] = [];
     for (const c of consumers) if (await c.wants(deps.db, types)) wanting.push(c);
     if (endpoints.length === 0 && wanting.length === 0) return;
+    if (listed && !events) events = await findEventsByIds(deps.db, listed.eventIds);
     const derived = window ? ((await windowSources.get(window.type)?.(deps.db, window)) ?? []) : [];
     const found = events ?? derived;
     await deps.db.transaction().execute(async (trx) => {

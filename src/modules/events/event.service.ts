@@ -31,11 +31,13 @@ export function eventPublishWrites(
     createdAt: at,
   }));
   const jobs = [];
-  for (let i = 0; i < stored.length; i += EVENTS_PER_JOB)
+  for (let i = 0; i < stored.length; i += EVENTS_PER_JOB) {
+    const batch = stored.slice(i, i + EVENTS_PER_JOB);
     jobs.push({
       type: PUBLISH_JOB,
-      payload: { eventIds: stored.slice(i, i + EVENTS_PER_JOB).map((e) => e.id) },
+      payload: { eventIds: batch.map((e) => e.id), types: [...new Set(batch.map((e) => e.type))] },
     });
+  }
   return [...eventWrites(conn, stored), ...enqueueWrites(conn, now, jobs)];
 }
 
