@@ -49,6 +49,11 @@ export interface Config {
    * network, or tests); off by default, so an endpoint cannot reach the server's own network.
    */
   readonly webhookAllowPrivate: boolean;
+  /**
+   * Identity providers may have a plain-http issuer (a provider on loopback in tests); off by
+   * default, so tokens and client secrets travel only over TLS.
+   */
+  readonly oidcAllowHttp: boolean;
 }
 
 export class ConfigError extends Error {
@@ -213,6 +218,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   const webhookAllowPrivate = rawAllowPrivate === 'true';
 
+  const rawOidcHttp = (value('ADMIT_OIDC_ALLOW_HTTP') ?? 'false').toLowerCase();
+  if (rawOidcHttp !== 'true' && rawOidcHttp !== 'false')
+    problems.push(
+      `ADMIT_OIDC_ALLOW_HTTP="${rawOidcHttp}" must be true or false (true allows identity providers whose issuer is plain http)`,
+    );
+  const oidcAllowHttp = rawOidcHttp === 'true';
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   const { secret, generated } =
@@ -240,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapAdmin,
     preparedStatements,
     webhookAllowPrivate,
+    oidcAllowHttp,
   });
 }
 

@@ -17,6 +17,10 @@ export const errorCatalogue = {
   SLUG_TAKEN: { status: 409, title: 'The slug is already used by another website' },
   WEB_ROLE_NAME_TAKEN: { status: 409, title: 'The website already has a web role with this name' },
   WEB_PAGE_PATH_TAKEN: { status: 409, title: 'The website already has a web page at this path' },
+  IDENTITY_PROVIDER_NAME_TAKEN: {
+    status: 409,
+    title: 'The website already has an identity provider with this display name',
+  },
   USERNAME_TAKEN: { status: 409, title: 'The username is already taken' },
   EMAIL_TAKEN: { status: 409, title: 'The email already belongs to a user' },
   IN_USE: { status: 409, title: 'The record is still referenced' },
@@ -29,6 +33,10 @@ export const errorCatalogue = {
   INVITATION_NOT_REDEEMABLE: { status: 422, title: 'The invitation code is not valid' },
   ACCOUNT_EXISTS: { status: 409, title: 'An account already exists for this email or username' },
   INVITATION_EMAIL_REQUIRED: { status: 422, title: 'Register with the email the invitation was sent to' },
+  EXTERNAL_EMAIL_MISMATCH: {
+    status: 422,
+    title: 'The identity provider did not confirm the address the invitation was sent to',
+  },
   INVITATION_FOR_INVITED_ONLY: { status: 422, title: 'The invitation is only for its invited contacts' },
   EMAIL_CHANGE_UNAVAILABLE: { status: 409, title: 'This portal cannot confirm a new email address' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The body is too large' },

@@ -4,6 +4,10 @@ import { uuidv7 } from 'uuidv7';
 /** Application-generated ids: UUIDv7, so they sort by creation time (cursor paging relies on it). */
 export const newId = (): string => uuidv7();
 
+/** True for a string shaped as an id (a lower-case UUID); what to check before a lookup by id. */
+export const isId = (s: string): boolean =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(s);
+
 /** The instant (ms) a UUIDv7 was made at; 0 for an id of another shape. */
 export function idTimeMs(id: string): number {
   const hex = `${id.slice(0, 8)}${id.slice(9, 13)}`;

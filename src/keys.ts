@@ -2,7 +2,8 @@ import { createHmac, hkdfSync } from 'node:crypto';
 
 /**
  * Purpose-bound keys derived from ADMIT_SECRET with HKDF-SHA-256, so one secret never serves two
- * purposes. Changing ADMIT_SECRET invalidates every invitation code and API key.
+ * purposes. Changing ADMIT_SECRET invalidates every invitation code and API key, and makes the stored client
+ * secrets of identity providers unreadable (they must be entered again).
  */
 export interface Keys {
   /** Derives invitation codes from (invitation id, code version). */
@@ -17,6 +18,8 @@ export interface Keys {
   readonly csrf: Buffer;
   /** Derives each webhook signing secret from (endpoint or workflow id, secret version). */
   readonly webhookSecret: Buffer;
+  /** Seals the client secrets of identity providers (secret-box.ts). */
+  readonly identityProviderSecret: Buffer;
 }
 
 export function deriveKeys(secret: string): Keys {
@@ -28,6 +31,7 @@ export function deriveKeys(secret: string): Keys {
     contactToken: derive('contact-token'),
     csrf: derive('csrf'),
     webhookSecret: derive('webhook-secret'),
+    identityProviderSecret: derive('identity-provider-secret'),
   });
 }
 

@@ -17,6 +17,7 @@ import * as operations from './migrations/2026-12-02T0300_operations.ts';
 import * as emailKinds from './migrations/2026-12-02T0600_email_kinds.ts';
 import * as workflowsEvents from './migrations/2026-12-02T1400_workflows_events.ts';
 import * as webhookFailureStreak from './migrations/2026-12-02T1900_webhook_failure_streak.ts';
+import * as identityProviders from './migrations/2026-12-03T0000_identity_providers.ts';
 
 /** Every migration, in order. Names are timestamps; a migration, once landed, never changes. */
 const migrations: Record<string, Migration> = {
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-02T0600_email_kinds': emailKinds,
   '2026-12-02T1400_workflows_events': workflowsEvents,
   '2026-12-02T1900_webhook_failure_streak': webhookFailureStreak,
+  '2026-12-03T0000_identity_providers': identityProviders,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

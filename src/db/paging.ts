@@ -1,4 +1,5 @@
 import { AppError } from '../errors.ts';
+import { isId } from '../ids.ts';
 
 /**
  * Cursor paging over UUIDv7 ids, newest first. A cursor is the last id of a page, opaque to
@@ -12,12 +13,10 @@ export interface Page<T> {
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!UUID.test(id))
+  if (!isId(id))
     throw new AppError('INVALID_CURSOR', 'The cursor is not one this API returned; start again without it.');
   return id;
 }

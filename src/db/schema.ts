@@ -90,12 +90,32 @@ export interface ContactWebRolesTable {
   created_at: Instant;
 }
 
+export interface IdentityProvidersTable {
+  id: string;
+  website_id: string;
+  protocol: 'oidc';
+  display_name: string;
+  button_label: string;
+  issuer: string;
+  client_id: string;
+  /** Sealed (secret-box.ts); never leaves the server. */
+  client_secret: string;
+  /** Space-separated OAuth scopes. */
+  scopes: string;
+  trust_email_verified: Bool;
+  enabled: Bool;
+  created_at: Instant;
+  updated_at: Instant;
+}
+
 export interface ExternalLoginsTable {
   id: string;
   contact_id: string;
-  provider: string;
+  provider_id: string;
   subject: string;
+  email: string | null;
   created_at: Instant;
+  last_used_at: NullableInstant;
 }
 
 export interface UsersTable {
@@ -346,6 +366,8 @@ export interface InviteRedemptionsTable {
   contact_id: string;
   username: string | null;
   method: 'register' | 'signin' | 'external';
+  /** The identity provider of an `external` redemption. */
+  identity_provider_id: string | null;
   ip_address: string | null;
   user_agent: string | null;
   created_at: Instant;
@@ -431,6 +453,7 @@ export interface Database {
   website_access: WebsiteAccessTable;
   pending_registrations: PendingRegistrationsTable;
   contact_web_roles: ContactWebRolesTable;
+  identity_providers: IdentityProvidersTable;
   external_logins: ExternalLoginsTable;
   users: UsersTable;
   api_keys: ApiKeysTable;

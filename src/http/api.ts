@@ -16,6 +16,7 @@ import { contactRoutes } from '../modules/contacts/contact.routes.ts';
 import { emailRoutes } from '../modules/emails/email.routes.ts';
 import { auditRoutes } from '../modules/events/audit.routes.ts';
 import { webhookRoutes } from '../modules/events/webhook.routes.ts';
+import { identityProviderRoutes } from '../modules/identity/identity-provider.routes.ts';
 import { invitationRoutes } from '../modules/invitations/invitation.routes.ts';
 import { operationRoutes } from '../modules/operations/operation.routes.ts';
 import { statsRoutes } from '../modules/stats/stats.routes.ts';
@@ -64,6 +65,7 @@ export async function apiV1(app: ApiApp, deps: Deps): Promise<void> {
   app.addHook('onRoute', refuseUndeclaredBodies);
   await websiteRoutes(app, deps);
   await webPageRoutes(app, deps);
+  await identityProviderRoutes(app, deps);
   await accountRoutes(app, deps);
   await contactRoutes(app, deps);
   await invitationRoutes(app, deps);

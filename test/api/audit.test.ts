@@ -15,6 +15,7 @@ import {
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
 import { land, makeMember, outboxLink, PASSWORD, pathOf, registration, signInAs } from '../support/portal.ts';
 import { PortalClient } from '../support/portal-client.ts';
+import { TEST_CLIENT, TestIdp } from '../support/test-idp.ts';
 import { setPasswordForTest } from '../support/users.ts';
 
 /**
@@ -23,13 +24,26 @@ import { setPasswordForTest } from '../support/users.ts';
  */
 onBothDatabases('the audit catalogue', (dialect) => {
   let h: Harness;
+  let idp: TestIdp;
+  const idpSlug = `audited-idp-${rand()}`;
   before(async () => {
     h = await startHarness(dialect, {
       worker: true,
-      env: { ADMIT_RATE_LIMIT_PER_IP: '100000', ADMIT_RATE_LIMIT_PER_CODE: '100000' },
+      env: {
+        ADMIT_RATE_LIMIT_PER_IP: '100000',
+        ADMIT_RATE_LIMIT_PER_CODE: '100000',
+        ADMIT_OIDC_ALLOW_HTTP: 'true',
+      },
     });
+    idp = await new TestIdp(
+      { 'audited-person': { email: 'audited.person@example.test', email_verified: true } },
+      [`http://portal.test/portal/${idpSlug}/oidc/callback`],
+    ).start();
   });
-  after(() => h.close());
+  after(async () => {
+    await idp.stop();
+    await h.close();
+  });
 
   const covered = new Set<AuditAction>();
   const recent = async () =>
@@ -368,6 +382,44 @@ onBothDatabases('the audit catalogue', (dialect) => {
     }
     await once('webhook_endpoint.deleted', 'user', () =>
       call('DELETE', `/api/v1/webhook-endpoints/${endpoint.id}`, undefined, 204),
+    );
+
+    // Identity providers, and a contact linking and unlinking one from the profile.
+    const site = await call('POST', '/api/v1/websites', { name: 'With IdP', slug: idpSlug }, 201);
+    const provider = await once('identity_provider.created', 'user', () =>
+      call(
+        'POST',
+        `/api/v1/websites/${site.id}/identity-providers`,
+        {
+          displayName: 'Test IdP',
+          issuer: idp.issuer,
+          clientId: TEST_CLIENT.id,
+          clientSecret: TEST_CLIENT.secret,
+        },
+        201,
+      ),
+    );
+    await once('identity_provider.updated', 'user', () =>
+      call('PATCH', `/api/v1/identity-providers/${provider.id}`, { trustEmailVerified: true }),
+    );
+    const linking = await makeMember(h, {}, [site.id]);
+    const browser = new PortalClient(h);
+    await browser.follow(await signInAs(browser, idpSlug, linking.username));
+    await browser.get(`/portal/${idpSlug}/profile`);
+    await once('contact.external_login_linked', 'contact', async () => {
+      const go = await browser.post(`/portal/${idpSlug}/profile/external-logins`, { provider: provider.id });
+      const url = (/content="0;url=([^"]+)"/.exec(go.body)?.[1] ?? '').replace(/&amp;/g, '&');
+      const back = await browser.get(pathOf(await idp.signIn(url, 'audited-person')));
+      assert.equal(back.statusCode, 303, back.body);
+    });
+    const [linked] = (await call('GET', `/api/v1/contacts/${linking.id}`)).externalLogins as Json[];
+    await browser.get(`/portal/${idpSlug}/profile`);
+    await once('contact.external_login_unlinked', 'contact', async () => {
+      const res = await browser.post(`/portal/${idpSlug}/profile/external-logins/${linked?.id}/delete`, {});
+      assert.equal(res.statusCode, 303);
+    });
+    await once('identity_provider.deleted', 'user', () =>
+      call('DELETE', `/api/v1/identity-providers/${provider.id}`, undefined, 204),
     );
 
     // Back-office users and API keys.

@@ -88,6 +88,15 @@ onBothDatabases('the API under generated requests', (dialect) => {
       201,
     );
     const key = ok<Json>(await h.api('POST', '/api/v1/api-keys', { name: 'fuzz key' }), 201);
+    const provider = ok<Json>(
+      await h.api('POST', `/api/v1/websites/${website.id}/identity-providers`, {
+        displayName: 'Fuzz IdP',
+        issuer: 'https://idp.fuzz.example',
+        clientId: 'fuzz',
+        clientSecret: 'fuzz-secret',
+      }),
+      201,
+    );
     const workflows = ok<Json>(await h.api('GET', '/api/v1/workflows')).items as Json[];
     const templates = ok<Json>(await h.api('GET', '/api/v1/email-templates')).items as Json[];
     Object.assign(fixtures, {
@@ -99,6 +108,7 @@ onBothDatabases('the API under generated requests', (dialect) => {
       invitations: [invitation.id],
       users: [user.id],
       'api-keys': [key.id],
+      'identity-providers': [provider.id],
       workflows: workflows.map((w) => w.id),
       'email-templates': templates.map((t) => t.id),
     });

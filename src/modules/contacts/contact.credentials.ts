@@ -157,12 +157,18 @@ export async function registerContact(
           actor,
           'contact.registered',
           { type: 'contact', id: contact.id },
-          { websiteId: website.id },
+          { websiteId: website.id, method: 'local' },
         );
         await publishEvents(trx, deps, [
           {
             type: 'contact.registered',
-            data: { contactId: contact.id, websiteId: website.id, invitationId: null },
+            data: {
+              contactId: contact.id,
+              websiteId: website.id,
+              invitationId: null,
+              method: 'local',
+              identityProviderId: null,
+            },
           },
         ]);
       }),

@@ -174,16 +174,20 @@ export async function findRegistrationContacts(
   return rows.map(toContact);
 }
 
-/** The statement that stores a contact after registration, with its password hash (a write batch's). */
-export const saveContactWrite = (conn: Conn, c: Contact, isNew: boolean, passwordHash: string) =>
+/**
+ * The statement that stores a contact after registration (a write batch's), with its password hash;
+ * without one (a registration through an identity provider) a new contact has none and an existing
+ * one keeps its own.
+ */
+export const saveContactWrite = (conn: Conn, c: Contact, isNew: boolean, passwordHash?: string) =>
   isNew
     ? conn
         .insertInto('contacts')
-        .values({ id: c.id, ...columns(c), password_hash: passwordHash, created_at: c.createdAt })
+        .values({ id: c.id, ...columns(c), password_hash: passwordHash ?? null, created_at: c.createdAt })
         .compile()
     : conn
         .updateTable('contacts')
-        .set({ ...columns(c), password_hash: passwordHash })
+        .set({ ...columns(c), ...(passwordHash === undefined ? {} : { password_hash: passwordHash }) })
         .where('id', '=', c.id)
         .compile();
 
@@ -229,22 +233,6 @@ export async function findWebRoleIdsOfContacts(
     .orderBy('web_role_id')
     .execute();
   for (const r of rows) map.get(r.contact_id)?.push(r.web_role_id);
-  return map;
-}
-
-export async function findExternalLoginsOfContacts(
-  conn: Conn,
-  ids: readonly string[],
-): Promise<Map<string, { provider: string; subject: string }[]>> {
-  const map = new Map<string, { provider: string; subject: string }[]>(ids.map((id) => [id, []]));
-  if (ids.length === 0) return map;
-  const rows = await conn
-    .selectFrom('external_logins')
-    .select(['contact_id', 'provider', 'subject'])
-    .where('contact_id', 'in', ids)
-    .orderBy('id')
-    .execute();
-  for (const r of rows) map.get(r.contact_id)?.push({ provider: r.provider, subject: r.subject });
   return map;
 }
 

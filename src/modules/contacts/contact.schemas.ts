@@ -20,7 +20,19 @@ export const Contact = Type.Object({
   loginEnabled: Type.Boolean(),
   emailConfirmed: Type.Boolean(),
   webRoleIds: Type.Array(Id),
-  externalLogins: Type.Array(Type.Object({ provider: Type.String(), subject: Type.String() })),
+  externalLogins: Type.Array(
+    Type.Object({
+      id: Id,
+      provider: Type.String({ description: "The identity provider's display name" }),
+      providerId: Id,
+      websiteId: Id,
+      subject: Type.String({ description: "The provider's identifier of the person (OpenID Connect `sub`)" }),
+      email: Nullable(Type.String({ description: "The provider's email when the login was linked" })),
+      linkedAt: Instant,
+      lastUsedAt: Nullable(Instant),
+    }),
+    { description: 'Identity providers linked to the contact; it signs in with any of them' },
+  ),
   lastSignInAt: Nullable(Instant),
   pendingEmail: Nullable(
     Type.String({ description: 'A new primary email waiting for confirmation; email stays until then' }),

@@ -10,10 +10,11 @@ import { findWebRolesByIds } from '../websites/website.ts';
 import * as accounts from './account.repository.ts';
 import type { Contact } from './contact.repository.ts';
 import * as repo from './contact.repository.ts';
+import * as externalLogins from './external-login.repository.ts';
 
 export interface ContactWithRoles extends Contact {
   webRoleIds: string[];
-  externalLogins: { provider: string; subject: string }[];
+  externalLogins: externalLogins.ExternalLogin[];
 }
 
 export interface ContactInput {
@@ -33,7 +34,7 @@ export async function withRelations(conn: Conn, rows: readonly Contact[]): Promi
   const ids = rows.map((r) => r.id);
   const [roles, logins] = await Promise.all([
     repo.findWebRoleIdsOfContacts(conn, ids),
-    repo.findExternalLoginsOfContacts(conn, ids),
+    externalLogins.findExternalLoginsOfContacts(conn, ids),
   ]);
   return rows.map((r) => ({
     ...r,

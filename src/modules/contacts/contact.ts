@@ -38,4 +38,12 @@ export {
   ContactGone,
   type WorkflowContactFields,
 } from './contact.workflow.ts';
+export {
+  type ExternalLogin,
+  findExternalLoginsOfContacts,
+  findLinkedContact,
+  linkExternalLoginWrite,
+  touchExternalLogin,
+} from './external-login.repository.ts';
+export { linkExternalLogin, unlinkExternalLogin } from './external-login.service.ts';
 export { grantWebsiteAccessWrite, hasWebsiteAccess } from './website-access.service.ts';

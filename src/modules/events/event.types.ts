@@ -32,7 +32,13 @@ export const EVENT_TYPES = {
       invitationId: Id,
       websiteId: Id,
       contactId: Id,
-      method: Type.Union([Type.Literal('register'), Type.Literal('signin'), Type.Literal('external')]),
+      method: Type.Union([Type.Literal('register'), Type.Literal('signin'), Type.Literal('external')], {
+        description:
+          'register: new credentials; signin: a signed-in contact; external: through an identity provider',
+      }),
+      identityProviderId: Type.Union([Id, Type.Null()], {
+        description: 'The identity provider of an external redemption (null otherwise)',
+      }),
       webRoleIds: Type.Array(Id),
       assignedAccountId: NullableId,
       redemptionCount: Type.Integer(),
@@ -66,7 +72,15 @@ export const EVENT_TYPES = {
   },
   'contact.registered': {
     summary: 'A contact registered on a portal (with or without an invitation)',
-    data: Type.Object({ contactId: Id, websiteId: Id, invitationId: NullableId }),
+    data: Type.Object({
+      contactId: Id,
+      websiteId: Id,
+      invitationId: NullableId,
+      method: Type.Union([Type.Literal('local'), Type.Literal('external')], {
+        description: 'local: a username or email with a password; external: an identity provider',
+      }),
+      identityProviderId: Type.Union([Id, Type.Null()]),
+    }),
   },
   'workflow_run.succeeded': {
     summary: 'A workflow run finished every step',

@@ -35,6 +35,8 @@ export interface InviteRedemption {
   contactId: string;
   username: string | null;
   method: 'register' | 'signin' | 'external';
+  /** The identity provider of an `external` redemption. */
+  identityProviderId: string | null;
   ipAddress: string | null;
   userAgent: string | null;
   createdAt: string;
@@ -73,6 +75,7 @@ const toRedemption = (r: Selectable<InviteRedemptionsTable>): InviteRedemption =
   contactId: r.contact_id,
   username: r.username,
   method: r.method,
+  identityProviderId: r.identity_provider_id,
   ipAddress: r.ip_address,
   userAgent: r.user_agent,
   createdAt: instant(r.created_at),
@@ -454,6 +457,7 @@ export const insertInviteRedemptionWrite = (conn: Conn, r: InviteRedemption) =>
       contact_id: r.contactId,
       username: r.username,
       method: r.method,
+      identity_provider_id: r.identityProviderId,
       ip_address: r.ipAddress,
       user_agent: r.userAgent,
       created_at: r.createdAt,

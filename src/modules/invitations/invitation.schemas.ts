@@ -96,6 +96,7 @@ export const InviteRedemption = Type.Object({
   contactId: Id,
   username: Nullable(Type.String()),
   method: Type.Union([Type.Literal('register'), Type.Literal('signin'), Type.Literal('external')]),
+  identityProviderId: Nullable(Id),
   ipAddress: Nullable(Type.String()),
   userAgent: Nullable(Type.String()),
   createdAt: Instant,

@@ -14,4 +14,10 @@ export type { CodeRef, PendingInvitation } from './invitation.lookup.ts';
 export { describePending, findRedeemableCode, invitationTag, refOfCode } from './invitation.lookup.ts';
 export { previewInvitationEmail } from './invitation.preview.ts';
 export { recordRefusal } from './invitation.refusals.ts';
-export { ConfirmationRequired, redeemInvitation } from './redemption.service.ts';
+export {
+  ConfirmationRequired,
+  ExternalEmailMismatch,
+  type ExternalIdentity,
+  maskEmail,
+  redeemInvitation,
+} from './redemption.service.ts';

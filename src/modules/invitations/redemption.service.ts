@@ -31,14 +31,25 @@ import { redemptionWrites } from './redemption.writes.ts';
  * Password hashing happens before, outside any transaction.
  */
 
-/** Who redeems: a contact who is already signed in, or a registrant creating credentials. */
+/**
+ * Who redeems: a contact who is already signed in (or signs in with a linked provider), a
+ * registrant creating credentials, or a person coming through an identity provider for the first
+ * time.
+ */
 export type Redeemer =
   | {
       kind: 'contact';
       contactId: string;
       method: 'signin' | 'external';
+      /** The identity provider the contact signed in with (method `external`). */
+      identityProviderId?: string;
       /** The contact's row when the caller has just read it (the portal, with the session). */
       row?: Contact;
+    }
+  | {
+      kind: 'external';
+      /** A provider's identity linked to no contact yet (a linked one redeems as `contact`). */
+      identity: ExternalIdentity;
     }
   | {
       kind: 'register';
@@ -56,6 +67,41 @@ export type Redeemer =
        */
       held?: { id: string; contactId: string | null; claimedEmail: string | null };
     };
+
+/** What an identity provider said of the person, its ID token validated (identity/oidc.client.ts). */
+export interface ExternalIdentity {
+  providerId: string;
+  subject: string;
+  email: string | null;
+  /** The provider says `email` is verified, and the website trusts it to (trustEmailVerified). */
+  emailVerified: boolean;
+  firstName: string;
+  lastName: string;
+}
+
+/**
+ * A Single invitation redeemed through an identity provider whose verified email is not the invited
+ * contact's primary email (or who verified none): nothing was written. The hints show each address
+ * masked, so the page names neither in full.
+ */
+export class ExternalEmailMismatch extends AppError {
+  constructor(
+    readonly invitedHint: string | null,
+    readonly providerHint: string | null,
+  ) {
+    super(
+      'EXTERNAL_EMAIL_MISMATCH',
+      'The identity provider did not confirm the address the invitation was sent to.',
+    );
+  }
+}
+
+/** `jane.doe@contoso.com` as `j•••@contoso.com`. */
+export const maskEmail = (email: string | null): string | null => {
+  if (!email) return null;
+  const at = email.lastIndexOf('@');
+  return at < 1 ? '•••' : `${email[0]}•••${email.slice(at)}`;
+};
 
 export interface RedeemInput {
   websiteId: string;
@@ -157,20 +203,22 @@ async function redeemIn(
   // invitation take turns, and each sees the one before it. Signed-in contacts need no such lock
   // (they read no other contact); their batch's slot update holds the row only for its one statement.
   const found = await repo.findByCodeHashWithRelations(conn, hash, at, {
-    lock: input.redeemer.kind === 'register',
+    lock: input.redeemer.kind !== 'contact',
   });
   if (!found) throw new Refused('unknown', null);
   const { invitation, relations } = found;
   const refusal = invitation.websiteId !== input.websiteId ? 'other-website' : refusalOf(invitation);
   if (refusal) throw new Refused(refusal, invitation.id);
 
+  const r = input.redeemer;
   const who =
-    input.redeemer.kind === 'contact'
-      ? await signedInContact(conn, invitation, relations, settings, input.redeemer)
-      : await registrant(conn, invitation, relations, settings, input.redeemer, at);
+    r.kind === 'contact'
+      ? await signedInContact(conn, invitation, relations, settings, r)
+      : r.kind === 'external'
+        ? await externalRegistrant(conn, invitation, relations, settings, r.identity, at)
+        : await registrant(conn, invitation, relations, settings, r, at);
 
   const redemptionId = newId();
-  const registering = input.redeemer.kind === 'register' ? input.redeemer : null;
   try {
     await runWrites(
       conn,
@@ -179,9 +227,27 @@ async function redeemIn(
         webRoleIds: relations.webRoleIds,
         contact: who.contact,
         contactCreated: who.created,
-        registration: registering
-          ? { passwordHash: registering.passwordHash, heldId: registering.held?.id ?? null }
-          : null,
+        registration:
+          r.kind === 'register'
+            ? { passwordHash: r.passwordHash, heldId: r.held?.id ?? null }
+            : r.kind === 'external'
+              ? { heldId: null }
+              : null,
+        link:
+          r.kind === 'external'
+            ? {
+                id: newId(),
+                providerId: r.identity.providerId,
+                subject: r.identity.subject,
+                email: r.identity.email,
+              }
+            : null,
+        identityProviderId:
+          r.kind === 'external'
+            ? r.identity.providerId
+            : r.kind === 'contact'
+              ? (r.identityProviderId ?? null)
+              : null,
         redemptionId,
         method: who.method,
         username: who.username,
@@ -322,4 +388,78 @@ async function registrant(
   if (r.lastName) contact.lastName = r.lastName;
   contact.updatedAt = at;
   return { contact, created: target === undefined, method: 'register', username: r.username ?? email };
+}
+
+/**
+ * A person coming through an identity provider, its subject linked to nobody yet. A provider's email
+ * counts only when verified (ExternalIdentity.emailVerified), and it never links an existing account
+ * by itself: a contact who can already sign in must sign in and link the provider from the profile
+ * (ACCOUNT_EXISTS). Single: the verified email must be the invited contact's primary email
+ * (ExternalEmailMismatch otherwise); the subject is linked to that contact. Group: an invited
+ * contact who has not redeemed is used only when the verified email is its primary email;
+ * otherwise a new contact, unless the invitation is for its invited contacts only.
+ */
+async function externalRegistrant(
+  trx: Conn,
+  invitation: repo.RedeemableRow,
+  relations: repo.Relations,
+  settings: WebsiteSettings,
+  identity: ExternalIdentity,
+  at: string,
+): Promise<Resolved> {
+  const email = identity.email?.trim() || null;
+  const verified = identity.emailVerified && email ? email.toLowerCase() : null;
+  const invitedId = invitation.type === 'single' ? (relations.invitedContactIds[0] ?? null) : null;
+  const found = await findRegistrationContacts(trx, { email: email ?? '', id: invitedId, username: null });
+  const unredeemedInvitee = (c: Contact) =>
+    relations.invitedContactIds.includes(c.id) && !relations.redeemedContactIds.includes(c.id);
+
+  let target: Contact | undefined;
+  if (invitation.type === 'single') {
+    target = found.find((c) => c.id === invitedId);
+    if (!target || !unredeemedInvitee(target)) throw new Refused('not-invited', invitation.id);
+    if (verified === null || target.email?.toLowerCase() !== verified)
+      throw new ExternalEmailMismatch(maskEmail(target.email), maskEmail(verified));
+  } else if (verified !== null) {
+    target = found.find((c) => c.email?.toLowerCase() === verified && unredeemedInvitee(c));
+  }
+  if (target?.loginEnabled) throw accountExists();
+  if (!target && invitation.type === 'group' && invitation.invitedContactsOnly)
+    throw new AppError(
+      'INVITATION_FOR_INVITED_ONLY',
+      'This invitation is only for the people it was sent to, and your identity provider did not confirm one of their addresses.',
+    );
+  const owner = found.find(
+    (c) =>
+      c.loginEnabled &&
+      c.emailConfirmed &&
+      c.id !== target?.id &&
+      c.email?.toLowerCase() === email?.toLowerCase(),
+  );
+  if (settings.requireUniqueEmail && owner) throw accountExists();
+
+  const contact: Contact = target
+    ? { ...target }
+    : {
+        id: newId(),
+        firstName: '',
+        lastName: '',
+        email,
+        email2: null,
+        email3: null,
+        parentAccountId: null,
+        username: null,
+        loginEnabled: false,
+        emailConfirmed: verified !== null,
+        lastSignInAt: null,
+        pendingEmail: null,
+        createdAt: at,
+        updatedAt: at,
+      };
+  contact.loginEnabled = true;
+  if (target) contact.emailConfirmed = true;
+  if (!contact.firstName) contact.firstName = identity.firstName.slice(0, 100);
+  if (!contact.lastName) contact.lastName = identity.lastName.slice(0, 100);
+  contact.updatedAt = at;
+  return { contact, created: target === undefined, method: 'external', username: contact.email };
 }

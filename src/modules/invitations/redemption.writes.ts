@@ -1,7 +1,13 @@
 import type { Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
 import type { Write } from '../../db/write-batch.ts';
-import { type Contact, grantWebsiteAccessWrite, grantWrites, saveContactWrite } from '../contacts/contact.ts';
+import {
+  type Contact,
+  grantWebsiteAccessWrite,
+  grantWrites,
+  linkExternalLoginWrite,
+  saveContactWrite,
+} from '../contacts/contact.ts';
 import { auditWrites, eventPublishWrites } from '../events/event.ts';
 import { redemptionRunWrites } from '../workflows/workflow.ts';
 import { spendHeldRegistrationWrite } from './held-registration.ts';
@@ -16,8 +22,15 @@ export interface RedemptionRecord {
   contact: Contact;
   /** True when the contact row is new (a Group registrant nobody had invited). */
   contactCreated: boolean;
-  /** Set when a registrant's credentials are stored with the redemption. */
-  registration: { passwordHash: string; heldId: string | null } | null;
+  /**
+   * Set when the redemption registers the contact: with a password (its hash), or through an
+   * identity provider (no password).
+   */
+  registration: { passwordHash?: string; heldId: string | null } | null;
+  /** A provider's subject the redemption links to the contact (`external_logins`, once). */
+  link: { id: string; providerId: string; subject: string; email: string | null } | null;
+  /** The identity provider of an external redemption. */
+  identityProviderId: string | null;
   redemptionId: string;
   method: 'register' | 'signin' | 'external';
   username: string | null;
@@ -48,6 +61,9 @@ export function redemptionWrites(conn: Conn, deps: Pick<Deps, 'now'>, r: Redempt
       ? [saveContactWrite(conn, contactRow, r.contactCreated, r.registration.passwordHash)]
       : []),
     ...(r.registration?.heldId ? [spendHeldRegistrationWrite(conn, r.registration.heldId, at)] : []),
+    ...(r.link
+      ? [{ query: linkExternalLoginWrite(conn, { ...r.link, contactId: contact.id, at }), expect: 1 }]
+      : []),
     { query: repo.insertRedeemedContactWrite(conn, invitation.id, contact.id, at), expect: 1 },
     ...grantWrites(conn, contact.id, {
       accountId: r.registration ? null : invitation.assignToAccountId,
@@ -66,6 +82,7 @@ export function redemptionWrites(conn: Conn, deps: Pick<Deps, 'now'>, r: Redempt
       contactId: contact.id,
       username: r.username,
       method: r.method,
+      identityProviderId: r.identityProviderId,
       ipAddress: r.ipAddress,
       userAgent: r.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
       createdAt: at,
@@ -79,6 +96,7 @@ export function redemptionWrites(conn: Conn, deps: Pick<Deps, 'now'>, r: Redempt
       {
         contactId: contact.id,
         method: r.method,
+        identityProviderId: r.identityProviderId,
         redemptionId: r.redemptionId,
         assignedAccountId: invitation.assignToAccountId,
         webRoleIds: r.webRoleIds,
@@ -91,7 +109,12 @@ export function redemptionWrites(conn: Conn, deps: Pick<Deps, 'now'>, r: Redempt
           actor,
           'contact.registered',
           { type: 'contact', id: contact.id },
-          { invitationId: invitation.id, websiteId: invitation.websiteId },
+          {
+            invitationId: invitation.id,
+            websiteId: invitation.websiteId,
+            method: registeredBy(r),
+            identityProviderId: r.identityProviderId,
+          },
         )
       : []),
     ...eventPublishWrites(conn, deps, [
@@ -102,6 +125,7 @@ export function redemptionWrites(conn: Conn, deps: Pick<Deps, 'now'>, r: Redempt
           websiteId: invitation.websiteId,
           contactId: contact.id,
           method: r.method,
+          identityProviderId: r.identityProviderId,
           webRoleIds: [...r.webRoleIds],
           assignedAccountId: invitation.assignToAccountId,
           redemptionCount: invitation.redemptionCount + 1,
@@ -111,7 +135,13 @@ export function redemptionWrites(conn: Conn, deps: Pick<Deps, 'now'>, r: Redempt
         ? [
             {
               type: 'contact.registered' as const,
-              data: { contactId: contact.id, websiteId: invitation.websiteId, invitationId: invitation.id },
+              data: {
+                contactId: contact.id,
+                websiteId: invitation.websiteId,
+                invitationId: invitation.id,
+                method: registeredBy(r),
+                identityProviderId: r.identityProviderId,
+              },
             },
           ]
         : []),
@@ -120,6 +150,8 @@ export function redemptionWrites(conn: Conn, deps: Pick<Deps, 'now'>, r: Redempt
     { query: repo.claimRedemptionSlotWrite(conn, invitation.id, at), expect: 1 },
   ];
 }
+
+const registeredBy = (r: RedemptionRecord) => (r.link ? ('external' as const) : ('local' as const));
 
 /** The redemption workflow's run ("Execute Workflow on Redeeming Contact"); it runs after commit. */
 function runWritesOf(conn: Conn, r: RedemptionRecord) {

@@ -70,6 +70,9 @@ export const profilePage = async (
     .map((r) => r.name)
     .sort();
   const account = contact.parentAccountId ? (await getAccount(deps, contact.parentAccountId)).name : null;
+  const providers = website.settings.externalLoginEnabled ? await req.portal.providers() : [];
+  const linked = contact.externalLogins.filter((l) => l.websiteId === website.id);
+  const linkedIds = new Set(linked.map((l) => l.providerId));
   return render(
     req,
     reply,
@@ -79,6 +82,13 @@ export const profilePage = async (
       roles,
       account,
       pendingEmail: contact.pendingEmail,
+      externalLogins:
+        providers.length > 0 || linked.length > 0
+          ? {
+              linked,
+              available: providers.filter((p) => !linkedIds.has(p.id)),
+            }
+          : null,
       notice: vars.notice,
       errors: vars.errors,
       form: vars.form ?? {

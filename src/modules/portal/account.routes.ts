@@ -39,7 +39,8 @@ import { afterSignIn } from './redirects.ts';
 /** Sign in and out, forgotten passwords, email confirmation and the profile (SPEC 5). */
 export async function accountRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   app.get('/signin', async (req, reply) => {
-    requireLocalLogin(req);
+    const s = req.portal.website.settings;
+    if (!s.localLoginEnabled && !s.externalLoginEnabled) throw new AppError('NOT_FOUND', 'no sign-in');
     const { base } = req.portal;
     if (await redeemerOf(deps, req)) {
       if (pendingRef(req.portal.session))

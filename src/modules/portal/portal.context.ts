@@ -6,6 +6,7 @@ import { randomToken } from '../../random.ts';
 import { type Contact, findContact } from '../contacts/contact.ts';
 import type { CodeRef } from '../invitations/invitation.ts';
 import type { Website } from '../websites/website.ts';
+import type { FlowState } from './external.routes.ts';
 import { renderView } from './portal.views.ts';
 
 /**
@@ -18,7 +19,18 @@ export interface PortalContext {
   base: string;
   session: Session | null;
   contact: Contact | null;
+  /** The website's enabled identity providers, for the "Continue with …" buttons (read when asked). */
+  providers: () => Promise<PortalProvider[]>;
 }
+
+export interface PortalProvider {
+  id: string;
+  displayName: string;
+  buttonLabel: string;
+}
+
+/** The views that offer the identity providers' buttons (the home page to visitors only). */
+const PROVIDER_VIEWS = new Set(['signin', 'register', 'redeem', 'home']);
 
 /** What the session keeps for the portal. */
 export interface PortalSessionData {
@@ -29,6 +41,8 @@ export interface PortalSessionData {
    * no access yet: it may confirm that redemption (with this code), and nothing else.
    */
   verified?: { contactId: string; codeHash: string };
+  /** An identity provider's flow under way (external.routes.ts). */
+  oidc?: FlowState;
 }
 
 /** Who is asking, for redemption records and audit events. */
@@ -182,7 +196,7 @@ export interface PageLinks {
 export function linksOf(website: Website): PageLinks {
   const s = website.settings;
   return {
-    signin: s.localLoginEnabled,
+    signin: s.localLoginEnabled || s.externalLoginEnabled,
     redeem: s.registrationEnabled && s.invitationEnabled,
     register: s.registrationEnabled && s.openRegistrationEnabled && s.localLoginEnabled,
   };
@@ -199,7 +213,11 @@ export async function render(
   const { website, base, contact } = req.portal;
   const errors = vars.errors ?? [];
   const fieldErrors = Object.fromEntries(errors.filter((e) => e.field).map((e) => [e.field, e.message]));
+  const offers =
+    PROVIDER_VIEWS.has(view) && website.settings.externalLoginEnabled && !(view === 'home' && contact);
   const html = renderView(view, {
+    providers: offers ? await req.portal.providers() : [],
+    localLogin: website.settings.localLoginEnabled,
     ...vars,
     errors,
     fieldErrors,

@@ -8,8 +8,10 @@ import { RETRY_AFTER_SECONDS } from '../../http/problem.ts';
 import { RateLimitedError } from '../../http/rate-limit.ts';
 import { loadSession } from '../../http/session.ts';
 import { unstorableTextAt } from '../../http/validation.ts';
+import { portalProvidersOf } from '../identity/identity.ts';
 import { findWebsiteBySlug } from '../websites/website.ts';
 import { accountRoutes } from './account.routes.ts';
+import { externalRoutes } from './external.routes.ts';
 import { pageRoutes } from './page.routes.ts';
 import { csrfCookie, message, type PortalContext } from './portal.context.ts';
 import { findSessionAndContact } from './portal.session.ts';
@@ -119,6 +121,7 @@ export async function portal(app: FastifyInstance, deps: Deps): Promise<void> {
           base: `/portal/${website.slug}`,
           session: onThisSite ? session : null,
           contact: contact?.loginEnabled ? contact : null,
+          providers: () => portalProvidersOf(deps, website.id),
         };
       });
       site.addHook('preValidation', (req, reply, done) => {
@@ -130,6 +133,7 @@ export async function portal(app: FastifyInstance, deps: Deps): Promise<void> {
         return notFound(req, reply);
       });
       await redeemRoutes(site, deps);
+      await externalRoutes(site, deps);
       await accountRoutes(site, deps);
       await pageRoutes(site, deps);
     },

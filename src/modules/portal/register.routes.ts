@@ -141,7 +141,8 @@ async function registerPage(
     if (pages.invitationsOn(req)) return reply.redirect(`${base}/redeem${rq}`, 303);
     throw new AppError('NOT_FOUND', 'no registration');
   }
-  if (!s.localLoginEnabled) throw new AppError('NOT_FOUND', 'no local login');
+  if (!s.localLoginEnabled && !(pending && s.externalLoginEnabled))
+    throw new AppError('NOT_FOUND', 'no local login');
   // A Single invitation registers under the address it was sent to, unless the website lets the
   // invitee give another one (confirmed before anything is granted).
   const emailLocked = pending?.type === 'single' && !!pending.invitedEmail && !s.invitationEmailChangeAllowed;

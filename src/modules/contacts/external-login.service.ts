@@ -1,0 +1,71 @@
+import type { Actor, Deps } from '../../context.ts';
+import { runWrites, WriteExpectationFailed } from '../../db/write-batch.ts';
+import { isId, newId } from '../../ids.ts';
+import { recordAudit } from '../events/event.ts';
+import * as repo from './external-login.repository.ts';
+
+/**
+ * A signed-in contact links a provider's subject to itself (the contact confirms while signed in:
+ * SPEC 5). False when the subject is linked already, to anyone (nothing changes then).
+ */
+export async function linkExternalLogin(
+  deps: Deps,
+  actor: Actor,
+  contactId: string,
+  login: { providerId: string; subject: string; email: string | null },
+): Promise<boolean> {
+  const at = deps.now().toISOString();
+  const id = newId();
+  try {
+    await deps.db.transaction().execute(async (trx) => {
+      await runWrites(trx, [
+        { query: repo.linkExternalLoginWrite(trx, { id, contactId, ...login, at }), expect: 1 },
+      ]);
+      await recordAudit(
+        trx,
+        deps,
+        actor,
+        'contact.external_login_linked',
+        { type: 'contact', id: contactId },
+        { identityProviderId: login.providerId, externalLoginId: id },
+      );
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof WriteExpectationFailed) return false;
+    throw err;
+  }
+}
+
+export type Unlinking = 'unlinked' | 'not-found' | 'last-way-in';
+
+/**
+ * Removes one of the contact's external logins, unless it is the contact's last way to sign in (no
+ * password and no other login): two tabs removing the last two at once leave one.
+ */
+export async function unlinkExternalLogin(
+  deps: Deps,
+  actor: Actor,
+  contactId: string,
+  loginId: string,
+): Promise<Unlinking> {
+  if (!isId(loginId)) return 'not-found';
+  return deps.db.transaction().execute(async (trx) => {
+    const ways = await repo.lockSignInMethods(trx, contactId);
+    if (!ways.hasPassword && ways.links <= 1) {
+      const mine = (await repo.findExternalLoginsOfContacts(trx, [contactId])).get(contactId) ?? [];
+      return mine.some((l) => l.id === loginId) ? 'last-way-in' : 'not-found';
+    }
+    const providerId = await repo.deleteExternalLogin(trx, contactId, loginId);
+    if (!providerId) return 'not-found';
+    await recordAudit(
+      trx,
+      deps,
+      actor,
+      'contact.external_login_unlinked',
+      { type: 'contact', id: contactId },
+      { identityProviderId: providerId, externalLoginId: loginId },
+    );
+    return 'unlinked';
+  });
+}

@@ -1,0 +1,269 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Deps } from '../../context.ts';
+import { AppError } from '../../errors.ts';
+import { checkRateLimit } from '../../http/rate-limit.ts';
+import { unlinkExternalLogin } from '../contacts/contact.ts';
+import {
+  type FlowChecks,
+  findFlowProvider,
+  finishFlow,
+  ProviderUnavailable,
+  redirectUriOf,
+  SignInRefused,
+  startFlow,
+} from '../identity/identity.ts';
+import { completeExternalSignIn, type ExternalOutcome } from './external.service.ts';
+import {
+  clientOf,
+  dataOf,
+  field,
+  keepInSession,
+  message,
+  pendingRef,
+  render,
+  returnOf,
+  returnQuery,
+  safeReturnUrl,
+  signInSession,
+} from './portal.context.ts';
+import { afterRedemption, afterSignIn } from './redirects.ts';
+
+/** A flow not finished within this long is refused at its callback. */
+const FLOW_TTL_MS = 10 * 60_000;
+
+/** What the session keeps of a flow between its start and its callback (one flow at a time). */
+export interface FlowState extends FlowChecks {
+  providerId: string;
+  /** Started from the profile: link the provider to the signed-in contact. */
+  link: boolean;
+  returnUrl: string | null;
+  startedAt: number;
+}
+
+/**
+ * Sign-in with an identity provider (OpenID Connect): "Continue with …" starts a flow (a link: a GET
+ * that only remembers the flow's checks in the session), the provider sends the browser back to the
+ * one callback, which completes it (external.service.ts). The callback acts only for the session that
+ * started the flow, once: its `state` must match, and the flow is forgotten before anything is done.
+ * Linking a provider from the profile is a POST, so another site cannot start it for a signed-in
+ * contact.
+ */
+export async function externalRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
+  const requireExternal = (req: FastifyRequest) => {
+    if (!req.portal.website.settings.externalLoginEnabled)
+      throw new AppError('NOT_FOUND', 'no external login');
+  };
+
+  /** Starts a flow with provider `id`; answers with the provider's URL, or a page when it cannot. */
+  async function begin(req: FastifyRequest, reply: FastifyReply, id: string, link: boolean) {
+    const { website, base } = req.portal;
+    const provider = await findFlowProvider(deps, website.id, id);
+    if (!provider) throw new AppError('NOT_FOUND', 'no such provider');
+    let started: Awaited<ReturnType<typeof startFlow>>;
+    try {
+      started = await startFlow(deps, provider, redirectUriOf(website));
+    } catch (err) {
+      if (!(err instanceof ProviderUnavailable)) throw err;
+      req.log.warn({ provider: provider.id, reason: err.message }, 'identity provider unavailable');
+      return unavailable(req, reply, provider.displayName);
+    }
+    const flow: FlowState = {
+      ...started.checks,
+      providerId: provider.id,
+      link,
+      returnUrl: returnOf(req),
+      startedAt: Date.now(),
+    };
+    await keepInSession(deps, req, reply, { oidc: flow });
+    if (!link) return reply.redirect(started.url, 303);
+    // After a form's POST, a redirect to another origin is refused by the page's form-action policy:
+    // the page sends the browser on itself.
+    return render(req, reply, 'continue', {
+      title: `Continue to ${provider.displayName}`,
+      url: started.url,
+      provider: provider.displayName,
+      back: `${base}/profile`,
+    });
+  }
+
+  app.get('/oidc/:providerId/start', async (req, reply) => {
+    requireExternal(req);
+    await checkRateLimit(deps, 'signin', req.ip);
+    const { base } = req.portal;
+    if (req.portal.contact && !pendingRef(req.portal.session)) return reply.redirect(`${base}/`, 303);
+    return begin(req, reply, (req.params as { providerId: string }).providerId, false);
+  });
+
+  app.post('/profile/external-logins', async (req, reply) => {
+    requireExternal(req);
+    await checkRateLimit(deps, 'profile', req.ip);
+    if (!req.portal.contact) return reply.redirect(`${req.portal.base}/signin`, 303);
+    return begin(req, reply, field(req.body, 'provider'), true);
+  });
+
+  app.post('/profile/external-logins/:loginId/delete', async (req, reply) => {
+    await checkRateLimit(deps, 'profile', req.ip);
+    const { contact, base } = req.portal;
+    if (!contact) return reply.redirect(`${base}/signin`, 303);
+    const done = await unlinkExternalLogin(
+      deps,
+      { type: 'contact', id: contact.id, ip: req.ip },
+      contact.id,
+      (req.params as { loginId: string }).loginId,
+    );
+    if (done === 'last-way-in')
+      return message(
+        req,
+        reply,
+        409,
+        'This is your only way to sign in',
+        [
+          'Without it you could not sign in any more. Link another provider first, or set a password with "Forgot your password?" on the sign-in page.',
+        ],
+        { href: `${base}/profile`, label: 'Back to your profile' },
+      );
+    return reply.redirect(`${base}/profile`, 303);
+  });
+
+  app.get('/oidc/callback', async (req, reply) => {
+    const { website, base, session } = req.portal;
+    const flow = dataOf(session).oidc;
+    const query = Object.fromEntries(
+      Object.entries(req.query as Record<string, unknown>).filter(
+        (e): e is [string, string] => typeof e[1] === 'string',
+      ),
+    );
+    // One use: the flow is forgotten before anything else happens.
+    if (flow) await keepInSession(deps, req, reply, { oidc: undefined });
+    if (!flow || query.state !== flow.state || Date.now() - flow.startedAt > FLOW_TTL_MS)
+      return notStartedHere(req, reply);
+    const provider = await findFlowProvider(deps, website.id, flow.providerId);
+    if (!provider) return notStartedHere(req, reply);
+    let identity: Awaited<ReturnType<typeof finishFlow>>;
+    try {
+      identity = await finishFlow(deps, provider, redirectUriOf(website), query, flow);
+    } catch (err) {
+      if (err instanceof ProviderUnavailable) {
+        req.log.warn({ provider: provider.id, reason: err.message }, 'identity provider unavailable');
+        return unavailable(req, reply, provider.displayName);
+      }
+      if (!(err instanceof SignInRefused)) throw err;
+      req.log.warn({ provider: provider.id, reason: err.reason }, 'identity provider sign-in refused');
+      return notCompleted(req, reply, provider.displayName, err.kind);
+    }
+    const linkTo = flow.link ? req.portal.contact : null;
+    if (flow.link && !linkTo) return notStartedHere(req, reply);
+    const outcome = await completeExternalSignIn(deps, website, identity, {
+      linkTo,
+      pending: flow.link ? null : pendingRef(session),
+      client: clientOf(req),
+    });
+    if ('linked' in outcome) return reply.redirect(`${base}/profile`, 303);
+    if ('signedIn' in outcome) {
+      await signInSession(deps, req, reply, outcome.signedIn, {});
+      const returnUrl = safeReturnUrl(flow.returnUrl);
+      const next = outcome.redeemed ? afterRedemption : afterSignIn;
+      return reply.redirect(next(website, base, outcome.signedIn, returnUrl), 303);
+    }
+    return refusedPage(req, reply, provider.displayName, outcome);
+  });
+}
+
+const notStartedHere = (req: FastifyRequest, reply: FastifyReply) =>
+  message(
+    req,
+    reply,
+    400,
+    'This sign-in did not start here',
+    [
+      'The answer from the identity provider does not belong to a sign-in started in this browser, or it came too late or twice. Nothing was linked or redeemed.',
+      'Start again from the sign-in page.',
+    ],
+    { href: `${req.portal.base}/signin${returnQuery(returnOf(req))}`, label: 'Sign in' },
+  );
+
+const unavailable = (req: FastifyRequest, reply: FastifyReply, name: string) => {
+  reply.header('retry-after', '60');
+  return message(
+    req,
+    reply,
+    503,
+    `Sign-in with ${name} is unavailable`,
+    [
+      `${name} cannot be reached right now. Try again in a few minutes${req.portal.website.settings.localLoginEnabled ? ', or sign in with your username and password' : ''}.`,
+    ],
+    { href: `${req.portal.base}/signin`, label: 'Back to sign in' },
+  );
+};
+
+const notCompleted = (
+  req: FastifyRequest,
+  reply: FastifyReply,
+  name: string,
+  kind: 'provider-error' | 'invalid',
+) =>
+  message(
+    req,
+    reply,
+    400,
+    `Sign-in with ${name} did not complete`,
+    [
+      kind === 'provider-error'
+        ? `${name} did not sign you in (it may have been cancelled). Nothing was linked or redeemed.`
+        : `The answer from ${name} could not be verified, so it was not accepted. Nothing was linked or redeemed.`,
+      'Try again, or use another way to sign in.',
+    ],
+    { href: `${req.portal.base}/signin`, label: 'Back to sign in' },
+  );
+
+function refusedPage(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  name: string,
+  outcome: Exclude<ExternalOutcome, { signedIn: unknown } | { linked: true }>,
+) {
+  const { base } = req.portal;
+  const signIn = { href: `${base}/signin`, label: 'Sign in' };
+  if ('mismatch' in outcome) {
+    const { invited, provider } = outcome.mismatch;
+    return message(req, reply, 403, 'This invitation was sent to another address', [
+      `This invitation was sent to ${invited ?? 'another address'}, and ${name} ${provider ? `confirmed ${provider} instead` : 'did not confirm an email address'}. Nothing was linked or redeemed.`,
+      `Sign in to ${name} with the account of the address the invitation was sent to, or register with a password instead.`,
+    ]);
+  }
+  const lines: Record<typeof outcome.refused, string[]> = {
+    'no-account': [
+      `No account here is linked to this ${name} account. Nothing was linked.`,
+      `If you have an account, sign in with it and link ${name} from your profile. If you were invited, open your invitation link first.`,
+    ],
+    'linked-elsewhere': [
+      `This ${name} account is linked to another account here, so it cannot be linked to yours.`,
+    ],
+    'account-exists': [
+      `You already have an account here. Sign in with it, then link ${name} from your profile; the invitation waits for you. Nothing was linked.`,
+    ],
+    'not-for-you': [
+      `The ${name} account you used is linked to someone else than the person this invitation was sent to. Nothing was redeemed.`,
+    ],
+    'already-redeemed': [
+      'This invitation has already been redeemed for your account: you have what it gives.',
+    ],
+    'invited-only': [
+      `This invitation is only for the people it was sent to, and ${name} did not confirm one of their addresses. Nothing was linked or redeemed.`,
+    ],
+    'not-redeemable': [
+      "This invitation code isn't valid. It may have expired or already been used. Ask the person who invited you for a new one.",
+    ],
+  };
+  const titles: Record<typeof outcome.refused, string> = {
+    'no-account': `No account is linked to this ${name} account`,
+    'linked-elsewhere': `This ${name} account belongs to another account`,
+    'account-exists': 'You already have an account',
+    'not-for-you': 'This invitation is for someone else',
+    'already-redeemed': 'You have already redeemed this invitation',
+    'invited-only': 'This invitation is for the people it was sent to',
+    'not-redeemable': 'This invitation code is not valid',
+  };
+  const status = outcome.refused === 'not-redeemable' ? 422 : outcome.refused === 'no-account' ? 401 : 409;
+  return message(req, reply, status, titles[outcome.refused], lines[outcome.refused], signIn);
+}

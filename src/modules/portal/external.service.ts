@@ -1,0 +1,144 @@
+import type { Deps } from '../../context.ts';
+import { AppError } from '../../errors.ts';
+import {
+  type Contact,
+  findContact,
+  findLinkedContact,
+  grantOpenRegistrationAccess,
+  hasWebsiteAccess,
+  linkExternalLogin,
+  recordSignIn,
+  touchExternalLogin,
+} from '../contacts/contact.ts';
+import {
+  type CodeRef,
+  describePending,
+  ExternalEmailMismatch,
+  type ExternalIdentity,
+  redeemInvitation,
+} from '../invitations/invitation.ts';
+import type { Website } from '../websites/website.ts';
+import type { Client } from './portal.context.ts';
+import { mailToken } from './portal.mail.ts';
+
+/**
+ * What the portal does with a person an identity provider vouched for (SPEC 5, external identity
+ * providers): link the provider to the signed-in contact who asked to, redeem the pending
+ * invitation, or sign in the contact the provider is linked to. Nothing is linked or redeemed for
+ * an outcome other than `signedIn` or `linked`.
+ */
+export type ExternalOutcome =
+  /** Signed in as `contact`; `redeemed` when the pending invitation was redeemed too. */
+  | { signedIn: Contact; redeemed: boolean }
+  /** The provider is now linked to the signed-in contact (or already was). */
+  | { linked: true }
+  | {
+      refused:
+        | 'no-account'
+        | 'linked-elsewhere'
+        | 'account-exists'
+        | 'not-for-you'
+        | 'already-redeemed'
+        | 'invited-only'
+        | 'not-redeemable';
+    }
+  /** A Single invitation and another (or no verified) email: each address masked. */
+  | { mismatch: { invited: string | null; provider: string | null } };
+
+export async function completeExternalSignIn(
+  deps: Deps,
+  website: Website,
+  identity: ExternalIdentity,
+  ctx: { linkTo: Contact | null; pending: CodeRef | null; client: Client },
+): Promise<ExternalOutcome> {
+  const actor = { type: 'contact' as const, id: ctx.linkTo?.id ?? null, ip: ctx.client.ip };
+  const linked = await findLinkedContact(deps.db, identity.providerId, identity.subject);
+  if (ctx.linkTo) {
+    if (linked)
+      return linked.contactId === ctx.linkTo.id ? { linked: true } : { refused: 'linked-elsewhere' };
+    const done = await linkExternalLogin(deps, actor, ctx.linkTo.id, identity);
+    return done ? { linked: true } : { refused: 'linked-elsewhere' };
+  }
+  if (linked) {
+    const contact = await findContact(deps.db, linked.contactId);
+    if (!contact?.loginEnabled) return { refused: 'no-account' };
+    await touchExternalLogin(deps.db, linked.loginId, deps.now().toISOString());
+    if (ctx.pending) return redeemAsLinked(deps, website, contact, identity, ctx);
+    const access =
+      (await hasWebsiteAccess(deps.db, contact.id, website.id)) ||
+      (website.settings.registrationEnabled &&
+        website.settings.openRegistrationEnabled &&
+        (await grantOpenRegistrationAccess(deps, contact.id, website.id, ctx.client.ip)));
+    if (!access) return { refused: 'no-account' };
+    await recordSignIn(deps, contact.id);
+    return { signedIn: contact, redeemed: false };
+  }
+  if (!ctx.pending) return { refused: 'no-account' };
+  try {
+    const r = await redeemInvitation(deps, {
+      websiteId: website.id,
+      code: ctx.pending,
+      redeemer: { kind: 'external', identity },
+      ipAddress: ctx.client.ip,
+      userAgent: ctx.client.userAgent,
+    });
+    const contact = (await findContact(deps.db, r.contactId)) as Contact;
+    if (!contact.emailConfirmed && contact.email && website.settings.emailConfirmationEnabled)
+      await mailToken(deps, website, contact, 'confirm-email', contact.email);
+    await recordSignIn(deps, contact.id);
+    return { signedIn: contact, redeemed: true };
+  } catch (err) {
+    if (err instanceof ExternalEmailMismatch)
+      return { mismatch: { invited: err.invitedHint, provider: err.providerHint } };
+    const refused = refusalOf(err);
+    if (refused) return { refused };
+    throw err;
+  }
+}
+
+/** The contact the provider is linked to redeems the pending invitation, if it is one for it. */
+async function redeemAsLinked(
+  deps: Deps,
+  website: Website,
+  contact: Contact,
+  identity: ExternalIdentity,
+  ctx: { pending: CodeRef | null; client: Client },
+): Promise<ExternalOutcome> {
+  const pending = ctx.pending as CodeRef;
+  const d = await describePending(deps, website.id, pending, {
+    contactId: contact.id,
+    settings: website.settings,
+  });
+  if (!('pending' in d)) return { refused: 'not-redeemable' };
+  if (d.pending.contactRefusal === 'already-redeemed') return { refused: 'already-redeemed' };
+  if (d.pending.contactRefusal) return { refused: 'not-for-you' };
+  try {
+    await redeemInvitation(deps, {
+      websiteId: website.id,
+      code: pending,
+      redeemer: {
+        kind: 'contact',
+        contactId: contact.id,
+        method: 'external',
+        identityProviderId: identity.providerId,
+        row: contact,
+      },
+      ipAddress: ctx.client.ip,
+      userAgent: ctx.client.userAgent,
+    });
+  } catch (err) {
+    const refused = refusalOf(err);
+    if (refused) return { refused };
+    throw err;
+  }
+  await recordSignIn(deps, contact.id);
+  return { signedIn: contact, redeemed: true };
+}
+
+const refusalOf = (err: unknown) => {
+  if (!(err instanceof AppError)) return null;
+  if (err.code === 'ACCOUNT_EXISTS') return 'account-exists' as const;
+  if (err.code === 'INVITATION_FOR_INVITED_ONLY') return 'invited-only' as const;
+  if (err.code === 'INVITATION_NOT_REDEEMABLE') return 'not-redeemable' as const;
+  return null;
+};
