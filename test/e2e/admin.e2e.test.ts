@@ -543,4 +543,51 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     assert.ok(!(await page.content()).includes(secret), 'the secret is not shown again');
     await context.close();
   });
+
+  it("adds an identity provider on a website's page; the secret never shows again", async () => {
+    const website = await makeWebsite(h, { name: 'Federated Portal' });
+    const { context, page } = await signedIn();
+    await page.getByRole('link', { name: 'Websites' }).click();
+    await page.getByRole('link', { name: 'Federated Portal' }).click();
+    await page.getByRole('heading', { name: 'Identity providers' }).waitFor();
+    await page.getByText(`${website.baseUrl}/oidc/callback`).waitFor();
+    const form = page.getByRole('form', { name: 'New identity provider' });
+    await form.getByLabel('Display name').fill('Contoso Entra');
+    await form.getByLabel(/^Issuer URL/).fill('http://login.contoso.example/v2.0');
+    await form.getByLabel('Client ID').fill('admit-portal');
+    await form.getByLabel(/^Client secret/).fill('entra-client-secret-value');
+    await form.getByRole('button', { name: 'Add provider' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/issuer must be an https URL/)
+      .waitFor();
+    await form.getByLabel(/^Issuer URL/).fill('https://login.contoso.example/v2.0');
+    await form.getByRole('checkbox', { name: /Trust its verified emails/ }).check();
+    page.once('dialog', async (d) => {
+      assert.match(d.message(), /Trust Contoso Entra's verified emails\?/);
+      await d.accept();
+    });
+    await form.getByRole('button', { name: 'Add provider' }).click();
+    await page.getByText('Added Contoso Entra.').waitFor();
+    const table = page.getByRole('table', { name: 'Identity providers' });
+    await table.getByRole('cell', { name: 'trusted', exact: true }).waitFor();
+    await screens(page, '10a-identity-providers');
+    assert.ok(!(await page.content()).includes('entra-client-secret-value'), 'the secret is not shown');
+
+    await page.getByRole('button', { name: 'Edit Contoso Entra' }).click();
+    const edit = page.getByRole('form', { name: 'Edit Contoso Entra' });
+    await edit.getByLabel(/^Button label/).fill('Sign in with Contoso');
+    await edit.getByRole('button', { name: 'Save provider' }).click();
+    await page.getByText('Saved Contoso Entra.').waitFor();
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: 'Disable Contoso Entra' }).click();
+    await page.getByText('Disabled Contoso Entra.').waitFor();
+    await screens(page, '10b-identity-provider-disabled');
+    const [stored] = ok<Json>(await h.api('GET', `/api/v1/websites/${website.id}/identity-providers`))
+      .items as Json[];
+    assert.equal(stored?.buttonLabel, 'Sign in with Contoso');
+    assert.equal(stored?.enabled, false);
+    assert.equal(stored?.trustEmailVerified, true);
+    await context.close();
+  });
 });

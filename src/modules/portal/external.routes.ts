@@ -226,10 +226,17 @@ function refusedPage(
   const signIn = { href: `${base}/signin`, label: 'Sign in' };
   if ('mismatch' in outcome) {
     const { invited, provider } = outcome.mismatch;
-    return message(req, reply, 403, 'This invitation was sent to another address', [
-      `This invitation was sent to ${invited ?? 'another address'}, and ${name} ${provider ? `confirmed ${provider} instead` : 'did not confirm an email address'}. Nothing was linked or redeemed.`,
-      `Sign in to ${name} with the account of the address the invitation was sent to, or register with a password instead.`,
-    ]);
+    return message(
+      req,
+      reply,
+      403,
+      'This invitation was sent to another address',
+      [
+        `This invitation was sent to ${invited ?? 'another address'}, and ${name} ${provider ? `confirmed ${provider} instead` : 'did not confirm an email address'}. Nothing was linked or redeemed.`,
+        `Sign in to ${name} with the account of the address the invitation was sent to${req.portal.website.settings.localLoginEnabled ? ', or register with a password instead' : ''}.`,
+      ],
+      { href: `${base}/register`, label: 'Back to the invitation' },
+    );
   }
   const lines: Record<typeof outcome.refused, string[]> = {
     'no-account': [

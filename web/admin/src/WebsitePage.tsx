@@ -1,27 +1,32 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { IdentityProviders } from './IdentityProviders.tsx';
 import { Notices } from './Notices.tsx';
 import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
 import { WebPageForm } from './WebPageForm.tsx';
 import { WebsiteSettings } from './WebsiteSettings.tsx';
 
-/** One website: its settings (each explained), its web roles and its web pages. */
+/** One website: its settings (each explained), its identity providers, web roles and web pages. */
 export function WebsitePage({ id }: { id: string }) {
   const [website, setWebsite] = useState<Json | null>(null);
   const [roles, setRoles] = useState<Json[]>([]);
   const [pages, setPages] = useState<Json[]>([]);
   const [editing, setEditing] = useState<Json | null>(null);
+  const [providers, setProviders] = useState<Json[]>([]);
+  const [editingProvider, setEditingProvider] = useState<Json | null>(null);
 
   const load = useCallback(async () => {
-    const [w, r, p] = await Promise.all([
+    const [w, r, p, i] = await Promise.all([
       api('GET', `/websites/${id}`),
       api('GET', `/websites/${id}/web-roles?limit=200`),
       api('GET', `/websites/${id}/web-pages?limit=200`),
+      api('GET', `/websites/${id}/identity-providers`),
     ]);
     setWebsite(w);
     setRoles(r.items);
     setPages(p.items);
+    setProviders(i.items);
   }, [id]);
   const { message, error, setError, run } = useAction(load);
   useEffect(() => {
@@ -69,6 +74,13 @@ export function WebsitePage({ id }: { id: string }) {
         onSave={(changes) =>
           run(async () => void (await api('PATCH', `/websites/${id}`, changes)), 'Settings saved.')
         }
+      />
+      <IdentityProviders
+        website={website}
+        providers={providers}
+        editing={editingProvider}
+        onEdit={setEditingProvider}
+        run={run}
       />
       <h2>Web roles</h2>
       <Scroll label="Web roles">
