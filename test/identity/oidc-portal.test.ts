@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, it } from 'node:test';
+import { seal } from '../../src/secret-box.ts';
 import {
   type Json,
   makeContact,
@@ -344,6 +345,32 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
     );
   });
 
+  it("an invitee who already has an account is sent to sign in (or to the website's existingUserPath), nothing linked", async () => {
+    for (const existingUserPath of [null, '/welcome-back']) {
+      const { website, slug } = await site();
+      if (existingUserPath) ok(await h.api('PATCH', `/api/v1/websites/${website.id}`, { existingUserPath }));
+      const member = await makeMember(h, {}, [website.id]);
+      const login = person({ email: member.email });
+      const invitation = await makeInvitation(h, {
+        type: 'group',
+        websiteId: website.id,
+        maxRedemptions: 5,
+        invitedContactIds: [member.id],
+      });
+      const b = new PortalClient(h);
+      await land(b, slug, invitation.code);
+      const res = await continueWith(b, login);
+      if (existingUserPath) {
+        assert.equal(res.statusCode, 303);
+        assert.equal(res.headers.location, `/portal/${slug}/welcome-back`);
+      } else {
+        assert.equal(res.statusCode, 409);
+        assert.match(textOf(res.body), /You already have an account/);
+      }
+      await nothingLinked(b, slug, invitation.id, member.id);
+    }
+  });
+
   it('never leaves a contact without a way to sign in: the only link cannot be removed', async () => {
     const { website, slug } = await site();
     const login = person();
@@ -517,6 +544,24 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
       const signedIn = await signInAs(b, slug, member.username);
       assert.equal(signedIn.statusCode, 303, 'local sign-in still works');
     }
+  });
+
+  it('a client secret that no longer opens (ADMIT_SECRET changed) makes the provider unavailable, and the log says why', async () => {
+    const { provider, slug } = await site();
+    // Sealed under another server key, as after ADMIT_SECRET changed.
+    const other = Buffer.alloc(32, 7);
+    await h.deps.db
+      .updateTable('identity_providers')
+      .set({ client_secret: seal(other, TEST_CLIENT.secret, provider.id) })
+      .where('id', '=', provider.id)
+      .execute();
+    const b = new PortalClient(h);
+    await b.get(`/portal/${slug}/signin`);
+    const href = /<a class="button provider" href="([^"]+)"/.exec(b.last?.body ?? '')?.[1] as string;
+    const res = await b.get(href.replace(/&amp;/g, '&'));
+    assert.equal(res.statusCode, 503);
+    assert.match(textOf(res.body), /Sign-in with Test IdP is unavailable/);
+    assert.match(h.logs(), /does not open under this ADMIT_SECRET/);
   });
 
   it('an external-only website shows the providers and no password form; with external login off, no provider', async () => {

@@ -7,6 +7,7 @@ import { open, seal } from '../../secret-box.ts';
 import { recordAudit } from '../events/event.ts';
 import { getWebsite, type Website } from '../websites/website.ts';
 import * as repo from './identity-provider.repository.ts';
+import { ProviderUnavailable } from './oidc.client.ts';
 
 /**
  * The identity providers of a website's portal (SPEC 5, external identity providers): OpenID
@@ -232,7 +233,8 @@ export async function portalProvidersOf(
 
 /**
  * The enabled provider `id` of the website, secret opened; undefined when there is none. A secret
- * that does not open (ADMIT_SECRET changed) makes the provider unusable until it is entered again.
+ * that does not open (ADMIT_SECRET changed) throws ProviderUnavailable: the provider is unusable
+ * until the secret is entered again.
  */
 export async function findFlowProvider(
   deps: Deps,
@@ -242,7 +244,10 @@ export async function findFlowProvider(
   const p = isId(id) ? await repo.findIdentityProvider(deps.db, id) : undefined;
   if (!p || p.websiteId !== websiteId || !p.enabled) return undefined;
   const clientSecret = open(deps.keys.identityProviderSecret, p.sealedSecret, p.id);
-  if (clientSecret === null) return undefined;
+  if (clientSecret === null)
+    throw new ProviderUnavailable(
+      'its stored client secret does not open under this ADMIT_SECRET: enter the secret again',
+    );
   const { sealedSecret: _, ...rest } = p;
   return { ...rest, clientSecret };
 }

@@ -5,6 +5,7 @@ import { checkRateLimit } from '../../http/rate-limit.ts';
 import { unlinkExternalLogin } from '../contacts/contact.ts';
 import {
   type FlowChecks,
+  type FlowProvider,
   findFlowProvider,
   finishFlow,
   ProviderUnavailable,
@@ -57,15 +58,20 @@ export async function externalRoutes(app: FastifyInstance, deps: Deps): Promise<
   /** Starts a flow with provider `id`; answers with the provider's URL, or a page when it cannot. */
   async function begin(req: FastifyRequest, reply: FastifyReply, id: string, link: boolean) {
     const { website, base } = req.portal;
-    const provider = await findFlowProvider(deps, website.id, id);
-    if (!provider) throw new AppError('NOT_FOUND', 'no such provider');
+    let provider: FlowProvider | undefined;
     let started: Awaited<ReturnType<typeof startFlow>>;
     try {
+      provider = await findFlowProvider(deps, website.id, id);
+      if (!provider) throw new AppError('NOT_FOUND', 'no such provider');
       started = await startFlow(deps, provider, redirectUriOf(website));
     } catch (err) {
       if (!(err instanceof ProviderUnavailable)) throw err;
-      req.log.warn({ provider: provider.id, reason: err.message }, 'identity provider unavailable');
-      return unavailable(req, reply, provider.displayName);
+      req.log.warn({ provider: id, reason: err.message }, 'identity provider unavailable');
+      return unavailable(
+        req,
+        reply,
+        provider?.displayName ?? displayNameOf(await req.portal.providers(), id),
+      );
     }
     const flow: FlowState = {
       ...started.checks,
@@ -137,19 +143,21 @@ export async function externalRoutes(app: FastifyInstance, deps: Deps): Promise<
     if (flow) await keepInSession(deps, req, reply, { oidc: undefined });
     if (!flow || query.state !== flow.state || Date.now() - flow.startedAt > FLOW_TTL_MS)
       return notStartedHere(req, reply);
-    const provider = await findFlowProvider(deps, website.id, flow.providerId);
-    if (!provider) return notStartedHere(req, reply);
+    let provider: FlowProvider | undefined;
     let identity: Awaited<ReturnType<typeof finishFlow>>;
     try {
+      provider = await findFlowProvider(deps, website.id, flow.providerId);
+      if (!provider) return notStartedHere(req, reply);
       identity = await finishFlow(deps, provider, redirectUriOf(website), query, flow);
     } catch (err) {
+      const name = provider?.displayName ?? displayNameOf(await req.portal.providers(), flow.providerId);
       if (err instanceof ProviderUnavailable) {
-        req.log.warn({ provider: provider.id, reason: err.message }, 'identity provider unavailable');
-        return unavailable(req, reply, provider.displayName);
+        req.log.warn({ provider: flow.providerId, reason: err.message }, 'identity provider unavailable');
+        return unavailable(req, reply, name);
       }
       if (!(err instanceof SignInRefused)) throw err;
-      req.log.warn({ provider: provider.id, reason: err.reason }, 'identity provider sign-in refused');
-      return notCompleted(req, reply, provider.displayName, err.kind);
+      req.log.warn({ provider: flow.providerId, reason: err.reason }, 'identity provider sign-in refused');
+      return notCompleted(req, reply, name, err.kind);
     }
     const linkTo = flow.link ? req.portal.contact : null;
     if (flow.link && !linkTo) return notStartedHere(req, reply);
@@ -168,6 +176,9 @@ export async function externalRoutes(app: FastifyInstance, deps: Deps): Promise<
     return refusedPage(req, reply, provider.displayName, outcome);
   });
 }
+
+const displayNameOf = (providers: { id: string; displayName: string }[], id: string) =>
+  providers.find((p) => p.id === id)?.displayName ?? 'this provider';
 
 const notStartedHere = (req: FastifyRequest, reply: FastifyReply) =>
   message(
@@ -238,6 +249,8 @@ function refusedPage(
       { href: `${base}/register`, label: 'Back to the invitation' },
     );
   }
+  if (outcome.refused === 'account-exists' && req.portal.website.existingUserPath)
+    return reply.redirect(`${base}${req.portal.website.existingUserPath}`, 303);
   const lines: Record<typeof outcome.refused, string[]> = {
     'no-account': [
       `No account here is linked to this ${name} account. Nothing was linked.`,

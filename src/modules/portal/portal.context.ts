@@ -29,7 +29,7 @@ export interface PortalProvider {
   buttonLabel: string;
 }
 
-/** The views that offer the identity providers' buttons (the home page to visitors only). */
+/** The views that offer the identity providers' buttons, to visitors (not signed in). */
 const PROVIDER_VIEWS = new Set(['signin', 'register', 'redeem', 'home']);
 
 /** What the session keeps for the portal. */
@@ -213,8 +213,7 @@ export async function render(
   const { website, base, contact } = req.portal;
   const errors = vars.errors ?? [];
   const fieldErrors = Object.fromEntries(errors.filter((e) => e.field).map((e) => [e.field, e.message]));
-  const offers =
-    PROVIDER_VIEWS.has(view) && website.settings.externalLoginEnabled && !(view === 'home' && contact);
+  const offers = PROVIDER_VIEWS.has(view) && website.settings.externalLoginEnabled && !contact;
   const html = renderView(view, {
     providers: offers ? await req.portal.providers() : [],
     localLogin: website.settings.localLoginEnabled,
