@@ -10,6 +10,7 @@ import { apiV1 } from './http/api.ts';
 import { keepForwardedForHonest } from './http/forwarded.ts';
 import { healthRoutes } from './http/health.ts';
 import { loggerOptions, loggerTo } from './http/logging.ts';
+import { metricsRoutes, observeRequests } from './http/metrics.ts';
 import { documentProblems } from './http/openapi.ts';
 import { clientProblem, frameworkProblem, registerProblemHandlers } from './http/problem.ts';
 import { Problem } from './http/schemas.ts';
@@ -51,6 +52,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   app.addSchema(Problem);
   registerProblemHandlers(app);
   keepForwardedForHonest(app);
+  observeRequests(app);
 
   await app.register(swagger, {
     openapi: {
@@ -75,6 +77,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { deps });
+  await app.register(metricsRoutes, { deps });
   await app.register(async (api) => apiV1(api.withTypeProvider<TypeBoxTypeProvider>(), deps), {
     prefix: '/api/v1',
   });

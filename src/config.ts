@@ -54,6 +54,11 @@ export interface Config {
    * default, so tokens and client secrets travel only over TLS.
    */
   readonly oidcAllowHttp: boolean;
+  /**
+   * Who may read GET /metrics: nobody ('off', the default: 404), anyone who reaches the port
+   * ('public'), or a scraper that sends this token as `Authorization: Bearer`.
+   */
+  readonly metrics: 'off' | 'public' | { token: string };
 }
 
 export class ConfigError extends Error {
@@ -225,6 +230,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   const oidcAllowHttp = rawOidcHttp === 'true';
 
+  const rawMetrics = value('ADMIT_METRICS') ?? 'off';
+  const metrics =
+    rawMetrics === 'off' || rawMetrics === 'public' ? rawMetrics : Object.freeze({ token: rawMetrics });
+  if (typeof metrics === 'object' && !/^[\x21-\x7e]{24,256}$/.test(metrics.token))
+    problems.push(
+      'ADMIT_METRICS must be off, public, or a token of 24 to 256 visible characters that scrapers send as "Authorization: Bearer …" (openssl rand -hex 24)',
+    );
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   const { secret, generated } =
@@ -253,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     preparedStatements,
     webhookAllowPrivate,
     oidcAllowHttp,
+    metrics,
   });
 }
 

@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import type { Db, DialectName } from './db/database.ts';
+import type { Db, DialectName, PoolStats } from './db/database.ts';
 import type { Keys } from './keys.ts';
 import type { Mail } from './mail/mail.ts';
 import type { WebhookClient } from './modules/events/webhook.http.ts';
@@ -8,6 +8,8 @@ import type { WebhookClient } from './modules/events/webhook.http.ts';
 export interface Deps {
   readonly db: Db;
   readonly dialect: DialectName;
+  /** The database pool's connections now (PostgreSQL; null on SQLite), for /metrics. */
+  readonly dbPool: () => PoolStats | null;
   readonly config: Config;
   readonly keys: Keys;
   /** The current instant; tests move it to see expiry without waiting. */

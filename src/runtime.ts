@@ -43,6 +43,7 @@ export async function startRuntime(
   const deps: Deps = {
     db: handle.db,
     dialect: handle.dialect,
+    dbPool: handle.pool,
     config,
     keys: deriveKeys(config.secret),
     now: () => new Date(),

@@ -22,9 +22,18 @@ export type Db = Kysely<Database>;
 export type Conn = Kysely<Database> | Transaction<Database>;
 export type DialectName = 'sqlite' | 'postgres';
 
+/** A PostgreSQL pool's connections: open, idle, and requests waiting for one. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
 export interface DatabaseHandle {
   db: Db;
   dialect: DialectName;
+  /** The pool's connections now (PostgreSQL); null on SQLite, which has one connection. */
+  pool: () => PoolStats | null;
   close(): Promise<void>;
 }
 
@@ -45,6 +54,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   const require = createRequire(import.meta.url);
   let dialect: Dialect;
   let name: DialectName;
+  let poolStats: () => PoolStats | null = () => null;
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -76,6 +86,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     // idle the pool's own listener takes it and replaces the client; while checked out nothing would,
     // and an unhandled 'error' ends the process. Every client gets a listener: the query in flight
     // still fails (and answers 503), the pool discards the broken client, and the process lives on.
+    poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
     pool.on('error', () => {});
     pool.on('connect', (client) => {
       client.on('error', () => {});
@@ -86,7 +97,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     name = 'postgres';
   }
   const db = new Kysely<Database>({ dialect });
-  return { db, dialect: name, close: () => db.destroy() };
+  return { db, dialect: name, pool: poolStats, close: () => db.destroy() };
 }
 
 /**

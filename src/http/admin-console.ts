@@ -32,6 +32,8 @@ function consoleDir(): string | null {
 
 export async function adminConsole(app: FastifyInstance): Promise<void> {
   const root = consoleDir();
+  // The server's own address opens the console (portals live under /portal/{slug}).
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin', 302));
   app.addHook('onSend', (_req, reply, payload, done) => {
     reply.header('content-security-policy', CSP);
     reply.header('x-content-type-options', 'nosniff');

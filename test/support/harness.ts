@@ -82,6 +82,7 @@ export async function startHarness(dialect: DialectName, options: HarnessOptions
   const deps: Deps = {
     db: handle.db,
     dialect: handle.dialect,
+    dbPool: handle.pool,
     config,
     keys: deriveKeys(config.secret),
     now: () => new Date(Date.now() + offset),

@@ -4,6 +4,7 @@ import { uniqueOr } from '../../db/dialect.ts';
 import { runWrites, WriteExpectationFailed } from '../../db/write-batch.ts';
 import { AppError, notRedeemable } from '../../errors.ts';
 import { newId } from '../../ids.ts';
+import { redemptionAttempts } from '../../metrics.ts';
 import { type Contact, findContact, findRegistrationContacts } from '../contacts/contact.ts';
 import { getWebsiteSettings, type WebsiteSettings } from '../websites/website.ts';
 import { codeHash } from './invitation.code.ts';
@@ -165,14 +166,19 @@ export async function redeemInvitation(deps: Deps, input: RedeemInput): Promise<
   try {
     // A signed-in contact's redemption changes nothing it reads: its reads need no transaction, and
     // its writes are one batch, all or nothing by itself (one statement on PostgreSQL).
-    if (input.redeemer.kind === 'contact') return await redeemIn(deps.db, deps, hash, input, settings);
-    // Two registrants racing for one username: the unique index decides, the loser is told to sign in.
-    return await uniqueOr(
-      () => deps.db.transaction().execute((trx) => redeemIn(trx, deps, hash, input, settings)),
-      accountExists,
-    );
+    const redeemed =
+      input.redeemer.kind === 'contact'
+        ? await redeemIn(deps.db, deps, hash, input, settings)
+        : // Two registrants racing for one username: the unique index decides, the loser is told to sign in.
+          await uniqueOr(
+            () => deps.db.transaction().execute((trx) => redeemIn(trx, deps, hash, input, settings)),
+            accountExists,
+          );
+    redemptionAttempts.inc({ outcome: 'redeemed' });
+    return redeemed;
   } catch (err) {
     if (!(err instanceof Refused)) throw err;
+    redemptionAttempts.inc({ outcome: err.reason });
     if (err.invitationId)
       await recordRefusal(deps, { invitationId: err.invitationId, reason: err.reason }, actorOf(input));
     throw notRedeemable();
