@@ -8,6 +8,7 @@ import { type Config, ConfigError, loadConfig, secretFileName } from './config.t
 import { type Deps, systemActor } from './context.ts';
 import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { AppError } from './errors.ts';
 import { loggerOptions } from './http/logging.ts';
 import { jobHandlers } from './jobs/registry.ts';
 import { Worker } from './jobs/worker.ts';
@@ -19,6 +20,7 @@ import {
   findUserByEmail,
 } from './modules/users/user.service.ts';
 import { ensureFirstAdmin } from './modules/users/user.sign-in.ts';
+import { linkForOperator } from './modules/users/user.ts';
 import { outboxDir, startRuntime } from './runtime.ts';
 
 const USAGE = `Usage: admit <command> [options]
@@ -29,7 +31,10 @@ Commands:
   migrate                            bring the database schema up to date and exit
   backup FILE                        copy a running SQLite database to FILE, consistently
   users create --email E --name N [--role admin|operator]
-                                     create a back-office user
+                                     create a back-office user and print its link to set a
+                                     password (valid a week)
+  users reset-password --email E     print a link to choose a new password (valid an hour): for
+                                     a user locked out, the first administrator too
   api-keys create --user EMAIL [--name NAME]
                                      create an API key for a user and print it once
   contacts import FILE.csv           import contacts (columns firstName, lastName, email, …)
@@ -79,6 +84,7 @@ export async function runCli(argv: string[]): Promise<number> {
       break;
     case 'users':
       if (sub === 'create') return usersCreate(config, rest);
+      if (sub === 'reset-password') return usersResetPassword(config, rest);
       break;
     case 'api-keys':
       if (sub === 'create') return apiKeysCreate(config, rest);
@@ -167,6 +173,9 @@ async function serve(config: Config, http: boolean): Promise<number> {
         out(
           `                 one-time password ${firstAdmin.oneTimePassword} (you choose a new one at the first sign-in)`,
         );
+    } else {
+      out(`  Admin console: ${config.publicUrl}/admin`);
+      out('  Locked out?    npm run admit -- users reset-password --email you@example.com');
     }
     if (!config.bootstrapApiKey) {
       out('  First steps:   npm run admit -- users create --email you@example.com --name "Your Name"');
@@ -264,7 +273,31 @@ async function usersCreate(config: Config, args: string[]): Promise<number> {
       role: values.role,
     });
     out(`Created ${user.role} ${user.email} (${user.id})`);
+    const { link, validForHours } = await linkForOperator(deps, user.email, 'invite');
+    out(`Give this link to ${user.email} to choose a password (valid ${validForHours / 24} days, once):`);
+    out(link);
     return 0;
+  } finally {
+    await close();
+  }
+}
+
+async function usersResetPassword(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { email: { type: 'string' } } });
+  if (!values.email) {
+    process.stderr.write('users reset-password needs --email E\n');
+    return 2;
+  }
+  const { deps, close } = await startRuntime(config);
+  try {
+    const { link, validForHours } = await linkForOperator(deps, values.email, 'reset-password');
+    out(`Open this link to choose a new password for ${values.email} (valid ${validForHours} hour, once):`);
+    out(link);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 1;
   } finally {
     await close();
   }

@@ -14,6 +14,7 @@ export const errorCatalogue = {
   METHOD_NOT_ALLOWED: { status: 405, title: 'The method is not allowed here' },
   REQUEST_TIMEOUT: { status: 408, title: 'The request took too long to arrive' },
   CONFLICT: { status: 409, title: 'Conflict' },
+  TOKEN_NOT_VALID: { status: 410, title: 'The link has expired or was already used' },
   SLUG_TAKEN: { status: 409, title: 'The slug is already used by another website' },
   WEB_ROLE_NAME_TAKEN: { status: 409, title: 'The website already has a web role with this name' },
   WEB_PAGE_PATH_TAKEN: { status: 409, title: 'The website already has a web page at this path' },

@@ -14,6 +14,8 @@ export interface Keys {
   readonly apiKey: Buffer;
   /** Signs one-time contact tokens (password reset, email confirmation) over their id. */
   readonly contactToken: Buffer;
+  /** Signs the one-time links of back-office users (users/user.tokens.ts). */
+  readonly userToken: Buffer;
   /** The HMAC key of the CSRF tokens' secret. */
   readonly csrf: Buffer;
   /** Derives each webhook signing secret from (endpoint or workflow id, secret version). */
@@ -29,6 +31,7 @@ export function deriveKeys(secret: string): Keys {
     invitationCodeLookup: derive('invitation-code-lookup'),
     apiKey: derive('api-key'),
     contactToken: derive('contact-token'),
+    userToken: derive('user-token'),
     csrf: derive('csrf'),
     webhookSecret: derive('webhook-secret'),
     identityProviderSecret: derive('identity-provider-secret'),

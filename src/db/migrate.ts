@@ -18,6 +18,7 @@ import * as emailKinds from './migrations/2026-12-02T0600_email_kinds.ts';
 import * as workflowsEvents from './migrations/2026-12-02T1400_workflows_events.ts';
 import * as webhookFailureStreak from './migrations/2026-12-02T1900_webhook_failure_streak.ts';
 import * as identityProviders from './migrations/2026-12-03T0000_identity_providers.ts';
+import * as userTokens from './migrations/2026-12-03T0600_user_tokens.ts';
 
 /** Every migration, in order. Names are timestamps; a migration, once landed, never changes. */
 const migrations: Record<string, Migration> = {
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-02T1400_workflows_events': workflowsEvents,
   '2026-12-02T1900_webhook_failure_streak': webhookFailureStreak,
   '2026-12-03T0000_identity_providers': identityProviders,
+  '2026-12-03T0600_user_tokens': userTokens,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

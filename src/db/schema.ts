@@ -131,6 +131,16 @@ export interface UsersTable {
   updated_at: Instant;
 }
 
+export interface UserTokensTable {
+  id: string;
+  user_id: string;
+  purpose: 'invite' | 'reset-password';
+  email: string | null;
+  expires_at: Instant;
+  used_at: NullableInstant;
+  created_at: Instant;
+}
+
 export interface ApiKeysTable {
   id: string;
   user_id: string;
@@ -456,6 +466,7 @@ export interface Database {
   identity_providers: IdentityProvidersTable;
   external_logins: ExternalLoginsTable;
   users: UsersTable;
+  user_tokens: UserTokensTable;
   api_keys: ApiKeysTable;
   workflows: WorkflowsTable;
   workflow_versions: WorkflowVersionsTable;

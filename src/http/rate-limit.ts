@@ -28,7 +28,9 @@ export type RateLimitedAction =
   | 'confirm'
   | 'profile'
   | 'mail'
-  | 'admin-signin';
+  | 'admin-signin'
+  | 'admin-forgot'
+  | 'admin-link';
 
 const WINDOW_MS = 60_000;
 

@@ -87,6 +87,11 @@ export async function deleteSessionsOfContact(
   await q.execute();
 }
 
+/** Signs a back-office user out everywhere (after a password is set through a link). */
+export async function deleteSessionsOfUser(conn: Conn, userId: string): Promise<void> {
+  await conn.deleteFrom('sessions').where('user_id', '=', userId).execute();
+}
+
 /** Two statements, so each uses its index (an OR of the two scanned the table). */
 export async function deleteExpiredSessions(conn: Conn, now: string, idleBefore: string): Promise<void> {
   await conn.deleteFrom('sessions').where('expires_at', '<=', now).execute();

@@ -144,3 +144,4 @@ async function sweep(deps: Deps): Promise<void> {
 }
 
 export const signOutEverywhere = store.deleteSessionsOfContact;
+export const signOutUserEverywhere = store.deleteSessionsOfUser;

@@ -16,6 +16,7 @@ import { invitationMessages } from '../modules/invitations/invitation.messages.t
 import { BULK_OPERATION, bulkInviteOperation } from '../modules/invitations/invitation.operation.ts';
 import { OPERATION_JOB, operationRunner } from '../modules/operations/operation.service.ts';
 import { PORTAL_EMAIL_KINDS, portalMessages } from '../modules/portal/portal.mail.ts';
+import { USER_EMAIL_KINDS, userMessages } from '../modules/users/user.ts';
 import { RUN_JOB, workflowRunner } from '../modules/workflows/run.runner.ts';
 import { eventRuns } from '../modules/workflows/run.service.ts';
 import { WORKFLOW_EMAIL_KIND } from '../modules/workflows/steps/send-email.ts';
@@ -42,6 +43,7 @@ export function jobHandlers(
     [ENDPOINT_DISABLED_KIND, endpointDisabledMessages],
   ]);
   for (const kind of PORTAL_EMAIL_KINDS) sources.set(kind, portalMessages);
+  for (const kind of Object.values(USER_EMAIL_KINDS)) sources.set(kind, userMessages);
   return new Map([
     [
       DELIVER_JOB,

@@ -16,6 +16,7 @@ import { type Harness, onBothDatabases, startHarness } from '../support/harness.
 import { land, makeMember, outboxLink, PASSWORD, pathOf, registration, signInAs } from '../support/portal.ts';
 import { PortalClient } from '../support/portal-client.ts';
 import { TEST_CLIENT, TestIdp } from '../support/test-idp.ts';
+import { userLinkTokens } from '../support/user-links.ts';
 import { setPasswordForTest } from '../support/users.ts';
 
 /**
@@ -432,6 +433,23 @@ onBothDatabases('the audit catalogue', (dialect) => {
       ),
     );
     await once('user.updated', 'user', () => call('PATCH', `/api/v1/users/${user.id}`, { name: 'Op 2' }));
+    await once('user.invited', 'user', () => call('POST', `/api/v1/users/${user.id}/invite`, undefined, 202));
+    await once('user.password_reset_requested', 'system', () =>
+      h.app.inject({
+        method: 'POST',
+        url: '/api/v1/session/forgot-password',
+        payload: { email: user.email },
+      }),
+    );
+    const [, , reset] = await userLinkTokens(h, user.email, 3);
+    await once('user.password_set', 'user', async () => {
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/api/v1/session/set-password',
+        payload: { token: reset, password: 'the reset passphrase' },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+    });
     const key = await once('api_key.created', 'user', () =>
       call('POST', '/api/v1/api-keys', { name: 'k', userId: user.id }, 201),
     );

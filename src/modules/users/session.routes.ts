@@ -5,8 +5,9 @@ import { AppError } from '../../errors.ts';
 import type { ApiApp } from '../../http/api.ts';
 import type { AdminSessionData, ApiRouteConfig } from '../../http/auth.ts';
 import { checkAccountLimit, checkRateLimit, countAccountAttempt } from '../../http/rate-limit.ts';
-import { Id, Line, problems } from '../../http/schemas.ts';
+import { Email, Id, Line, problems } from '../../http/schemas.ts';
 import { endSession, saveSession } from '../../http/session.ts';
+import { describeUserToken, requestPasswordReset, setPasswordWithToken } from './user.credentials.ts';
 import { authenticateUser, changeOwnPassword } from './user.sign-in.ts';
 
 const tags = ['Sign-in'];
@@ -18,6 +19,7 @@ const SessionUser = Type.Object({
   }),
 });
 const Password = Line(1024, 1);
+const Token = Line(200, 1);
 
 /**
  * The admin console's sign-in (SPEC 8, 9): a session cookie (`__Host-admit_admin` over https,
@@ -137,6 +139,78 @@ export async function sessionRoutes(app: ApiApp, deps: Deps): Promise<void> {
         );
       }
       return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/session/forgot-password',
+    {
+      config: { public: true } satisfies ApiRouteConfig,
+      schema: {
+        tags,
+        summary: 'Mail a link to choose a new password',
+        description:
+          'Answers 202 whether or not a user has this email, so it does not tell who has an account. The link works for an hour.',
+        security: [],
+        body: Type.Object({ email: Email }, { additionalProperties: false }),
+        response: { 202: Type.Null(), ...problems(400, 429) },
+      },
+    },
+    async (req, reply) => {
+      await checkRateLimit(deps, 'admin-forgot', req.ip);
+      await checkAccountLimit(deps, 'admin-forgot', req.body.email, req.ip);
+      await countAccountAttempt(deps, 'admin-forgot', req.body.email, req.ip);
+      await requestPasswordReset(deps, req.body.email, req.ip);
+      return reply.status(202).send(null);
+    },
+  );
+
+  app.post(
+    '/session/link',
+    {
+      config: { public: true } satisfies ApiRouteConfig,
+      schema: {
+        tags,
+        summary: 'What a set-password link is for (the invitation or a reset), and for whom',
+        security: [],
+        body: Type.Object({ token: Token }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            purpose: Type.Union([Type.Literal('invite'), Type.Literal('reset-password')]),
+            email: Type.String(),
+            name: Type.String(),
+          }),
+          ...problems(400, 410, 429),
+        },
+      },
+    },
+    async (req) => {
+      await checkRateLimit(deps, 'admin-link', req.ip);
+      const link = await describeUserToken(deps, req.body.token);
+      if (!link)
+        throw new AppError(
+          'TOKEN_NOT_VALID',
+          'This link has expired or was already used. Ask for a new one with "Forgot your password?".',
+        );
+      return link;
+    },
+  );
+
+  app.post(
+    '/session/set-password',
+    {
+      config: { public: true } satisfies ApiRouteConfig,
+      schema: {
+        tags,
+        summary: 'Set a password with a link (an invitation or a reset); then sign in with it',
+        security: [],
+        body: Type.Object({ token: Token, password: Password }, { additionalProperties: false }),
+        response: { 200: Type.Object({ email: Type.String() }), ...problems(400, 410, 429) },
+      },
+    },
+    async (req) => {
+      await checkRateLimit(deps, 'admin-link', req.ip);
+      return setPasswordWithToken(deps, req.body.token, req.body.password, req.ip);
     },
   );
 }

@@ -6,6 +6,7 @@ import type { ApiApp } from '../../http/api.ts';
 import { actorOf } from '../../http/auth.ts';
 import { Email, Id, IdParams, Instant, ListQuery, Name, PageOf, problems } from '../../http/schemas.ts';
 import * as admin from './user.admin.ts';
+import { inviteUser } from './user.credentials.ts';
 import { createUser } from './user.service.ts';
 
 const tags = ['Users and API keys'];
@@ -60,11 +61,37 @@ export async function userRoutes(app: ApiApp, deps: Deps): Promise<void> {
       schema: {
         tags,
         summary: 'Create a back-office user',
-        body: Type.Object({ name: Name(), email: Email, role: Role }, { additionalProperties: false }),
+        description:
+          'With `sendInvitation` (the default), the user is mailed a link to choose a password, valid a week.',
+        body: Type.Object(
+          { name: Name(), email: Email, role: Role, sendInvitation: Type.Optional(Type.Boolean()) },
+          { additionalProperties: false },
+        ),
         response: { 201: User, ...problems(400, 403, 409) },
       },
     },
-    async (req, reply) => reply.status(201).send(await createUser(deps, actorOf(req), req.body)),
+    async (req, reply) => {
+      const { sendInvitation, ...input } = req.body;
+      const user = await createUser(deps, actorOf(req), input);
+      if (sendInvitation !== false) await inviteUser(deps, actorOf(req), user.id);
+      return reply.status(201).send(user);
+    },
+  );
+  app.post(
+    '/users/:id/invite',
+    {
+      preHandler: onlyAdmins,
+      schema: {
+        tags,
+        summary: 'Mail the user a new link to choose a password (valid a week)',
+        params: IdParams,
+        response: { 202: Type.Null(), ...problems(403, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      await inviteUser(deps, actorOf(req), req.params.id);
+      return reply.status(202).send(null);
+    },
   );
   app.patch(
     '/users/:id',

@@ -5,7 +5,7 @@ import { Dashboard } from './Dashboard.tsx';
 import { InvitationPage } from './InvitationPage.tsx';
 import { Invitations } from './Invitations.tsx';
 import { Outbox } from './Outbox.tsx';
-import { ChangePassword, SignIn } from './SignIn.tsx';
+import { ChangePassword, SetPassword, SignIn } from './SignIn.tsx';
 import { Users } from './Users.tsx';
 import { WebhookPage } from './WebhookPage.tsx';
 import { Webhooks } from './Webhooks.tsx';
@@ -68,6 +68,18 @@ export function App() {
     return () => window.removeEventListener('hashchange', onHash);
   }, [refresh]);
 
+  const linkToken = /^#\/set-password\/([^/]+)$/.exec(location.hash)?.[1];
+  if (linkToken)
+    return (
+      <SetPassword
+        token={linkToken}
+        onDone={() => {
+          history.replaceState(null, '', location.pathname);
+          setScreen('dashboard');
+          void refresh();
+        }}
+      />
+    );
   if (session === undefined) return <p className="loading">Loading…</p>;
   if (session === null) return <SignIn onSignedIn={refresh} />;
   if (session.mustChangePassword) return <ChangePassword onChanged={refresh} />;

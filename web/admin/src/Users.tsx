@@ -4,7 +4,11 @@ import { Notices } from './Notices.tsx';
 import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
 
-/** Users and API keys (administrators): create users, create keys (the secret shown once), delete keys. */
+/**
+ * Users and API keys (administrators): invite users (an email with a link to choose a password),
+ * change a role, disable and enable, send the link again; create keys (the secret shown once),
+ * delete keys.
+ */
 export function Users() {
   const [users, setUsers] = useState<Json[]>([]);
   const [keys, setKeys] = useState<Json[]>([]);
@@ -33,7 +37,7 @@ export function Users() {
     void run(async () => {
       await api('POST', '/users', body);
       el.reset();
-    }, `Created ${body.name}.`);
+    }, `Invited ${body.name}: ${body.email} gets a link to choose a password (valid a week).`);
   };
 
   const createKey = (e: FormEvent<HTMLFormElement>) => {
@@ -65,6 +69,7 @@ export function Users() {
               <th scope="col">Email</th>
               <th scope="col">Role</th>
               <th scope="col">State</th>
+              <th scope="col">Actions</th>
             </tr>
           </thead>
           <tbody>
@@ -72,14 +77,62 @@ export function Users() {
               <tr key={u.id}>
                 <td>{u.name}</td>
                 <td>{u.email}</td>
-                <td>{u.role}</td>
+                <td>
+                  <select
+                    aria-label={`Role of ${u.name}`}
+                    value={u.role}
+                    onChange={(e) => {
+                      const role = e.currentTarget.value;
+                      void run(
+                        () => api('PATCH', `/users/${u.id}`, { role }),
+                        `${u.name} is now ${role === 'admin' ? 'an administrator' : 'an operator'}.`,
+                      );
+                    }}
+                  >
+                    <option value="operator">Operator</option>
+                    <option value="admin">Administrator</option>
+                  </select>
+                </td>
                 <td>{u.disabled ? 'disabled' : 'enabled'}</td>
+                <td className="actions">
+                  <button
+                    type="button"
+                    className="secondary"
+                    aria-label={`${u.disabled ? 'Enable' : 'Disable'} ${u.name}`}
+                    onClick={() =>
+                      run(
+                        () => api('PATCH', `/users/${u.id}`, { disabled: !u.disabled }),
+                        `${u.disabled ? 'Enabled' : 'Disabled'} ${u.name}.`,
+                        u.disabled
+                          ? undefined
+                          : `Disable ${u.name}? They are signed out and their API keys stop working at once.`,
+                      )
+                    }
+                  >
+                    {u.disabled ? 'Enable' : 'Disable'}
+                  </button>
+                  {!u.disabled && (
+                    <button
+                      type="button"
+                      className="secondary"
+                      aria-label={`Send ${u.name} a link to set a password`}
+                      onClick={() =>
+                        run(
+                          () => api('POST', `/users/${u.id}/invite`),
+                          `Sent ${u.email} a link to choose a password (valid a week).`,
+                        )
+                      }
+                    >
+                      Send link
+                    </button>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       </Scroll>
-      <h2>New user</h2>
+      <h2>Invite a user</h2>
       <form onSubmit={createUser} noValidate>
         <label htmlFor="uname">Name</label>
         <input id="uname" name="name" />
@@ -90,7 +143,7 @@ export function Users() {
           <option value="operator">Operator</option>
           <option value="admin">Administrator</option>
         </select>
-        <button type="submit">Create user</button>
+        <button type="submit">Invite user</button>
       </form>
       <h2>API keys</h2>
       <Scroll label="API keys">
