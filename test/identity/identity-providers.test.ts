@@ -74,6 +74,10 @@ onBothDatabases('identity providers of a website', (dialect) => {
       [{ clientSecret: '' }, '/clientSecret'],
       [{ displayName: 'a\nb' }, '/displayName'],
       [{ protocol: 'saml' }, '/protocol'],
+      // Within the schema's lengths, but longer than their columns once sealed or encoded.
+      [{ clientSecret: '🔑'.repeat(500) }, '/clientSecret'],
+      [{ issuer: `https://login.example/${'é'.repeat(1900)}` }, '/issuer'],
+      [{ scopes: ['openid', ...Array.from({ length: 29 }, (_, i) => `${i}`.padEnd(100, 's'))] }, '/scopes'],
     ];
     for (const [body, path] of cases) {
       const p = problem(await create(w.id, body), 400, 'VALIDATION_FAILED');

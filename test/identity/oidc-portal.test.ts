@@ -651,6 +651,38 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
     assert.ok(!row.client_secret.includes(TEST_CLIENT.secret), 'stored sealed');
   });
 
+  it("hostile claims: a subject with control characters is refused; an address the portal's forms refuse proves nothing", async () => {
+    const { website, slug } = await site();
+    const invitation = await makeInvitation(h, { type: 'group', websiteId: website.id, maxRedemptions: 9 });
+    const nul = `idp-${rand()}\u0000x`;
+    users[nul] = { email: `nul.${rand()}@example.test`, email_verified: true };
+    const a = new PortalClient(h);
+    await land(a, slug, invitation.code);
+    const refused = await continueWith(a, nul);
+    assert.equal(refused.statusCode, 400);
+    assert.match(textOf(refused.body), /could not be verified/);
+    for (const email of [
+      `victim.${rand()}@example.test,x@attacker.test`,
+      `rtl\u202e.${rand()}@example.test`,
+      `nul\u0000.${rand()}@example.test`,
+      '<img/src=x>@example.test',
+    ]) {
+      const contact = await makeContact(h);
+      const single = await makeInvitation(h, {
+        type: 'single',
+        websiteId: website.id,
+        invitedContactIds: [contact.id],
+      });
+      const b = new PortalClient(h);
+      await land(b, slug, single.code);
+      const res = await continueWith(b, person({ email }));
+      assert.equal(res.statusCode, 403, email);
+      assert.match(textOf(res.body), /did not confirm an email address/);
+      await nothingLinked(b, slug, single.id, contact.id);
+    }
+    assert.equal((await invitationOf(invitation.id)).redemptionCount, 0);
+  });
+
   it('hostile input at the flow routes is a 4xx page, never a 500, and changes nothing', async () => {
     const { provider, slug } = await site();
     const b = new PortalClient(h);

@@ -35,7 +35,12 @@ const fields = {
     description: 'https URL of the provider (plain http only with ADMIT_OIDC_ALLOW_HTTP)',
   }),
   clientId: Name(500),
-  clientSecret: Line(1000, 1),
+  clientSecret: Type.String({
+    minLength: 1,
+    maxLength: 1000,
+    pattern: '^[\\x21-\\x7E]+$',
+    description: 'Visible ASCII characters, as providers issue them',
+  }),
   scopes: Type.Optional(
     Type.Array(Scope, { minItems: 1, maxItems: 30, uniqueItems: true, description: 'Must include openid' }),
   ),

@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import type { Deps } from '../../context.ts';
+import { isEmailAddress } from '../../email-address.ts';
 import type { ExternalIdentity } from '../invitations/invitation.ts';
 import type { FlowProvider } from './identity-provider.service.ts';
 
@@ -97,7 +98,8 @@ export async function startFlow(
 // biome-ignore lint/suspicious/noControlCharactersInRegex: names must not carry control characters
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 const cleanName = (v: unknown) => (typeof v === 'string' ? v.replace(CONTROL, '').trim().slice(0, 100) : '');
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,253}$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: a subject must not carry control characters
+const CONTROL_IN_SUBJECT = /[\u0000-\u001f\u007f]/;
 
 /**
  * Completes a flow from the callback's query: exchanges the code (with the PKCE verifier), validates
@@ -127,7 +129,13 @@ export async function finishFlow(
     throw classify(err);
   }
   const claims = tokens.claims();
-  if (!claims || typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 255)
+  if (
+    !claims ||
+    typeof claims.sub !== 'string' ||
+    claims.sub.length === 0 ||
+    claims.sub.length > 255 ||
+    CONTROL_IN_SUBJECT.test(claims.sub)
+  )
     throw new SignInRefused('invalid', 'the ID token has no usable subject');
   let info: Record<string, unknown> = claims;
   if (typeof claims.email !== 'string' && tokens.access_token) {
@@ -137,8 +145,11 @@ export async function finishFlow(
       throw classify(err);
     }
   }
+  // An address the portal's own forms would refuse is no address (it proves nothing, links nothing).
   const email =
-    typeof info.email === 'string' && EMAIL.test(info.email) && info.email.length <= 254 ? info.email : null;
+    typeof info.email === 'string' && info.email.length <= 254 && isEmailAddress(info.email)
+      ? info.email
+      : null;
   return {
     providerId: p.id,
     subject: claims.sub,

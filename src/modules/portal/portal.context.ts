@@ -1,6 +1,7 @@
 import type {} from '@fastify/csrf-protection';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../context.ts';
+import { isEmailAddress } from '../../email-address.ts';
 import { type Session, saveSession, sessionCookie } from '../../http/session.ts';
 import { randomToken } from '../../random.ts';
 import { type Contact, findContact } from '../contacts/contact.ts';
@@ -172,18 +173,13 @@ export interface FormError {
   message: string;
 }
 
-/** What may not stand in an address: separators, and control, invisible and text-direction characters. */
-const NOT_IN_ADDRESS =
-  '\\s@<>()[\\]\\\\,;:"\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff';
-const EMAIL = new RegExp(`^[^${NOT_IN_ADDRESS}]+@[^${NOT_IN_ADDRESS}]+\\.[^${NOT_IN_ADDRESS}]+$`);
-
 /**
  * What is wrong with an email typed into a form, in words; null when nothing is. Control characters
  * and the invisible and text-direction ones are refused: an address must look like what it is.
  */
 export function emailProblem(email: string): string | null {
   if (email === '') return 'Enter your email address.';
-  if (email.length > 320 || !EMAIL.test(email)) return 'Enter an email address like name@example.com.';
+  if (!isEmailAddress(email)) return 'Enter an email address like name@example.com.';
   return null;
 }
 
