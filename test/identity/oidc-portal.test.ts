@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, it } from 'node:test';
+import { hashPassword } from '../../src/passwords.ts';
 import { seal } from '../../src/secret-box.ts';
 import {
   type Json,
@@ -12,7 +13,7 @@ import {
   rand,
 } from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
-import { countRows, land, makeMember, pathOf, registration, signInAs } from '../support/portal.ts';
+import { countRows, land, makeMember, PASSWORD, pathOf, registration, signInAs } from '../support/portal.ts';
 import { PortalClient, textOf } from '../support/portal-client.ts';
 import { TEST_CLIENT, TestIdp, type TestUser } from '../support/test-idp.ts';
 
@@ -22,7 +23,7 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
   let idp: TestIdp;
   const users: Record<string, TestUser> = {};
   // Each test gets a website of its own; the provider knows their callbacks from the start.
-  const slugs = Array.from({ length: 24 }, () => `oidc-${rand()}`);
+  const slugs = Array.from({ length: 40 }, () => `oidc-${rand()}`);
   before(async () => {
     h = await startHarness(dialect, {
       worker: true,
@@ -73,15 +74,30 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
     return login;
   }
 
-  /** Follows the "Continue with Test IdP" link of the last page to the provider and back. */
+  /**
+   * Presses "Continue with …" (`label`) on the last page: a form's POST that answers a page sending
+   * the browser on to the provider. Returns that answer and the provider's URL it names.
+   */
+  async function startFlow(b: PortalClient, label = 'Continue with Test IdP') {
+    const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const action = new RegExp(
+      `<form method="post" action="([^"]+)"><input type="hidden" name="_csrf" value="[^"]*"><button type="submit" class="provider">${escaped}</button>`,
+    ).exec(b.last?.body ?? '')?.[1];
+    assert.ok(action, `the page offers "${label}": ${textOf(b.last?.body ?? '')}`);
+    const res = await b.post(action.replace(/&amp;/g, '&'), {});
+    const url = (/<meta http-equiv="refresh" content="0;url=([^"]+)">/.exec(res.body)?.[1] ?? '').replace(
+      /&amp;/g,
+      '&',
+    );
+    return { res, url };
+  }
+
+  /** Presses "Continue with Test IdP" on the last page, signs in at the provider, and comes back. */
   async function continueWith(b: PortalClient, login: string, options: { abort?: boolean } = {}) {
-    const href = /<a class="button provider" href="([^"]+)">Continue with Test IdP<\/a>/.exec(
-      b.last?.body ?? '',
-    )?.[1];
-    assert.ok(href, `the page offers "Continue with Test IdP": ${textOf(b.last?.body ?? '')}`);
-    const start = await b.get(href.replace(/&amp;/g, '&'));
-    assert.equal(start.statusCode, 303, start.body);
-    const back = await idp.signIn(start.headers.location as string, login, options);
+    const start = await startFlow(b);
+    assert.equal(start.res.statusCode, 200, start.res.body);
+    assert.ok(start.url.startsWith(idp.issuer), start.res.body);
+    const back = await idp.signIn(start.url, login, options);
     return b.get(pathOf(back));
   }
 
@@ -145,7 +161,8 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
     assert.equal(byProvider?.data?.identityProviderId, provider.id);
 
     // Signed out, the provider signs the contact in again.
-    await b.post(`/portal/${slug}/signout`, {});
+    assert.equal((await b.post(`/portal/${slug}/signout`, {})).statusCode, 303);
+    assert.equal((await b.get(`/portal/${slug}/profile`)).statusCode, 303, 'signed out');
     await b.get(`/portal/${slug}/signin`);
     const again = await continueWith(b, login);
     assert.equal(again.statusCode, 303, textOf(again.body));
@@ -371,6 +388,70 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
     }
   });
 
+  it('a contact the provider is linked to confirms a pending invitation as after a password sign-in, never stuck', async () => {
+    const { website, slug } = await site();
+    const role = await makeWebRole(h, website.id);
+    const login = person();
+    const first = await makeInvitation(h, { type: 'group', websiteId: website.id, maxRedemptions: 5 });
+    const b = new PortalClient(h);
+    await land(b, slug, first.code);
+    assert.equal((await continueWith(b, login)).statusCode, 303);
+    const contactId = (await redemptionsOf(first.id))[0]?.contactId;
+
+    // The same invitation again, signed out: signed in, and told it is already redeemed.
+    await b.get(`/portal/${slug}/profile`);
+    assert.equal((await b.post(`/portal/${slug}/signout`, {})).statusCode, 303);
+    await land(b, slug, first.code);
+    const again = await continueWith(b, login);
+    assert.equal(again.statusCode, 303);
+    assert.match(again.headers.location as string, new RegExp(`^/portal/${slug}/redeem/confirm`));
+    const page = await b.get(again.headers.location as string);
+    assert.ok(page.statusCode < 500);
+    assert.equal((await b.get(`/portal/${slug}/profile`)).statusCode, 200, 'signed in');
+    assert.equal((await invitationOf(first.id)).redemptionCount, 1);
+
+    // Another invitation: "Redeem this invitation for …?", then it is redeemed as that contact.
+    const second = await makeInvitation(h, {
+      type: 'group',
+      websiteId: website.id,
+      maxRedemptions: 5,
+      webRoleIds: [role.id],
+    });
+    await b.get(`/portal/${slug}/profile`);
+    assert.equal((await b.post(`/portal/${slug}/signout`, {})).statusCode, 303);
+    await land(b, slug, second.code);
+    const confirm = await b.follow(await continueWith(b, login));
+    assert.match(textOf(confirm.body), /Redeem/);
+    assert.equal((await invitationOf(second.id)).redemptionCount, 0, 'nothing before the confirmation');
+    const done = await b.post(`/portal/${slug}/redeem/confirm`, {});
+    assert.equal(done.statusCode, 303);
+    const [r] = await redemptionsOf(second.id);
+    assert.equal(r?.contactId, contactId);
+    assert.deepEqual((await contactOf(contactId)).webRoleIds, [role.id]);
+  });
+
+  it('switching off invitations or external sign-in stops a flow already at the provider', async () => {
+    for (const settings of [
+      { invitationEnabled: false },
+      { registrationEnabled: false },
+      { externalLoginEnabled: false },
+    ]) {
+      const { website, slug } = await site();
+      const invitation = await makeInvitation(h, { type: 'group', websiteId: website.id, maxRedemptions: 5 });
+      const b = new PortalClient(h);
+      await land(b, slug, invitation.code);
+      const start = await startFlow(b);
+      const back = await idp.signIn(start.url, person());
+      ok(await h.api('PATCH', `/api/v1/websites/${website.id}`, { settings }));
+      const res = await b.get(pathOf(back));
+      assert.ok(
+        res.statusCode >= 400 && res.statusCode < 500,
+        `${JSON.stringify(settings)}: ${res.statusCode}`,
+      );
+      await nothingLinked(b, slug, invitation.id, null);
+    }
+  });
+
   it('never leaves a contact without a way to sign in: the only link cannot be removed', async () => {
     const { website, slug } = await site();
     const login = person();
@@ -390,9 +471,43 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
     assert.equal((await contactOf(contact.id)).externalLogins.length, 1);
   });
 
+  it("unlinking is per website: another website's login stays, and the last way in here stays", async () => {
+    const a = await site();
+    const b = await site();
+    const login = person();
+    const onA = await makeInvitation(h, { type: 'group', websiteId: a.website.id, maxRedemptions: 5 });
+    const ba = new PortalClient(h);
+    await land(ba, a.slug, onA.code);
+    assert.equal((await continueWith(ba, login)).statusCode, 303);
+    const contactId = (await redemptionsOf(onA.id))[0]?.contactId as string;
+    const [loginOnA] = (await contactOf(contactId)).externalLogins as Json[];
+    // The same contact, with a password and access to B, signs in on B.
+    const username = `both_${rand()}`;
+    ok(await h.api('PATCH', `/api/v1/contacts/${contactId}`, { username }));
+    await h.deps.db
+      .updateTable('contacts')
+      .set({ password_hash: await hashPassword(PASSWORD) })
+      .where('id', '=', contactId)
+      .execute();
+    ok(await h.api('POST', `/api/v1/contacts/${contactId}/websites`, { websiteId: b.website.id }), 201);
+    const bb = new PortalClient(h);
+    assert.equal((await signInAs(bb, b.slug, username)).statusCode, 303);
+    await bb.get(`/portal/${b.slug}/profile`);
+    await bb.post(`/portal/${b.slug}/profile/external-logins/${loginOnA?.id}/delete`, {});
+    assert.equal((await contactOf(contactId)).externalLogins.length, 1, "A's login cannot be removed from B");
+
+    // On an external-only website, a password the website does not take is no way in.
+    ok(await h.api('PATCH', `/api/v1/websites/${a.website.id}`, { settings: { localLoginEnabled: false } }));
+    await ba.get(`/portal/${a.slug}/profile`);
+    const last = await ba.post(`/portal/${a.slug}/profile/external-logins/${loginOnA?.id}/delete`, {});
+    assert.equal(last.statusCode, 409);
+    assert.doesNotMatch(textOf(last.body), /Forgot your password/);
+    assert.equal((await contactOf(contactId)).externalLogins.length, 1);
+  });
+
   it('the same address at two providers is two identities until the contact links both', async () => {
     const { website, slug } = await site();
-    const second = ok<Json>(
+    ok<Json>(
       await h.api('POST', `/api/v1/websites/${website.id}/identity-providers`, {
         displayName: 'Second IdP',
         issuer: idp.issuer,
@@ -411,16 +526,31 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
 
     const c = new PortalClient(h);
     await c.get(`/portal/${slug}/signin`);
-    const href = new RegExp(`href="([^"]+/oidc/${second.id}/start[^"]*)"`).exec(
-      c.last?.body ?? '',
-    )?.[1] as string;
-    const start = await c.get(href.replace(/&amp;/g, '&'));
-    const res = await c.get(pathOf(await idp.signIn(start.headers.location as string, login)));
+    const start = await startFlow(c, 'Continue with Second IdP');
+    const res = await c.get(pathOf(await idp.signIn(start.url, login)));
     assert.equal(res.statusCode, 401, 'the second provider is not linked, whatever its email says');
     assert.deepEqual(
       (await contactOf(contactId)).externalLogins.map((l: Json) => l.provider),
       ['Test IdP'],
     );
+  });
+
+  it('another site cannot start a flow in this browser: the start is a POST with the CSRF token', async () => {
+    const { website, provider, slug } = await site();
+    const invitation = await makeInvitation(h, { type: 'group', websiteId: website.id, maxRedemptions: 5 });
+    const b = new PortalClient(h);
+    await land(b, slug, invitation.code);
+    const get = await b.get(`/portal/${slug}/oidc/${provider.id}/start`);
+    assert.ok(get.statusCode === 404 || get.statusCode === 405, `a GET starts nothing: ${get.statusCode}`);
+    const flows = async () =>
+      (await h.deps.db.selectFrom('sessions').select('data').execute()).filter((r) =>
+        JSON.stringify(r.data).includes('"oidc"'),
+      ).length;
+    const before = await flows();
+    const forged = await b.post(`/portal/${slug}/oidc/${provider.id}/start`, {}, { csrf: null });
+    assert.equal(forged.statusCode, 403);
+    assert.ok(!forged.body.includes(idp.issuer), 'no way to the provider');
+    assert.equal(await flows(), before, 'no flow was remembered');
   });
 
   it('refuses a callback that does not belong to the flow of this browser: state, replay, a forwarded link', async () => {
@@ -429,9 +559,8 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
     const invitation = await makeInvitation(h, { type: 'group', websiteId: website.id, maxRedemptions: 5 });
     const b = new PortalClient(h);
     await land(b, slug, invitation.code);
-    const href = /<a class="button provider" href="([^"]+)"/.exec(b.last?.body ?? '')?.[1] as string;
-    const start = await b.get(href.replace(/&amp;/g, '&'));
-    const back = new URL(await idp.signIn(start.headers.location as string, login));
+    const start = await startFlow(b);
+    const back = new URL(await idp.signIn(start.url, login));
 
     // Forwarded to another browser: that browser started no flow.
     const other = new PortalClient(h);
@@ -452,8 +581,8 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
 
     // A flow that succeeds cannot be replayed.
     await land(b, slug, invitation.code);
-    const start2 = await b.get(href.replace(/&amp;/g, '&'));
-    const back2 = await idp.signIn(start2.headers.location as string, login);
+    const start2 = await startFlow(b);
+    const back2 = await idp.signIn(start2.url, login);
     assert.equal((await b.get(pathOf(back2))).statusCode, 303);
     const replay = await b.get(pathOf(back2));
     assert.equal(replay.statusCode, 400);
@@ -476,10 +605,9 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
       const login = person();
       const b = new PortalClient(h);
       await land(b, slug, invitation.code);
-      const href = /<a class="button provider" href="([^"]+)"/.exec(b.last?.body ?? '')?.[1] as string;
-      const start = await b.get(href.replace(/&amp;/g, '&'));
+      const start = await startFlow(b);
       if (change === 'nonce') {
-        const state = new URL(start.headers.location as string).searchParams.get('state');
+        const state = new URL(start.url).searchParams.get('state');
         const rows = await h.deps.db.selectFrom('sessions').select(['id', 'data']).execute();
         for (const row of rows) {
           const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as Json;
@@ -499,7 +627,7 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
       }
       let res: Awaited<ReturnType<PortalClient['get']>>;
       try {
-        res = await b.get(pathOf(await idp.signIn(start.headers.location as string, login)));
+        res = await b.get(pathOf(await idp.signIn(start.url, login)));
       } finally {
         idp.tamper = null;
       }
@@ -536,8 +664,7 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
       const member = await makeMember(h, {}, [website.id]);
       const b = new PortalClient(h);
       await b.get(`/portal/${slug}/signin`);
-      const href = /<a class="button provider" href="([^"]+)"/.exec(b.last?.body ?? '')?.[1] as string;
-      const res = await b.get(href.replace(/&amp;/g, '&'));
+      const { res } = await startFlow(b);
       assert.equal(res.statusCode, 503, issuer);
       assert.match(textOf(res.body), /Sign-in with Test IdP is unavailable/);
       assert.match(textOf(res.body), /or sign in with your username and password/);
@@ -557,8 +684,7 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
       .execute();
     const b = new PortalClient(h);
     await b.get(`/portal/${slug}/signin`);
-    const href = /<a class="button provider" href="([^"]+)"/.exec(b.last?.body ?? '')?.[1] as string;
-    const res = await b.get(href.replace(/&amp;/g, '&'));
+    const { res } = await startFlow(b);
     assert.equal(res.statusCode, 503);
     assert.match(textOf(res.body), /Sign-in with Test IdP is unavailable/);
     assert.match(h.logs(), /does not open under this ADMIT_SECRET/);
@@ -585,7 +711,7 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
     const c = new PortalClient(h);
     const signin2 = await c.get(`/portal/${off.slug}/signin`);
     assert.ok(!signin2.body.includes('Continue with'));
-    assert.equal((await c.get(`/portal/${off.slug}/oidc/${off.provider.id}/start`)).statusCode, 404);
+    assert.equal((await c.post(`/portal/${off.slug}/oidc/${off.provider.id}/start`, {})).statusCode, 404);
   });
 
   it('a password registration racing a provider callback for the same invitation: one contact, one redemption, one link', async () => {
@@ -601,9 +727,8 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
       });
       const viaIdp = new PortalClient(h);
       await land(viaIdp, slug, invitation.code);
-      const href = /<a class="button provider" href="([^"]+)"/.exec(viaIdp.last?.body ?? '')?.[1] as string;
-      const start = await viaIdp.get(href.replace(/&amp;/g, '&'));
-      const back = await idp.signIn(start.headers.location as string, login);
+      const start = await startFlow(viaIdp);
+      const back = await idp.signIn(start.url, login);
       const viaForm = new PortalClient(h, '10.0.0.2');
       await land(viaForm, slug, invitation.code);
       const contacts = await countRows(h, 'contacts');
@@ -626,13 +751,12 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
     const invitation = await makeInvitation(h, { type: 'group', websiteId: website.id, maxRedemptions: 5 });
     const b = new PortalClient(h);
     await land(b, slug, invitation.code);
-    const href = /<a class="button provider" href="([^"]+)"/.exec(b.last?.body ?? '')?.[1] as string;
-    const start = await b.get(href.replace(/&amp;/g, '&'));
-    const back = await idp.signIn(start.headers.location as string, person());
+    const start = await startFlow(b);
+    const back = await idp.signIn(start.url, person());
     const code = new URL(back).searchParams.get('code') as string;
     const done = await b.get(pathOf(back));
     const bodies = [
-      start.body,
+      start.res.body,
       done.body,
       (await h.api('GET', `/api/v1/identity-providers/${provider.id}`)).body,
       (await h.api('GET', `/api/v1/websites/${website.id}/identity-providers`)).body,
@@ -686,8 +810,9 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
   it('hostile input at the flow routes is a 4xx page, never a 500, and changes nothing', async () => {
     const { provider, slug } = await site();
     const b = new PortalClient(h);
+    await b.get(`/portal/${slug}/signin`);
     for (const id of ['not-an-id', '%00', 'x'.repeat(3000), provider.id.toUpperCase(), "1'or'1"]) {
-      const res = await b.get(`/portal/${slug}/oidc/${id}/start`);
+      const res = await b.post(`/portal/${slug}/oidc/${id}/start`, {}, { csrf: b.csrf() });
       assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${id.slice(0, 20)}: ${res.statusCode}`);
     }
     for (const query of [

@@ -121,17 +121,9 @@ export async function deleteExternalLogin(
  * Takes the contact's row lock on PostgreSQL (SQLite's one writer needs none), so that changes to
  * its ways of signing in take turns; true when the contact has a password.
  */
-export async function lockSignInMethods(
-  conn: Conn,
-  contactId: string,
-): Promise<{ hasPassword: boolean; links: number }> {
+export async function lockSignInMethods(conn: Conn, contactId: string): Promise<{ hasPassword: boolean }> {
   let q = conn.selectFrom('contacts').select('password_hash').where('id', '=', contactId);
   if (isPostgres(conn)) q = q.forUpdate();
   const row = await q.executeTakeFirst();
-  const n = await conn
-    .selectFrom('external_logins')
-    .select((eb) => eb.fn.countAll().as('n'))
-    .where('contact_id', '=', contactId)
-    .executeTakeFirstOrThrow();
-  return { hasPassword: (row?.password_hash ?? null) !== null, links: Number(n.n) };
+  return { hasPassword: (row?.password_hash ?? null) !== null };
 }

@@ -40,31 +40,34 @@ export async function linkExternalLogin(
 export type Unlinking = 'unlinked' | 'not-found' | 'last-way-in';
 
 /**
- * Removes one of the contact's external logins, unless it is the contact's last way to sign in (no
- * password and no other login): two tabs removing the last two at once leave one.
+ * Removes one of the contact's external logins on `website`, unless it is the contact's last way to
+ * sign in there: no other login with this website's providers, and no password the website takes
+ * (local sign-in off). Two tabs removing the last two at once leave one (the contact's row lock).
  */
 export async function unlinkExternalLogin(
   deps: Deps,
   actor: Actor,
   contactId: string,
   loginId: string,
+  website: { id: string; localLoginEnabled: boolean },
 ): Promise<Unlinking> {
   if (!isId(loginId)) return 'not-found';
   return deps.db.transaction().execute(async (trx) => {
     const ways = await repo.lockSignInMethods(trx, contactId);
-    if (!ways.hasPassword && ways.links <= 1) {
-      const mine = (await repo.findExternalLoginsOfContacts(trx, [contactId])).get(contactId) ?? [];
-      return mine.some((l) => l.id === loginId) ? 'last-way-in' : 'not-found';
-    }
-    const providerId = await repo.deleteExternalLogin(trx, contactId, loginId);
-    if (!providerId) return 'not-found';
+    const here = ((await repo.findExternalLoginsOfContacts(trx, [contactId])).get(contactId) ?? []).filter(
+      (l) => l.websiteId === website.id,
+    );
+    const login = here.find((l) => l.id === loginId);
+    if (!login) return 'not-found';
+    if (here.length <= 1 && !(ways.hasPassword && website.localLoginEnabled)) return 'last-way-in';
+    await repo.deleteExternalLogin(trx, contactId, loginId);
     await recordAudit(
       trx,
       deps,
       actor,
       'contact.external_login_unlinked',
       { type: 'contact', id: contactId },
-      { identityProviderId: providerId, externalLoginId: loginId },
+      { identityProviderId: login.providerId, externalLoginId: loginId },
     );
     return 'unlinked';
   });

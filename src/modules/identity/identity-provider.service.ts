@@ -66,13 +66,15 @@ function normaliseIssuer(deps: Deps, raw: string): string {
     );
   if (u.username || u.password || u.search || u.hash)
     throw invalid('/issuer', 'issuer must not carry credentials, a query or a fragment');
-  if (u.href.length > 2000) throw invalid('/issuer', 'issuer must be at most 2000 characters, percent-encoded');
+  if (u.href.length > 2000)
+    throw invalid('/issuer', 'issuer must be at most 2000 characters, percent-encoded');
   return u.href;
 }
 
 function checkScopes(scopes: string[]): string[] {
   if (!scopes.includes('openid')) throw invalid('/scopes', 'scopes must include openid');
-  if (scopes.join(' ').length > 500) throw invalid('/scopes', 'scopes must be at most 500 characters together');
+  if (scopes.join(' ').length > 500)
+    throw invalid('/scopes', 'scopes must be at most 500 characters together');
   return scopes;
 }
 

@@ -26,6 +26,7 @@ import {
   returnQuery,
   safeReturnUrl,
   signInSession,
+  verifyForRedemption,
 } from './portal.context.ts';
 import { afterRedemption, afterSignIn } from './redirects.ts';
 
@@ -42,12 +43,12 @@ export interface FlowState extends FlowChecks {
 }
 
 /**
- * Sign-in with an identity provider (OpenID Connect): "Continue with …" starts a flow (a link: a GET
- * that only remembers the flow's checks in the session), the provider sends the browser back to the
- * one callback, which completes it (external.service.ts). The callback acts only for the session that
- * started the flow, once: its `state` must match, and the flow is forgotten before anything is done.
- * Linking a provider from the profile is a POST, so another site cannot start it for a signed-in
- * contact.
+ * Sign-in with an identity provider (OpenID Connect): "Continue with …" is a form (a POST with the
+ * CSRF token, so another site cannot start a flow that would redeem or link in this browser) that
+ * remembers the flow's checks in the session and sends the browser on to the provider; the
+ * provider sends it back to the one callback, which completes it (external.service.ts). The
+ * callback acts only for the session that started the flow, once: its `state` must match, and the
+ * flow is forgotten before anything is done.
  */
 export async function externalRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   const requireExternal = (req: FastifyRequest) => {
@@ -55,7 +56,11 @@ export async function externalRoutes(app: FastifyInstance, deps: Deps): Promise<
       throw new AppError('NOT_FOUND', 'no external login');
   };
 
-  /** Starts a flow with provider `id`; answers with the provider's URL, or a page when it cannot. */
+  /**
+   * Starts a flow with provider `id`: a page that sends the browser on to the provider (after a
+   * form's POST, the page's form-action policy refuses a redirect to another origin), or a page
+   * saying why it cannot.
+   */
   async function begin(req: FastifyRequest, reply: FastifyReply, id: string, link: boolean) {
     const { website, base } = req.portal;
     let provider: FlowProvider | undefined;
@@ -81,22 +86,20 @@ export async function externalRoutes(app: FastifyInstance, deps: Deps): Promise<
       startedAt: Date.now(),
     };
     await keepInSession(deps, req, reply, { oidc: flow });
-    if (!link) return reply.redirect(started.url, 303);
-    // After a form's POST, a redirect to another origin is refused by the page's form-action policy:
-    // the page sends the browser on itself.
     return render(req, reply, 'continue', {
       title: `Continue to ${provider.displayName}`,
       url: started.url,
       provider: provider.displayName,
-      back: `${base}/profile`,
+      link,
+      back: link ? `${base}/profile` : `${base}/signin`,
     });
   }
 
-  app.get('/oidc/:providerId/start', async (req, reply) => {
+  app.post('/oidc/:providerId/start', async (req, reply) => {
     requireExternal(req);
     await checkRateLimit(deps, 'signin', req.ip);
     const { base } = req.portal;
-    if (req.portal.contact && !pendingRef(req.portal.session)) return reply.redirect(`${base}/`, 303);
+    if (req.portal.contact) return reply.redirect(`${base}/`, 303);
     return begin(req, reply, (req.params as { providerId: string }).providerId, false);
   });
 
@@ -111,11 +114,13 @@ export async function externalRoutes(app: FastifyInstance, deps: Deps): Promise<
     await checkRateLimit(deps, 'profile', req.ip);
     const { contact, base } = req.portal;
     if (!contact) return reply.redirect(`${base}/signin`, 303);
+    const { website } = req.portal;
     const done = await unlinkExternalLogin(
       deps,
       { type: 'contact', id: contact.id, ip: req.ip },
       contact.id,
       (req.params as { loginId: string }).loginId,
+      { id: website.id, localLoginEnabled: website.settings.localLoginEnabled },
     );
     if (done === 'last-way-in')
       return message(
@@ -124,7 +129,7 @@ export async function externalRoutes(app: FastifyInstance, deps: Deps): Promise<
         409,
         'This is your only way to sign in',
         [
-          'Without it you could not sign in any more. Link another provider first, or set a password with "Forgot your password?" on the sign-in page.',
+          `Without it you could not sign in here any more. Link another provider first${website.settings.localLoginEnabled ? ', or set a password with "Forgot your password?" on the sign-in page' : ''}.`,
         ],
         { href: `${base}/profile`, label: 'Back to your profile' },
       );
@@ -132,6 +137,7 @@ export async function externalRoutes(app: FastifyInstance, deps: Deps): Promise<
   });
 
   app.get('/oidc/callback', async (req, reply) => {
+    requireExternal(req);
     const { website, base, session } = req.portal;
     const flow = dataOf(session).oidc;
     const query = Object.fromEntries(
@@ -167,6 +173,13 @@ export async function externalRoutes(app: FastifyInstance, deps: Deps): Promise<
       client: clientOf(req),
     });
     if ('linked' in outcome) return reply.redirect(`${base}/profile`, 303);
+    if ('confirm' in outcome) {
+      // As after a password sign-in: the pending invitation asks to be confirmed (a POST).
+      const pending = pendingRef(session) as NonNullable<ReturnType<typeof pendingRef>>;
+      if (outcome.verified) await verifyForRedemption(deps, req, reply, outcome.confirm, pending);
+      else await signInSession(deps, req, reply, outcome.confirm, { pending });
+      return reply.redirect(`${base}/redeem/confirm${returnQuery(safeReturnUrl(flow.returnUrl))}`, 303);
+    }
     if ('signedIn' in outcome) {
       await signInSession(deps, req, reply, outcome.signedIn, {});
       const returnUrl = safeReturnUrl(flow.returnUrl);
@@ -231,7 +244,7 @@ function refusedPage(
   req: FastifyRequest,
   reply: FastifyReply,
   name: string,
-  outcome: Exclude<ExternalOutcome, { signedIn: unknown } | { linked: true }>,
+  outcome: Exclude<ExternalOutcome, { signedIn: unknown } | { linked: true } | { confirm: unknown }>,
 ) {
   const { base } = req.portal;
   const signIn = { href: `${base}/signin`, label: 'Sign in' };
@@ -262,12 +275,6 @@ function refusedPage(
     'account-exists': [
       `You already have an account here. Sign in with it, then link ${name} from your profile; the invitation waits for you. Nothing was linked.`,
     ],
-    'not-for-you': [
-      `The ${name} account you used is linked to someone else than the person this invitation was sent to. Nothing was redeemed.`,
-    ],
-    'already-redeemed': [
-      'This invitation has already been redeemed for your account: you have what it gives.',
-    ],
     'invited-only': [
       `This invitation is only for the people it was sent to, and ${name} did not confirm one of their addresses. Nothing was linked or redeemed.`,
     ],
@@ -279,8 +286,6 @@ function refusedPage(
     'no-account': `No account is linked to this ${name} account`,
     'linked-elsewhere': `This ${name} account belongs to another account`,
     'account-exists': 'You already have an account',
-    'not-for-you': 'This invitation is for someone else',
-    'already-redeemed': 'You have already redeemed this invitation',
     'invited-only': 'This invitation is for the people it was sent to',
     'not-redeemable': 'This invitation code is not valid',
   };

@@ -12,7 +12,6 @@ import {
 } from '../contacts/contact.ts';
 import {
   type CodeRef,
-  describePending,
   ExternalEmailMismatch,
   type ExternalIdentity,
   redeemInvitation,
@@ -30,17 +29,15 @@ import { mailToken } from './portal.mail.ts';
 export type ExternalOutcome =
   /** Signed in as `contact`; `redeemed` when the pending invitation was redeemed too. */
   | { signedIn: Contact; redeemed: boolean }
+  /**
+   * The contact the provider is linked to, with an invitation pending: it confirms the redemption
+   * as after a password sign-in (signed in, or with `verified` when it has no access here yet).
+   */
+  | { confirm: Contact; verified: boolean }
   /** The provider is now linked to the signed-in contact (or already was). */
   | { linked: true }
   | {
-      refused:
-        | 'no-account'
-        | 'linked-elsewhere'
-        | 'account-exists'
-        | 'not-for-you'
-        | 'already-redeemed'
-        | 'invited-only'
-        | 'not-redeemable';
+      refused: 'no-account' | 'linked-elsewhere' | 'account-exists' | 'invited-only' | 'not-redeemable';
     }
   /** A Single invitation and another (or no verified) email: each address masked. */
   | { mismatch: { invited: string | null; provider: string | null } };
@@ -52,6 +49,9 @@ export async function completeExternalSignIn(
   ctx: { linkTo: Contact | null; pending: CodeRef | null; client: Client },
 ): Promise<ExternalOutcome> {
   const actor = { type: 'contact' as const, id: ctx.linkTo?.id ?? null, ip: ctx.client.ip };
+  const s = website.settings;
+  // An invitation is redeemed only while the website takes redemptions (as the Register form).
+  const pending = s.registrationEnabled && s.invitationEnabled ? ctx.pending : null;
   const linked = await findLinkedContact(deps.db, identity.providerId, identity.subject);
   if (ctx.linkTo) {
     if (linked)
@@ -63,27 +63,28 @@ export async function completeExternalSignIn(
     const contact = await findContact(deps.db, linked.contactId);
     if (!contact?.loginEnabled) return { refused: 'no-account' };
     await touchExternalLogin(deps.db, linked.loginId, deps.now().toISOString());
-    if (ctx.pending) return redeemAsLinked(deps, website, contact, identity, ctx);
     const access =
       (await hasWebsiteAccess(deps.db, contact.id, website.id)) ||
-      (website.settings.registrationEnabled &&
-        website.settings.openRegistrationEnabled &&
+      (!pending &&
+        s.registrationEnabled &&
+        s.openRegistrationEnabled &&
         (await grantOpenRegistrationAccess(deps, contact.id, website.id, ctx.client.ip)));
+    if (pending) return { confirm: contact, verified: !access };
     if (!access) return { refused: 'no-account' };
     await recordSignIn(deps, contact.id);
     return { signedIn: contact, redeemed: false };
   }
-  if (!ctx.pending) return { refused: 'no-account' };
+  if (!pending) return { refused: ctx.pending ? 'not-redeemable' : 'no-account' };
   try {
     const r = await redeemInvitation(deps, {
       websiteId: website.id,
-      code: ctx.pending,
+      code: pending,
       redeemer: { kind: 'external', identity },
       ipAddress: ctx.client.ip,
       userAgent: ctx.client.userAgent,
     });
     const contact = (await findContact(deps.db, r.contactId)) as Contact;
-    if (!contact.emailConfirmed && contact.email && website.settings.emailConfirmationEnabled)
+    if (!contact.emailConfirmed && contact.email && s.emailConfirmationEnabled)
       await mailToken(deps, website, contact, 'confirm-email', contact.email);
     await recordSignIn(deps, contact.id);
     return { signedIn: contact, redeemed: true };
@@ -94,45 +95,6 @@ export async function completeExternalSignIn(
     if (refused) return { refused };
     throw err;
   }
-}
-
-/** The contact the provider is linked to redeems the pending invitation, if it is one for it. */
-async function redeemAsLinked(
-  deps: Deps,
-  website: Website,
-  contact: Contact,
-  identity: ExternalIdentity,
-  ctx: { pending: CodeRef | null; client: Client },
-): Promise<ExternalOutcome> {
-  const pending = ctx.pending as CodeRef;
-  const d = await describePending(deps, website.id, pending, {
-    contactId: contact.id,
-    settings: website.settings,
-  });
-  if (!('pending' in d)) return { refused: 'not-redeemable' };
-  if (d.pending.contactRefusal === 'already-redeemed') return { refused: 'already-redeemed' };
-  if (d.pending.contactRefusal) return { refused: 'not-for-you' };
-  try {
-    await redeemInvitation(deps, {
-      websiteId: website.id,
-      code: pending,
-      redeemer: {
-        kind: 'contact',
-        contactId: contact.id,
-        method: 'external',
-        identityProviderId: identity.providerId,
-        row: contact,
-      },
-      ipAddress: ctx.client.ip,
-      userAgent: ctx.client.userAgent,
-    });
-  } catch (err) {
-    const refused = refusalOf(err);
-    if (refused) return { refused };
-    throw err;
-  }
-  await recordSignIn(deps, contact.id);
-  return { signedIn: contact, redeemed: true };
 }
 
 const refusalOf = (err: unknown) => {
