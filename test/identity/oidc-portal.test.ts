@@ -362,18 +362,14 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
     );
   });
 
-  it("an invitee who already has an account is sent to sign in (or to the website's existingUserPath), nothing linked", async () => {
+  it('a provider address that belongs to an account sends the invitee to sign in (or to existingUserPath), nothing linked', async () => {
     for (const existingUserPath of [null, '/welcome-back']) {
       const { website, slug } = await site();
       if (existingUserPath) ok(await h.api('PATCH', `/api/v1/websites/${website.id}`, { existingUserPath }));
       const member = await makeMember(h, {}, [website.id]);
       const login = person({ email: member.email });
-      const invitation = await makeInvitation(h, {
-        type: 'group',
-        websiteId: website.id,
-        maxRedemptions: 5,
-        invitedContactIds: [member.id],
-      });
+      // A Group invitation that does not name the member: the address belongs to an account.
+      const invitation = await makeInvitation(h, { type: 'group', websiteId: website.id, maxRedemptions: 5 });
       const b = new PortalClient(h);
       await land(b, slug, invitation.code);
       const res = await continueWith(b, login);
@@ -450,6 +446,49 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
       );
       await nothingLinked(b, slug, invitation.id, null);
     }
+  });
+
+  it('a contact who signs in elsewhere, invited here, proves the invited address with the provider, confirms, and is linked', async () => {
+    const a = await site();
+    const b = await site({ settings: { localLoginEnabled: false } });
+    const role = await makeWebRole(h, b.website.id);
+    const login = person();
+    const onA = await makeInvitation(h, { type: 'group', websiteId: a.website.id, maxRedemptions: 5 });
+    const ba = new PortalClient(h);
+    await land(ba, a.slug, onA.code);
+    assert.equal((await continueWith(ba, login)).statusCode, 303);
+    const contactId = (await redemptionsOf(onA.id))[0]?.contactId as string;
+    const onB = await makeInvitation(h, {
+      type: 'single',
+      websiteId: b.website.id,
+      invitedContactIds: [contactId],
+      webRoleIds: [role.id],
+    });
+    const bb = new PortalClient(h);
+    await land(bb, b.slug, onB.code);
+    const back = await continueWith(bb, login);
+    assert.equal(back.statusCode, 303, textOf(back.body));
+    assert.match(back.headers.location as string, new RegExp(`^/portal/${b.slug}/redeem/confirm`));
+    assert.equal((await invitationOf(onB.id)).redemptionCount, 0, 'not before the confirmation');
+    assert.equal((await contactOf(contactId)).externalLogins.length, 1, 'not linked before the confirmation');
+    const confirm = await bb.get(back.headers.location as string);
+    assert.match(textOf(confirm.body), /Redeem/);
+    assert.equal((await bb.post(`/portal/${b.slug}/redeem/confirm`, {})).statusCode, 303);
+    const [r] = await redemptionsOf(onB.id);
+    assert.equal(r?.contactId, contactId);
+    assert.equal(r?.method, 'external');
+    assert.equal(r?.identityProviderId, b.provider.id);
+    const after = await contactOf(contactId);
+    assert.deepEqual(after.webRoleIds, [role.id]);
+    assert.deepEqual(
+      after.externalLogins.map((l: Json) => l.providerId).sort(),
+      [a.provider.id, b.provider.id].sort(),
+    );
+    // From now on the provider signs the contact in on B too.
+    const again = new PortalClient(h);
+    await again.get(`/portal/${b.slug}/signin`);
+    assert.equal((await continueWith(again, login)).statusCode, 303);
+    assert.equal((await again.get(`/portal/${b.slug}/profile`)).statusCode, 200);
   });
 
   it('never leaves a contact without a way to sign in: the only link cannot be removed', async () => {

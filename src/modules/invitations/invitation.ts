@@ -16,6 +16,7 @@ export { previewInvitationEmail } from './invitation.preview.ts';
 export { recordRefusal } from './invitation.refusals.ts';
 export {
   ConfirmationRequired,
+  ExistingContactProven,
   ExternalEmailMismatch,
   type ExternalIdentity,
   maskEmail,

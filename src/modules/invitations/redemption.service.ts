@@ -42,8 +42,11 @@ export type Redeemer =
       kind: 'contact';
       contactId: string;
       method: 'signin' | 'external';
-      /** The identity provider the contact signed in with (method `external`). */
-      identityProviderId?: string;
+      /**
+       * A provider's identity to link to the contact in the redemption (method `external`): the
+       * provider proved the address a Single invitation was sent to, and the contact confirmed.
+       */
+      link?: ExternalIdentity;
       /** The contact's row when the caller has just read it (the portal, with the session). */
       row?: Contact;
     }
@@ -94,6 +97,17 @@ export class ExternalEmailMismatch extends AppError {
       'EXTERNAL_EMAIL_MISMATCH',
       'The identity provider did not confirm the address the invitation was sent to.',
     );
+  }
+}
+
+/**
+ * The provider proved the primary email of an invited contact who can already sign in (on another
+ * website, or with a password): that contact confirms the redemption, as after a sign-in, and the
+ * provider is linked to it then. Never a link without that confirmation.
+ */
+export class ExistingContactProven extends Error {
+  constructor(readonly contactId: string) {
+    super('an invited contact who can sign in was proven by the provider');
   }
 }
 
@@ -225,6 +239,7 @@ async function redeemIn(
         : await registrant(conn, invitation, relations, settings, r, at);
 
   const redemptionId = newId();
+  const linked = r.kind === 'external' ? r.identity : r.kind === 'contact' ? (r.link ?? null) : null;
   try {
     await runWrites(
       conn,
@@ -239,21 +254,10 @@ async function redeemIn(
             : r.kind === 'external'
               ? { heldId: null }
               : null,
-        link:
-          r.kind === 'external'
-            ? {
-                id: newId(),
-                providerId: r.identity.providerId,
-                subject: r.identity.subject,
-                email: r.identity.email,
-              }
-            : null,
-        identityProviderId:
-          r.kind === 'external'
-            ? r.identity.providerId
-            : r.kind === 'contact'
-              ? (r.identityProviderId ?? null)
-              : null,
+        link: linked
+          ? { id: newId(), providerId: linked.providerId, subject: linked.subject, email: linked.email }
+          : null,
+        identityProviderId: linked?.providerId ?? null,
         redemptionId,
         method: who.method,
         username: who.username,
@@ -429,7 +433,8 @@ async function externalRegistrant(
   } else if (verified !== null) {
     target = found.find((c) => c.email?.toLowerCase() === verified && unredeemedInvitee(c));
   }
-  if (target?.loginEnabled) throw accountExists();
+  // The code and the provider's verified address both prove the invited contact's inbox.
+  if (target?.loginEnabled) throw new ExistingContactProven(target.id);
   if (!target && invitation.type === 'group' && invitation.invitedContactsOnly)
     throw new AppError(
       'INVITATION_FOR_INVITED_ONLY',

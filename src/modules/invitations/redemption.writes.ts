@@ -102,6 +102,16 @@ export function redemptionWrites(conn: Conn, deps: Pick<Deps, 'now'>, r: Redempt
         webRoleIds: r.webRoleIds,
       },
     ),
+    ...(r.link
+      ? auditWrites(
+          conn,
+          deps,
+          actor,
+          'contact.external_login_linked',
+          { type: 'contact', id: contact.id },
+          { identityProviderId: r.link.providerId, externalLoginId: r.link.id, invitationId: invitation.id },
+        )
+      : []),
     ...(r.registration
       ? auditWrites(
           conn,

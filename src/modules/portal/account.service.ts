@@ -16,7 +16,12 @@ import {
   updateProfile,
 } from '../contacts/contact.ts';
 import { recordAudit } from '../events/event.ts';
-import { type CodeRef, describePending, redeemInvitation } from '../invitations/invitation.ts';
+import {
+  type CodeRef,
+  describePending,
+  type ExternalIdentity,
+  redeemInvitation,
+} from '../invitations/invitation.ts';
 import type { Website } from '../websites/website.ts';
 import { findValidToken, spendToken, type TokenPurpose } from './contact-token.ts';
 import { type Client, emailProblem, type FormError } from './portal.context.ts';
@@ -97,11 +102,14 @@ export async function redeemSignedIn(
   contact: Contact,
   pending: CodeRef,
   client: Client,
+  link?: ExternalIdentity,
 ): Promise<void> {
   await redeemInvitation(deps, {
     websiteId: website.id,
     code: pending,
-    redeemer: { kind: 'contact', contactId: contact.id, method: 'signin', row: contact },
+    redeemer: link
+      ? { kind: 'contact', contactId: contact.id, method: 'external', row: contact, link }
+      : { kind: 'contact', contactId: contact.id, method: 'signin', row: contact },
     ipAddress: client.ip,
     userAgent: client.userAgent,
   });

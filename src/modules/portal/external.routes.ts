@@ -176,8 +176,11 @@ export async function externalRoutes(app: FastifyInstance, deps: Deps): Promise<
     if ('confirm' in outcome) {
       // As after a password sign-in: the pending invitation asks to be confirmed (a POST).
       const pending = pendingRef(session) as NonNullable<ReturnType<typeof pendingRef>>;
-      if (outcome.verified) await verifyForRedemption(deps, req, reply, outcome.confirm, pending);
-      else await signInSession(deps, req, reply, outcome.confirm, { pending });
+      const extra = outcome.link
+        ? { linkOnRedeem: { contactId: outcome.confirm.id, identity: outcome.link } }
+        : {};
+      if (outcome.verified) await verifyForRedemption(deps, req, reply, outcome.confirm, pending, extra);
+      else await signInSession(deps, req, reply, outcome.confirm, { pending, ...extra });
       return reply.redirect(`${base}/redeem/confirm${returnQuery(safeReturnUrl(flow.returnUrl))}`, 303);
     }
     if ('signedIn' in outcome) {

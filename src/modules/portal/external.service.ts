@@ -12,6 +12,7 @@ import {
 } from '../contacts/contact.ts';
 import {
   type CodeRef,
+  ExistingContactProven,
   ExternalEmailMismatch,
   type ExternalIdentity,
   redeemInvitation,
@@ -32,8 +33,10 @@ export type ExternalOutcome =
   /**
    * The contact the provider is linked to, with an invitation pending: it confirms the redemption
    * as after a password sign-in (signed in, or with `verified` when it has no access here yet).
+   * With `link`, the provider proved the address the invitation was sent to of a contact who signs
+   * in elsewhere: the redemption it confirms links the provider too.
    */
-  | { confirm: Contact; verified: boolean }
+  | { confirm: Contact; verified: boolean; link?: ExternalIdentity }
   /** The provider is now linked to the signed-in contact (or already was). */
   | { linked: true }
   | {
@@ -89,6 +92,10 @@ export async function completeExternalSignIn(
     await recordSignIn(deps, contact.id);
     return { signedIn: contact, redeemed: true };
   } catch (err) {
+    if (err instanceof ExistingContactProven) {
+      const contact = await findContact(deps.db, err.contactId);
+      if (contact) return { confirm: contact, verified: true, link: identity };
+    }
     if (err instanceof ExternalEmailMismatch)
       return { mismatch: { invited: err.invitedHint, provider: err.providerHint } };
     const refused = refusalOf(err);

@@ -5,7 +5,7 @@ import { isEmailAddress } from '../../email-address.ts';
 import { type Session, saveSession, sessionCookie } from '../../http/session.ts';
 import { randomToken } from '../../random.ts';
 import { type Contact, findContact } from '../contacts/contact.ts';
-import type { CodeRef } from '../invitations/invitation.ts';
+import type { CodeRef, ExternalIdentity } from '../invitations/invitation.ts';
 import type { Website } from '../websites/website.ts';
 import type { FlowState } from './external.routes.ts';
 import { renderView } from './portal.views.ts';
@@ -44,6 +44,11 @@ export interface PortalSessionData {
   verified?: { contactId: string; codeHash: string };
   /** An identity provider's flow under way (external.routes.ts). */
   oidc?: FlowState;
+  /**
+   * A provider's identity that proved the verified contact's inbox: the confirmed redemption links
+   * it to that contact (external.routes.ts, redeem.routes.ts).
+   */
+  linkOnRedeem?: { contactId: string; identity: ExternalIdentity };
 }
 
 /** Who is asking, for redemption records and audit events. */
@@ -122,8 +127,10 @@ export async function verifyForRedemption(
   reply: FastifyReply,
   contact: Contact,
   pending: CodeRef,
+  extra: Pick<PortalSessionData, 'linkOnRedeem'> = {},
 ): Promise<void> {
   await rotatedSession(deps, req, reply, contact.id, {
+    ...extra,
     pending,
     verified: { contactId: contact.id, codeHash: pending.codeHash },
   });

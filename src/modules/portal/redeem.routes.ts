@@ -14,6 +14,7 @@ import {
 import { redeemSignedIn } from './account.service.ts';
 import {
   clientOf,
+  dataOf,
   field,
   fullName,
   keepInSession,
@@ -93,8 +94,16 @@ export async function redeemRoutes(app: FastifyInstance, deps: Deps): Promise<vo
     const ref = pages.pendingOrNull(req);
     if (!ref) return pages.invalidCode(req, reply);
     if (field(req.body, 'invitation') !== invitationTag(ref)) return pages.changed(req, reply);
+    const toLink = dataOf(req.portal.session).linkOnRedeem;
     try {
-      await redeemSignedIn(deps, req.portal.website, redeemer, ref, clientOf(req));
+      await redeemSignedIn(
+        deps,
+        req.portal.website,
+        redeemer,
+        ref,
+        clientOf(req),
+        toLink?.contactId === redeemer.id ? toLink.identity : undefined,
+      );
     } catch (err) {
       if (err instanceof AppError && err.code === 'INVITATION_NOT_REDEEMABLE')
         return pages.refused(req, reply);
