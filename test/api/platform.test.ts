@@ -46,6 +46,7 @@ onBothDatabases('health, readiness and API documentation', (dialect) => {
       'get /api/v1/contacts/{id}/websites',
       'post /api/v1/contacts/{id}/websites',
       'delete /api/v1/contacts/{id}/websites/{websiteId}',
+      'delete /api/v1/contacts/{id}/external-logins/{loginId}',
       'post /api/v1/websites/{id}/identity-providers',
       'get /api/v1/websites/{id}/identity-providers',
       'get /api/v1/identity-providers/{id}',

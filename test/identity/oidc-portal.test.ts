@@ -544,6 +544,54 @@ onBothDatabases('portal: OpenID Connect at redemption, sign-in and the profile',
     assert.equal((await contactOf(contactId)).externalLogins.length, 1);
   });
 
+  it('an administrator unlinks a provider from a contact, and can then remove the provider', async () => {
+    const { website, provider, slug } = await site();
+    const invitation = await makeInvitation(h, { type: 'group', websiteId: website.id, maxRedemptions: 5 });
+    const b = new PortalClient(h);
+    await land(b, slug, invitation.code);
+    assert.equal((await continueWith(b, person())).statusCode, 303);
+    const contactId = (await redemptionsOf(invitation.id))[0]?.contactId as string;
+    const [login] = (await contactOf(contactId)).externalLogins as Json[];
+    const inUse = await h.api('DELETE', `/api/v1/identity-providers/${provider.id}`);
+    assert.equal(inUse.statusCode, 409);
+    assert.match(inUse.body, /external-logins/);
+    const missing = '01900000-0000-7000-8000-000000000000';
+    assert.equal(
+      (await h.api('DELETE', `/api/v1/contacts/${contactId}/external-logins/${missing}`)).statusCode,
+      404,
+    );
+    assert.equal(
+      (await h.api('DELETE', `/api/v1/contacts/${contactId}/external-logins/${login?.id}`)).statusCode,
+      204,
+    );
+    assert.deepEqual((await contactOf(contactId)).externalLogins, []);
+    const audit = ok<Json>(
+      await h.api('GET', `/api/v1/audit-events?entityType=contact&entityId=${contactId}&limit=50`),
+    ).items as Json[];
+    const unlinked = audit.find((a) => a.action === 'contact.external_login_unlinked');
+    assert.equal(unlinked?.actor.type, 'user');
+    assert.equal(unlinked?.data.identityProviderId, provider.id);
+    assert.equal((await h.api('DELETE', `/api/v1/identity-providers/${provider.id}`)).statusCode, 204);
+  });
+
+  it('a flow not finished within 10 minutes is refused at its callback', async () => {
+    const { website, slug } = await site();
+    const invitation = await makeInvitation(h, { type: 'group', websiteId: website.id, maxRedemptions: 5 });
+    const b = new PortalClient(h);
+    await land(b, slug, invitation.code);
+    const start = await startFlow(b);
+    const back = await idp.signIn(start.url, person());
+    h.advance(11 * 60_000);
+    try {
+      const late = await b.get(pathOf(back));
+      assert.equal(late.statusCode, 400);
+      assert.match(textOf(late.body), /This sign-in did not start here/);
+    } finally {
+      h.advance(-11 * 60_000);
+    }
+    assert.equal((await invitationOf(invitation.id)).redemptionCount, 0);
+  });
+
   it('the same address at two providers is two identities until the contact links both', async () => {
     const { website, slug } = await site();
     ok<Json>(

@@ -8,6 +8,7 @@ import { accepted, Operation, prefersAsync } from '../operations/operation.ts';
 import { importContactsCsv, SYNC_IMPORT_LINES } from './contact.import.ts';
 import * as schemas from './contact.schemas.ts';
 import * as service from './contact.service.ts';
+import { removeExternalLogin } from './external-login.service.ts';
 import * as access from './website-access.service.ts';
 
 const tags = ['Contacts'];
@@ -145,6 +146,23 @@ export async function contactRoutes(app: ApiApp, deps: Deps): Promise<void> {
     },
     async (req, reply) => {
       await access.removeWebsiteAccess(deps, actorOf(req), req.params.id, req.params.websiteId);
+      return reply.status(204).send(null);
+    },
+  );
+  app.delete(
+    '/contacts/:id/external-logins/:loginId',
+    {
+      schema: {
+        tags,
+        summary: "Unlink an identity provider from a contact (audited); the contact's other ways in stay",
+        description:
+          'For a contact who lost the account at the provider, or before removing the provider. It may leave the contact without a way to sign in on that website.',
+        params: Type.Object({ id: Id, loginId: Id }, { additionalProperties: false }),
+        response: { 204: Type.Null(), ...problems(404) },
+      },
+    },
+    async (req, reply) => {
+      await removeExternalLogin(deps, actorOf(req), req.params.id, req.params.loginId);
       return reply.status(204).send(null);
     },
   );

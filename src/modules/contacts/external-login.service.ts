@@ -1,5 +1,6 @@
 import type { Actor, Deps } from '../../context.ts';
 import { runWrites, WriteExpectationFailed } from '../../db/write-batch.ts';
+import { notFound } from '../../errors.ts';
 import { isId, newId } from '../../ids.ts';
 import { recordAudit } from '../events/event.ts';
 import * as repo from './external-login.repository.ts';
@@ -70,5 +71,26 @@ export async function unlinkExternalLogin(
       { identityProviderId: login.providerId, externalLoginId: loginId },
     );
     return 'unlinked';
+  });
+}
+
+/** An administrator removes one of a contact's logins, whatever is left; 404 when there is no such login. */
+export async function removeExternalLogin(
+  deps: Deps,
+  actor: Actor,
+  contactId: string,
+  loginId: string,
+): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    const providerId = await repo.deleteExternalLogin(trx, contactId, loginId);
+    if (!providerId) throw notFound('external login', loginId);
+    await recordAudit(
+      trx,
+      deps,
+      actor,
+      'contact.external_login_unlinked',
+      { type: 'contact', id: contactId },
+      { identityProviderId: providerId, externalLoginId: loginId },
+    );
   });
 }

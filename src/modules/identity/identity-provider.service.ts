@@ -216,7 +216,7 @@ export async function deleteIdentityProvider(deps: Deps, actor: Actor, id: strin
     () =>
       new AppError(
         'IN_USE',
-        'Contacts sign in with this identity provider. Disable it instead, or unlink those contacts first.',
+        'Contacts sign in with this identity provider. Disable it instead, or unlink it from those contacts first (DELETE /contacts/{id}/external-logins/{loginId}).',
       ),
   );
 }

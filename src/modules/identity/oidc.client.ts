@@ -53,10 +53,10 @@ async function configurationOf(deps: Deps, p: FlowProvider): Promise<oidc.Config
   } catch (err) {
     throw new ProviderUnavailable(`discovery of ${p.issuer} failed: ${(err as Error).message}`);
   }
-  // The client authenticates as the provider supports: in the body, else with Basic.
+  // The client authenticates in the body where the provider says it may, else with Basic (what
+  // Discovery means when the provider names no method).
   const methods = config.serverMetadata().token_endpoint_auth_methods_supported;
-  const basicOnly =
-    methods && !methods.includes('client_secret_post') && methods.includes('client_secret_basic');
+  const basicOnly = !methods?.includes('client_secret_post');
   config = new oidc.Configuration(
     config.serverMetadata(),
     p.clientId,

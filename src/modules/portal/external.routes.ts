@@ -83,7 +83,7 @@ export async function externalRoutes(app: FastifyInstance, deps: Deps): Promise<
       providerId: provider.id,
       link,
       returnUrl: returnOf(req),
-      startedAt: Date.now(),
+      startedAt: deps.now().getTime(),
     };
     await keepInSession(deps, req, reply, { oidc: flow });
     return render(req, reply, 'continue', {
@@ -147,7 +147,7 @@ export async function externalRoutes(app: FastifyInstance, deps: Deps): Promise<
     );
     // One use: the flow is forgotten before anything else happens.
     if (flow) await keepInSession(deps, req, reply, { oidc: undefined });
-    if (!flow || query.state !== flow.state || Date.now() - flow.startedAt > FLOW_TTL_MS)
+    if (!flow || query.state !== flow.state || deps.now().getTime() - flow.startedAt > FLOW_TTL_MS)
       return notStartedHere(req, reply);
     let provider: FlowProvider | undefined;
     let identity: Awaited<ReturnType<typeof finishFlow>>;
