@@ -42,9 +42,20 @@ onBothDatabases('the admit command', (dialect) => {
   it('migrates, creates a user and prints an API key once, which then works', async () => {
     assert.match((await admit(['migrate'])).stdout, /Applied: .*initial/);
     assert.match((await admit(['migrate'])).stdout, /up to date/);
+    const createdUser = (await admit(['users', 'create', '--email', 'ops@example.test', '--name', 'Ops']))
+      .stdout;
+    assert.match(createdUser, /Created admin ops@example.test/);
     assert.match(
-      (await admit(['users', 'create', '--email', 'ops@example.test', '--name', 'Ops'])).stdout,
-      /Created admin ops@example.test/,
+      createdUser,
+      /\/admin#\/set-password\/[0-9a-f-]{36}\.[0-9a-f]{64}/,
+      'a link to choose a password',
+    );
+    const reset = (await admit(['users', 'reset-password', '--email', 'ops@example.test'])).stdout;
+    const token = /#\/set-password\/([0-9a-f-]{36}\.[0-9a-f]{64})/.exec(reset)?.[1] as string;
+    assert.ok(token, reset);
+    await assert.rejects(
+      admit(['users', 'reset-password', '--email', 'nobody@example.test']),
+      /No user has the email/,
     );
     const out = (await admit(['api-keys', 'create', '--user', 'ops@example.test'])).stdout;
     const key = out.trim().split('\n').pop() as string;
@@ -80,6 +91,19 @@ onBothDatabases('the admit command', (dialect) => {
         body: JSON.stringify({ name: 'CLI', slug: 'cli' }),
       });
       assert.equal(created.status, 201, output);
+      // The operator's link sets the password, which then signs in.
+      const post = (url: string, body: Json) =>
+        fetch(`${base}${url}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const passphrase = 'the operator at the keyboard';
+      assert.equal((await post('/api/v1/session/set-password', { token, password: passphrase })).status, 200);
+      assert.equal(
+        (await post('/api/v1/session', { email: 'ops@example.test', password: passphrase })).status,
+        200,
+      );
       assert.match(output, /Admit is running at/);
       assert.ok(!output.includes(key), 'the key is not printed by serve');
     } finally {
