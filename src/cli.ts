@@ -4,6 +4,7 @@ import { buildApp } from './app.ts';
 import { backupDatabase } from './cli/backup.ts';
 import { importContactsFile } from './cli/contacts-import.ts';
 import { invite, showOperation } from './cli/invite.ts';
+import { accountIdOf, NotResolved, webRoleIdsOf, websiteIdOf, workflowIdOf } from './cli/resolve.ts';
 import { type Config, ConfigError, loadConfig, secretFileName } from './config.ts';
 import { type Deps, systemActor } from './context.ts';
 import { openDatabase } from './db/database.ts';
@@ -38,8 +39,9 @@ Commands:
   api-keys create --user EMAIL [--name NAME]
                                      create an API key for a user and print it once
   contacts import FILE.csv           import contacts (columns firstName, lastName, email, …)
-  invite --website ID (--contacts ID,ID… | --csv FILE | --matching SEARCH) [--roles ID,ID…]
-         [--account ID] [--workflow ID] [--expires ISO-INSTANT] [--owner EMAIL] [--send] [--detach]
+  invite --website SLUG (--contacts ID,ID… | --csv FILE | --matching SEARCH) [--roles NAME,NAME…]
+         [--account NAME] [--workflow NAME] [--expires ISO-INSTANT] [--owner EMAIL] [--send] [--detach]
+                                     (each option also takes the record's id)
                                      one Single invitation per contact, as a bulk operation that
                                      admit serve or admit worker runs, with its progress shown
                                      (CSV: a contactId or email column, or firstName, lastName,
@@ -218,7 +220,7 @@ async function inviteCommand(config: Config, args: string[]): Promise<number> {
   const sources = [values.contacts, values.csv, values.matching].filter((v) => v !== undefined);
   if (!values.website || sources.length !== 1) {
     process.stderr.write(
-      'invite needs --website ID and one of --contacts ID,ID…, --csv FILE or --matching SEARCH\n',
+      'invite needs --website SLUG and one of --contacts ID,ID…, --csv FILE or --matching SEARCH\n',
     );
     return 2;
   }
@@ -229,25 +231,40 @@ async function inviteCommand(config: Config, args: string[]): Promise<number> {
           .map((x) => x.trim())
           .filter(Boolean)
       : undefined;
-  const code = await withRuntime(config, (deps) =>
-    invite(
+  const code = await withRuntime(config, async (deps) => {
+    let resolved: { websiteId: string; webRoleIds?: string[]; account?: string; workflow?: string };
+    try {
+      const websiteId = await websiteIdOf(deps, values.website as string);
+      const roles = list(values.roles);
+      resolved = {
+        websiteId,
+        webRoleIds: roles && (await webRoleIdsOf(deps, websiteId, roles)),
+        account: values.account === undefined ? undefined : await accountIdOf(deps, values.account),
+        workflow: values.workflow === undefined ? undefined : await workflowIdOf(deps, values.workflow),
+      };
+    } catch (err) {
+      if (!(err instanceof NotResolved)) throw err;
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    return invite(
       deps,
       {
-        websiteId: values.website as string,
+        websiteId: resolved.websiteId,
         contactIds: list(values.contacts),
         csv: values.csv,
         matching: values.matching,
         detach: values.detach === true,
-        webRoleIds: list(values.roles),
-        assignToAccountId: values.account,
-        redemptionWorkflowId: values.workflow,
+        webRoleIds: resolved.webRoleIds,
+        assignToAccountId: resolved.account,
+        redemptionWorkflowId: resolved.workflow,
         expiresAt: values.expires,
         ownerEmail: values.owner,
         send: values.send === true,
       },
       out,
-    ),
-  );
+    );
+  });
   if (values.send) out('The emails are delivered by a running `admit serve` or `admit worker`.');
   return code;
 }

@@ -154,4 +154,40 @@ onBothDatabases('a bulk operation through kill -9 and the CLI', (dialect) => {
     assert.match(invited.stdout, /4 nobody@example\.test: No contact has this email\./);
     assert.equal((await invitedContacts(website.id)).length, 2);
   });
+
+  it('admit invite takes the slug and names the console shows, and reports every skipped line with its reason', async () => {
+    const website = await api('POST', '/websites', { name: 'Named', slug: 'named-portal' });
+    await api('POST', `/websites/${website.id}/web-roles`, { name: 'Partner' });
+    await api('POST', '/accounts', { name: 'Contoso Ltd' });
+    const csv = path.join(dir, 'named.csv');
+    writeFileSync(csv, 'email,firstName\nop1@example.test,One\n,No email\n');
+    const cli = (args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', MAIN, 'invite', ...args], { env }).catch(
+        (err: { code: number; stdout: string; stderr: string }) => err,
+      );
+    const invited = await cli([
+      '--website',
+      'named-portal',
+      '--csv',
+      csv,
+      '--roles',
+      'partner',
+      '--account',
+      'Contoso Ltd',
+    ]);
+    assert.match(invited.stdout, /Done: 1 created, 1 rejected\./);
+    assert.match(
+      invited.stdout,
+      /3: The line names no contactId or email\./,
+      'the line without an email is reported',
+    );
+    const [inv] = (await api('GET', `/invitations?websiteId=${website.id}`)).items;
+    assert.equal(inv.webRoleIds.length, 1);
+    assert.ok(inv.assignToAccountId);
+    const wrong = await cli(['--website', 'nope', '--csv', csv]);
+    assert.equal((wrong as { code?: number }).code, 1);
+    assert.match((wrong as { stderr: string }).stderr, /No website has the slug or id "nope"/);
+    const noRole = await cli(['--website', 'named-portal', '--csv', csv, '--roles', 'Gold']);
+    assert.match((noRole as { stderr: string }).stderr, /no web role "Gold"; its roles: Partner/);
+  });
 });
