@@ -169,10 +169,36 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     await page.getByText('Code revealed (recorded in the audit trail).').waitFor();
     const revealed = (await page.locator('output.code').innerText()).trim();
     assert.match(revealed, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){6}$/);
+    // Regenerating asks first; Cancel changes nothing. Then it offers to send the new code.
+    const asked: string[] = [];
+    const answers = [false, true, false];
+    const onDialog = async (d: import('playwright-core').Dialog) => {
+      asked.push(d.message());
+      await (answers[asked.length - 1] ? d.accept() : d.dismiss());
+    };
+    page.on('dialog', onDialog);
+    await page.getByRole('button', { name: 'Regenerate code' }).click();
+    await eventually(() => asked.length === 1 || undefined);
+    assert.equal((await page.locator('output.code').innerText()).trim(), revealed, 'Cancel keeps the code');
     await page.getByRole('button', { name: 'Regenerate code' }).click();
     await page.getByText('A new code replaces every earlier one.').waitFor();
+    await eventually(() => asked.length === 3 || undefined);
+    page.off('dialog', onDialog);
+    assert.match(asked[0] as string, /^Regenerate the code\? Every earlier code and link stops working/);
+    assert.equal(asked[2], 'Send the new code to the invited contacts now?');
     const second = (await page.locator('output.code').innerText()).trim();
     assert.notEqual(second, revealed, 'a new code');
+    // Deactivate (after a confirmation), then Activate again, from the command bar.
+    const bar = page.getByRole('toolbar', { name: 'Invitation actions' });
+    await bar.getByRole('button', { name: /^Resend \(1 earlier email\)$/ }).waitFor();
+    page.once('dialog', (d) => d.accept());
+    await bar.getByRole('button', { name: 'Deactivate' }).click();
+    await page.getByText('Deactivated: no redemption succeeds now.').waitFor();
+    assert.equal(ok<Json>(await h.api('GET', `/api/v1/invitations/${made.id}`)).state, 'inactive');
+    await screens(page, '6b-invitation-inactive');
+    await bar.getByRole('button', { name: 'Activate' }).click();
+    await page.getByText('Activated: the code works again.').waitFor();
+    assert.equal(ok<Json>(await h.api('GET', `/api/v1/invitations/${made.id}`)).state, 'active');
     await page
       .getByText(/invitation\.code_revealed|invitation\.code_regenerated/)
       .first()

@@ -9,8 +9,10 @@ import { useAction } from './useAction.ts';
 const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
 
 /**
- * One invitation: its facts, "Advanced" (reveal, copy and regenerate the code: each reveal is
- * audited), and its timeline: emails with delivery status (retry a failed one), redemptions, audit.
+ * One invitation: its command bar (Send or Resend, Deactivate or Activate, Delete while never
+ * redeemed), its facts, "Advanced" (reveal, copy and regenerate the code, after a confirmation,
+ * then an offer to send the new one; each reveal is audited), and its timeline: emails with
+ * delivery status (retry a failed one), redemptions, audit.
  */
 export function InvitationPage({ id }: { id: string }) {
   const [invitation, setInvitation] = useState<Json | null>(null);
@@ -41,11 +43,46 @@ export function InvitationPage({ id }: { id: string }) {
       async () => setCode((await api('GET', `/invitations/${id}/code`)).code),
       'Code revealed (recorded in the audit trail).',
     );
-  const regenerate = () =>
-    act(
+  const regenerate = async () => {
+    if (
+      !window.confirm(
+        'Regenerate the code? Every earlier code and link stops working at once, including emails already sent.',
+      )
+    )
+      return;
+    await act(
       async () => setCode((await api('POST', `/invitations/${id}/regenerate-code`)).code),
       'A new code replaces every earlier one.',
     );
+    if (
+      invitation?.invitedContactIds.length > 0 &&
+      window.confirm('Send the new code to the invited contacts now?')
+    )
+      await act(
+        async () => void (await api('POST', `/invitations/${id}/send`)),
+        'The new code is on its way to the invited contacts.',
+      );
+  };
+  const send = () =>
+    act(
+      async () => void (await api('POST', `/invitations/${id}/send`)),
+      emails.length > 0 ? 'Sent again, with the same code.' : 'The invitation is on its way.',
+    );
+  const setActive = (active: boolean) =>
+    act(
+      async () => void (await api('POST', `/invitations/${id}/${active ? 'activate' : 'deactivate'}`)),
+      active ? 'Activated: the code works again.' : 'Deactivated: no redemption succeeds now.',
+      active ? undefined : 'Deactivate the invitation? Its code stops working until you activate it again.',
+    );
+  const remove = async () => {
+    if (!window.confirm(`Delete the invitation ${invitation?.name}? This cannot be undone.`)) return;
+    try {
+      await api('DELETE', `/invitations/${id}`);
+      location.hash = '#/invitations';
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : 'Could not delete the invitation.');
+    }
+  };
   const copy = () => act(async () => navigator.clipboard.writeText(code), 'Code copied.');
   const save = (changes: Json) =>
     act(async () => void (await api('PATCH', `/invitations/${id}`, changes)), 'Changes saved.');
@@ -59,10 +96,36 @@ export function InvitationPage({ id }: { id: string }) {
         <a href="#/invitations">← Invitations</a>
       </p>
       <h1>{invitation.name}</h1>
+      <div className="commands" role="toolbar" aria-label="Invitation actions">
+        {invitation.invitedContactIds.length > 0 && (
+          <button type="button" onClick={send}>
+            {emails.length > 0
+              ? `Resend (${emails.length} earlier email${emails.length === 1 ? '' : 's'})`
+              : 'Send'}
+          </button>
+        )}
+        {invitation.state === 'active' ? (
+          <button type="button" className="secondary" onClick={() => setActive(false)}>
+            Deactivate
+          </button>
+        ) : (
+          <button type="button" className="secondary" onClick={() => setActive(true)}>
+            Activate
+          </button>
+        )}
+        {invitation.redemptionCount === 0 && (
+          <button type="button" className="secondary" onClick={remove}>
+            Delete
+          </button>
+        )}
+      </div>
       <Notices message={message} error={error} />
       <dl className="facts">
         <dt>Status</dt>
-        <dd>{invitation.status}</dd>
+        <dd>
+          {invitation.status}
+          {invitation.statusReason !== invitation.status && ` (${invitation.statusReason})`}
+        </dd>
         <dt>Type</dt>
         <dd>{invitation.type}</dd>
         <dt>Redemptions</dt>

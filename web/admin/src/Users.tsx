@@ -115,7 +115,7 @@ export function Users() {
                     <button
                       type="button"
                       className="secondary"
-                      aria-label={`Send ${u.name} a link to set a password`}
+                      aria-label={`Send link to ${u.name}`}
                       onClick={() =>
                         run(
                           () => api('POST', `/users/${u.id}/invite`),
