@@ -21,6 +21,16 @@ export const actorOf = (request: FastifyRequest): Actor => ({
   ip: request.ip,
 });
 
+/**
+ * A route's preHandler for what only administrators do (users and API keys, websites and their
+ * settings, email templates, identity providers): 403 FORBIDDEN for an operator, saying so.
+ */
+export const onlyAdministrators =
+  (what: string) =>
+  async (request: FastifyRequest): Promise<void> => {
+    if (request.user?.role !== 'admin') throw new AppError('FORBIDDEN', `Only administrators ${what}.`);
+  };
+
 const BEARER = /^Bearer\s+(\S{1,200})\s*$/i;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

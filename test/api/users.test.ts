@@ -10,8 +10,9 @@ onBothDatabases('users and API keys', (dialect) => {
   });
   after(() => h.close());
 
-  const as = (key: string) => (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown) =>
-    h.api(method, url, body, { authorization: `Bearer ${key}` });
+  const as =
+    (key: string) => (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, body?: unknown) =>
+      h.api(method, url, body, { authorization: `Bearer ${key}` });
 
   it('an administrator creates an operator and a key for it; the secret is shown once; operators cannot manage users', async () => {
     const operator = ok<Json>(
@@ -51,6 +52,57 @@ onBothDatabases('users and API keys', (dialect) => {
       }),
       409,
       'EMAIL_TAKEN',
+    );
+  });
+
+  it('an operator works with contacts and invitations, but changes no website, template or provider', async () => {
+    const operator = ok<Json>(
+      await h.api('POST', '/api/v1/users', {
+        name: 'Otto',
+        email: `otto.${rand()}@example.test`,
+        role: 'operator',
+      }),
+      201,
+    );
+    const key = ok<Json>(await h.api('POST', '/api/v1/api-keys', { name: 'otto', userId: operator.id }), 201);
+    const otto = as(key.secret);
+    const website = ok<Json>(
+      await h.api('POST', '/api/v1/websites', { name: 'Ops', slug: `ops-${rand()}` }),
+      201,
+    );
+    ok(await otto('GET', `/api/v1/websites/${website.id}`));
+    ok(
+      await otto('POST', '/api/v1/contacts', {
+        firstName: 'A',
+        lastName: 'B',
+        email: `a.${rand()}@example.test`,
+      }),
+      201,
+    );
+    problem(
+      await otto('POST', '/api/v1/websites', { name: 'Mine', slug: `mine-${rand()}` }),
+      403,
+      'FORBIDDEN',
+    );
+    problem(
+      await otto('PATCH', `/api/v1/websites/${website.id}`, { settings: { openRegistrationEnabled: true } }),
+      403,
+      'FORBIDDEN',
+    );
+    const [template] = ok<Json>(await h.api('GET', '/api/v1/email-templates')).items as Json[];
+    problem(
+      await otto('PUT', `/api/v1/email-templates/${template?.id}`, {
+        name: 'x',
+        subject: 'x',
+        html: 'x',
+        text: 'x',
+      }),
+      403,
+      'FORBIDDEN',
+    );
+    assert.equal(
+      ok<Json>(await h.api('GET', `/api/v1/websites/${website.id}`)).settings.openRegistrationEnabled,
+      false,
     );
   });
 

@@ -10,6 +10,7 @@ import { eventually } from '../support/eventually.ts';
 import { type Json, makeAccount, makeWebRole, makeWebsite, ok } from '../support/factories.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { freePort } from '../support/ports.ts';
+import { userLinkTokens } from '../support/user-links.ts';
 import { chromiumSkip, launchChromium, step } from './browser.ts';
 
 /** The admin console in Chromium: first sign-in, a contact, an invitation, sending it. */
@@ -615,5 +616,49 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     assert.equal(stored?.enabled, false);
     assert.equal(stored?.trustEmailVerified, true);
     await context.close();
+  });
+
+  it('an operator invited by email chooses a password from the link, signs in, and sees what operators may change', async () => {
+    const website = await makeWebsite(h, { name: 'Operated Portal' });
+    const { context, page } = await signedIn();
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Olive Operator');
+    await page.getByLabel('Email', { exact: true }).fill('olive.console@example.test');
+    await page.getByRole('button', { name: 'Invite user' }).click();
+    await page.getByText(/Invited Olive Operator: olive\.console@example\.test gets a link/).waitFor();
+    await page.getByRole('combobox', { name: 'Role of Olive Operator' }).waitFor();
+    await context.close();
+
+    const [token] = await userLinkTokens(h, 'olive.console@example.test');
+    const olive = await browser.newContext({ bypassCSP: true });
+    const op = await olive.newPage();
+    await op.goto(`${origin}/admin#/set-password/${token}`);
+    await op.getByRole('heading', { name: 'Welcome to Admit' }).waitFor();
+    await op
+      .getByText(/Olive Operator, choose the password you will sign in with as olive\.console@example\.test/)
+      .waitFor();
+    await screens(op, '11a-set-password');
+    await op.getByLabel('New password').fill('olive operator passphrase');
+    await op.getByLabel('Confirm the password').fill('olive operator passphrase');
+    await op.getByRole('button', { name: 'Set my password' }).click();
+    await op.getByText(/Your password is set/).waitFor();
+    await op.getByRole('button', { name: 'Sign in' }).click();
+    await op.getByLabel('Email').fill('olive.console@example.test');
+    await op.getByLabel('Password').fill('olive operator passphrase');
+    await op.getByRole('button', { name: 'Sign in' }).click();
+    await op.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    assert.equal(await op.getByRole('link', { name: 'Users' }).count(), 0, 'no Users screen for operators');
+    await op.getByRole('link', { name: 'Websites' }).click();
+    assert.equal(await op.getByRole('button', { name: 'Create website' }).count(), 0);
+    await op.getByRole('link', { name: 'Operated Portal' }).click();
+    await op.getByText("Only administrators change a website's settings.").waitFor();
+    assert.equal(await op.getByRole('button', { name: 'Save settings' }).count(), 0);
+    await screens(op, '11b-operator-website');
+    // The link worked once.
+    await op.goto(`${origin}/admin#/set-password/${token}`);
+    await op.reload();
+    await op.getByText(/This link has expired or was already used/).waitFor();
+    await olive.close();
+    assert.ok(website.id);
   });
 });

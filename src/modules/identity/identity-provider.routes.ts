@@ -1,9 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
 import type { Deps } from '../../context.ts';
-import { AppError } from '../../errors.ts';
 import type { ApiApp } from '../../http/api.ts';
-import { actorOf } from '../../http/auth.ts';
+import { actorOf, onlyAdministrators } from '../../http/auth.ts';
 import { IdParams, problems } from '../../http/schemas.ts';
 import * as schemas from './identity-provider.schemas.ts';
 import * as service from './identity-provider.service.ts';
@@ -15,10 +13,7 @@ const tags = ['Identity providers'];
  * secret); only administrators add, edit or remove them, since they decide who may sign in.
  */
 export async function identityProviderRoutes(app: ApiApp, deps: Deps): Promise<void> {
-  const onlyAdmins = async (req: FastifyRequest) => {
-    if (req.user?.role !== 'admin')
-      throw new AppError('FORBIDDEN', 'Only administrators manage identity providers.');
-  };
+  const onlyAdmins = onlyAdministrators('manage identity providers');
   app.post(
     '/websites/:id/identity-providers',
     {

@@ -1,9 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
 import type { Deps } from '../../context.ts';
-import { AppError } from '../../errors.ts';
 import type { ApiApp } from '../../http/api.ts';
-import { actorOf } from '../../http/auth.ts';
+import { actorOf, onlyAdministrators } from '../../http/auth.ts';
 import { Email, Id, IdParams, Instant, ListQuery, Name, PageOf, problems } from '../../http/schemas.ts';
 import * as admin from './user.admin.ts';
 import { inviteUser } from './user.credentials.ts';
@@ -37,10 +35,7 @@ const NewApiKey = Type.Intersect([
  * Back-office users and API keys (SPEC 9). Administrators only: an operator's key gets 403.
  */
 export async function userRoutes(app: ApiApp, deps: Deps): Promise<void> {
-  const onlyAdmins = async (req: FastifyRequest) => {
-    if (req.user?.role !== 'admin')
-      throw new AppError('FORBIDDEN', 'Only administrators manage users and API keys.');
-  };
+  const onlyAdmins = onlyAdministrators('manage users and API keys');
   app.get(
     '/users',
     {

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Deps } from '../../context.ts';
 import type { ApiApp } from '../../http/api.ts';
-import { actorOf } from '../../http/auth.ts';
+import { actorOf, onlyAdministrators } from '../../http/auth.ts';
 import { IdParams, ListQuery, PageOf, problems } from '../../http/schemas.ts';
 import * as schemas from './website.schemas.ts';
 import * as service from './website.service.ts';
@@ -9,14 +9,16 @@ import * as service from './website.service.ts';
 const tags = ['Websites'];
 
 export async function websiteRoutes(app: ApiApp, deps: Deps): Promise<void> {
+  const onlyAdmins = onlyAdministrators('create websites or change their settings');
   app.post(
     '/websites',
     {
+      preHandler: onlyAdmins,
       schema: {
         tags,
         summary: 'Create a website',
         body: schemas.CreateWebsite,
-        response: { 201: schemas.Website, ...problems(400, 409) },
+        response: { 201: schemas.Website, ...problems(400, 403, 409) },
       },
     },
     async (req, reply) => reply.status(201).send(await service.createWebsite(deps, actorOf(req), req.body)),
@@ -48,12 +50,13 @@ export async function websiteRoutes(app: ApiApp, deps: Deps): Promise<void> {
   app.patch(
     '/websites/:id',
     {
+      preHandler: onlyAdmins,
       schema: {
         tags,
         summary: 'Edit a website and its settings',
         params: IdParams,
         body: schemas.UpdateWebsite,
-        response: { 200: schemas.Website, ...problems(400, 404, 409) },
+        response: { 200: schemas.Website, ...problems(400, 403, 404, 409) },
       },
     },
     async (req) => service.updateWebsite(deps, actorOf(req), req.params.id, req.body),

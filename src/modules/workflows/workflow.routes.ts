@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Deps } from '../../context.ts';
 import type { ApiApp } from '../../http/api.ts';
-import { actorOf } from '../../http/auth.ts';
+import { actorOf, onlyAdministrators } from '../../http/auth.ts';
 import {
   Id,
   IdParams,
@@ -237,12 +237,13 @@ export async function workflowRoutes(app: ApiApp, deps: Deps): Promise<void> {
   app.put(
     '/email-templates/:id',
     {
+      preHandler: onlyAdministrators('edit email templates'),
       schema: {
         tags: templateTags,
         summary: 'Replace an email template (Liquid); only while no active workflow uses it',
         params: IdParams,
         body: Type.Object({ name: Name(), ...TemplateParts }, { additionalProperties: false }),
-        response: { 200: EmailTemplate, ...problems(400, 404, 409) },
+        response: { 200: EmailTemplate, ...problems(400, 403, 404, 409) },
       },
     },
     async (req) => service.replaceTemplate(deps, actorOf(req), req.params.id, req.body),

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, type Json, setCsrf } from './api.ts';
+import { api, type Json, setAdministrator, setCsrf } from './api.ts';
 import { Contacts } from './Contacts.tsx';
 import { Dashboard } from './Dashboard.tsx';
 import { InvitationPage } from './InvitationPage.tsx';
@@ -51,11 +51,16 @@ const LABELS: Record<Named, string> = {
 export function App() {
   const [session, setSession] = useState<Json | null | undefined>(undefined);
   const [screen, setScreen] = useState<Screen>(screenOf());
+  // An emailed link (#/set-password/{token}) opens its own page, signed in or not.
+  const [linkToken, setLinkToken] = useState<string | null>(
+    () => /^#\/set-password\/([^/]+)$/.exec(location.hash)?.[1] ?? null,
+  );
 
   const refresh = useCallback(async () => {
     try {
       const s = await api('GET', '/session');
       setCsrf(s.csrfToken);
+      setAdministrator(s.user.role === 'admin');
       setSession(s);
     } catch {
       setSession(null);
@@ -68,14 +73,13 @@ export function App() {
     return () => window.removeEventListener('hashchange', onHash);
   }, [refresh]);
 
-  const linkToken = /^#\/set-password\/([^/]+)$/.exec(location.hash)?.[1];
   if (linkToken)
     return (
       <SetPassword
         token={linkToken}
         onDone={() => {
           history.replaceState(null, '', location.pathname);
-          setScreen('dashboard');
+          setLinkToken(null);
           void refresh();
         }}
       />

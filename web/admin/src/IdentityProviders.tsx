@@ -1,5 +1,5 @@
 import type { FormEvent } from 'react';
-import { api, type Json } from './api.ts';
+import { api, isAdministrator, type Json } from './api.ts';
 import { Scroll } from './Scroll.tsx';
 
 /**
@@ -53,44 +53,49 @@ export function IdentityProviders({
                   <td>{p.trustEmailVerified ? 'trusted' : 'not trusted'}</td>
                   <td>{p.linkedContacts}</td>
                   <td className="actions">
-                    <button
-                      type="button"
-                      className="secondary"
-                      aria-label={`Edit ${p.displayName}`}
-                      onClick={() => onEdit(p)}
-                    >
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      className="secondary"
-                      aria-label={`${p.enabled ? 'Disable' : 'Enable'} ${p.displayName}`}
-                      onClick={() =>
-                        run(
-                          async () => api('PATCH', `/identity-providers/${p.id}`, { enabled: !p.enabled }),
-                          `${p.enabled ? 'Disabled' : 'Enabled'} ${p.displayName}.`,
-                          p.enabled
-                            ? `Disable ${p.displayName}? Its button leaves the portal, and its ${p.linkedContacts} linked contacts cannot sign in with it until it is enabled again.`
-                            : undefined,
-                        )
-                      }
-                    >
-                      {p.enabled ? 'Disable' : 'Enable'}
-                    </button>
-                    <button
-                      type="button"
-                      className="secondary"
-                      aria-label={`Delete ${p.displayName}`}
-                      onClick={() =>
-                        run(
-                          async () => api('DELETE', `/identity-providers/${p.id}`),
-                          `Deleted ${p.displayName}.`,
-                          `Delete the identity provider ${p.displayName}?`,
-                        )
-                      }
-                    >
-                      Delete
-                    </button>
+                    {isAdministrator() && (
+                      <>
+                        <button
+                          type="button"
+                          className="secondary"
+                          aria-label={`Edit ${p.displayName}`}
+                          onClick={() => onEdit(p)}
+                        >
+                          Edit
+                        </button>
+                        <button
+                          type="button"
+                          className="secondary"
+                          aria-label={`${p.enabled ? 'Disable' : 'Enable'} ${p.displayName}`}
+                          onClick={() =>
+                            run(
+                              async () =>
+                                api('PATCH', `/identity-providers/${p.id}`, { enabled: !p.enabled }),
+                              `${p.enabled ? 'Disabled' : 'Enabled'} ${p.displayName}.`,
+                              p.enabled
+                                ? `Disable ${p.displayName}? Its button leaves the portal, and its ${p.linkedContacts} linked contacts cannot sign in with it until it is enabled again.`
+                                : undefined,
+                            )
+                          }
+                        >
+                          {p.enabled ? 'Disable' : 'Enable'}
+                        </button>
+                        <button
+                          type="button"
+                          className="secondary"
+                          aria-label={`Delete ${p.displayName}`}
+                          onClick={() =>
+                            run(
+                              async () => api('DELETE', `/identity-providers/${p.id}`),
+                              `Deleted ${p.displayName}.`,
+                              `Delete the identity provider ${p.displayName}?`,
+                            )
+                          }
+                        >
+                          Delete
+                        </button>
+                      </>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -108,8 +113,14 @@ export function IdentityProviders({
           onSaved={() => onEdit(null)}
         />
       )}
-      <h3>Add an identity provider</h3>
-      <ProviderForm run={run} websiteId={website.id} />
+      {isAdministrator() ? (
+        <>
+          <h3>Add an identity provider</h3>
+          <ProviderForm run={run} websiteId={website.id} />
+        </>
+      ) : (
+        <p className="hint">Only administrators add or change identity providers.</p>
+      )}
     </>
   );
 }

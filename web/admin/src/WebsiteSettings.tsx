@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from 'react';
-import type { Json } from './api.ts';
+import { isAdministrator, type Json } from './api.ts';
 
 /** Every setting of a website, with the one line that says what it does. */
 const SWITCHES = [
@@ -76,71 +76,76 @@ export function WebsiteSettings({
   return (
     <form onSubmit={submit} noValidate aria-labelledby="settings-title">
       <h2 id="settings-title">Settings</h2>
-      <label htmlFor="site-name">Name</label>
-      <input id="site-name" name="name" defaultValue={website.name} />
-      <label htmlFor="site-base">Portal address (empty: served by Admit under /portal/{website.slug})</label>
-      <input
-        id="site-base"
-        name="baseUrl"
-        type="url"
-        defaultValue={website.baseUrlIsDefault ? '' : website.baseUrl}
-      />
-      <label htmlFor="site-existing">Existing User Page</label>
-      <input
-        id="site-existing"
-        name="existingUserPath"
-        defaultValue={website.existingUserPath ?? ''}
-        aria-describedby="h-existing"
-      />
-      <p id="h-existing" className="help">
-        A portal path (e.g. /welcome-back) for invitees who register with an email or username that already
-        has an account. Empty: a message with a sign-in link.
-      </p>
-      <label htmlFor="site-redirect">Redirect Page</label>
-      <input
-        id="site-redirect"
-        name="redirectPath"
-        defaultValue={website.redirectPath ?? ''}
-        aria-describedby="h-redirect"
-      />
-      <p id="h-redirect" className="help">
-        A portal path where invitees go after redeeming an invitation (not after every sign-in). Empty: the
-        profile when it is incomplete, else where they were going.
-      </p>
-      <fieldset>
-        <legend>What the portal allows</legend>
-        {SWITCHES.map(([key, label, help]) => (
-          <div key={key} className="setting">
-            <label className="inline" htmlFor={`s-${key}`}>
-              <input
-                id={`s-${key}`}
-                type="checkbox"
-                checked={Boolean(settings[key])}
-                onChange={(e) => set(key, e.target.checked)}
-                aria-describedby={`h-${key}`}
-              />{' '}
-              {label}
-            </label>
-            <p id={`h-${key}`} className="help">
-              {help}
-            </p>
-          </div>
-        ))}
-        <label htmlFor="s-lifetime">Invitation lifetime in days</label>
+      {!isAdministrator() && <p className="hint">Only administrators change a website's settings.</p>}
+      <fieldset className="plain" disabled={!isAdministrator()}>
+        <label htmlFor="site-name">Name</label>
+        <input id="site-name" name="name" defaultValue={website.name} />
+        <label htmlFor="site-base">
+          Portal address (empty: served by Admit under /portal/{website.slug})
+        </label>
         <input
-          id="s-lifetime"
-          type="number"
-          min={1}
-          max={3650}
-          value={settings.defaultInvitationLifetimeDays}
-          onChange={(e) => set('defaultInvitationLifetimeDays', Number(e.target.value))}
-          aria-describedby="h-lifetime"
+          id="site-base"
+          name="baseUrl"
+          type="url"
+          defaultValue={website.baseUrlIsDefault ? '' : website.baseUrl}
         />
-        <p id="h-lifetime" className="help">
-          New invitations expire this many days after they are created, unless given another expiry.
+        <label htmlFor="site-existing">Existing User Page</label>
+        <input
+          id="site-existing"
+          name="existingUserPath"
+          defaultValue={website.existingUserPath ?? ''}
+          aria-describedby="h-existing"
+        />
+        <p id="h-existing" className="help">
+          A portal path (e.g. /welcome-back) for invitees who register with an email or username that already
+          has an account. Empty: a message with a sign-in link.
         </p>
+        <label htmlFor="site-redirect">Redirect Page</label>
+        <input
+          id="site-redirect"
+          name="redirectPath"
+          defaultValue={website.redirectPath ?? ''}
+          aria-describedby="h-redirect"
+        />
+        <p id="h-redirect" className="help">
+          A portal path where invitees go after redeeming an invitation (not after every sign-in). Empty: the
+          profile when it is incomplete, else where they were going.
+        </p>
+        <fieldset>
+          <legend>What the portal allows</legend>
+          {SWITCHES.map(([key, label, help]) => (
+            <div key={key} className="setting">
+              <label className="inline" htmlFor={`s-${key}`}>
+                <input
+                  id={`s-${key}`}
+                  type="checkbox"
+                  checked={Boolean(settings[key])}
+                  onChange={(e) => set(key, e.target.checked)}
+                  aria-describedby={`h-${key}`}
+                />{' '}
+                {label}
+              </label>
+              <p id={`h-${key}`} className="help">
+                {help}
+              </p>
+            </div>
+          ))}
+          <label htmlFor="s-lifetime">Invitation lifetime in days</label>
+          <input
+            id="s-lifetime"
+            type="number"
+            min={1}
+            max={3650}
+            value={settings.defaultInvitationLifetimeDays}
+            onChange={(e) => set('defaultInvitationLifetimeDays', Number(e.target.value))}
+            aria-describedby="h-lifetime"
+          />
+          <p id="h-lifetime" className="help">
+            New invitations expire this many days after they are created, unless given another expiry.
+          </p>
+        </fieldset>
       </fieldset>
-      <button type="submit">Save settings</button>
+      {isAdministrator() && <button type="submit">Save settings</button>}
     </form>
   );
 }

@@ -1,5 +1,5 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
-import { api, type Json } from './api.ts';
+import { api, isAdministrator, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
 import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
@@ -57,14 +57,18 @@ export function Websites() {
           </tbody>
         </table>
       </Scroll>
-      <h2>New website</h2>
-      <form onSubmit={create} noValidate>
-        <label htmlFor="website-name">Name</label>
-        <input id="website-name" name="name" />
-        <label htmlFor="website-slug">Address name (used in the portal's address)</label>
-        <input id="website-slug" name="slug" placeholder="partners" />
-        <button type="submit">Create website</button>
-      </form>
+      {isAdministrator() && (
+        <>
+          <h2>New website</h2>
+          <form onSubmit={create} noValidate>
+            <label htmlFor="website-name">Name</label>
+            <input id="website-name" name="name" />
+            <label htmlFor="website-slug">Address name (used in the portal's address)</label>
+            <input id="website-slug" name="slug" placeholder="partners" />
+            <button type="submit">Create website</button>
+          </form>
+        </>
+      )}
     </section>
   );
 }

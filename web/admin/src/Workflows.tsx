@@ -1,5 +1,5 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError, api, type Json } from './api.ts';
+import { ApiError, api, isAdministrator, type Json } from './api.ts';
 import { Notices } from './Notices.tsx';
 import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
@@ -136,16 +136,19 @@ export function Workflows() {
             <button type="submit">Save From</button>
           </form>
           <h2>Invitation email template</h2>
+          {!isAdministrator() && <p className="hint">Only administrators edit email templates.</p>}
           <form key={`template:${template.updatedAt}`} ref={form} onSubmit={save} onInput={edited} noValidate>
-            <label htmlFor="tname">Name</label>
-            <input id="tname" name="name" defaultValue={template.name} />
-            <label htmlFor="subject">Subject</label>
-            <input id="subject" name="subject" defaultValue={template.subject} />
-            <label htmlFor="html">HTML (Liquid)</label>
-            <textarea id="html" name="html" rows={10} defaultValue={template.html} />
-            <label htmlFor="text">Text (Liquid)</label>
-            <textarea id="text" name="text" rows={6} defaultValue={template.text} />
-            <button type="submit">Save template</button>
+            <fieldset className="plain" disabled={!isAdministrator()}>
+              <label htmlFor="tname">Name</label>
+              <input id="tname" name="name" defaultValue={template.name} />
+              <label htmlFor="subject">Subject</label>
+              <input id="subject" name="subject" defaultValue={template.subject} />
+              <label htmlFor="html">HTML (Liquid)</label>
+              <textarea id="html" name="html" rows={10} defaultValue={template.html} />
+              <label htmlFor="text">Text (Liquid)</label>
+              <textarea id="text" name="text" rows={6} defaultValue={template.text} />
+            </fieldset>
+            {isAdministrator() && <button type="submit">Save template</button>}
           </form>
           <section aria-labelledby="preview-title">
             <h2 id="preview-title">Preview: {preview?.subject ?? '…'}</h2>

@@ -19,6 +19,13 @@ export const setCsrf = (token: string | null) => {
   csrf = token ?? '';
 };
 
+/** Whether the signed-in user is an administrator: screens hide what operators may not change. */
+let administrator = false;
+export const setAdministrator = (yes: boolean) => {
+  administrator = yes;
+};
+export const isAdministrator = () => administrator;
+
 // biome-ignore lint/suspicious/noExplicitAny: JSON from the API
 export type Json = Record<string, any>;
 
