@@ -48,3 +48,33 @@ export async function* csvRecords(input: string | NodeJS.ReadableStream): AsyncG
     throw new AppError('VALIDATION_FAILED', `The file is not valid CSV: ${(err as Error).message}`);
   }
 }
+
+/**
+ * One cell of an exported CSV: quoted when it holds a quote, comma or line break, and neutralised
+ * when a spreadsheet would run it as a formula (it starts with =, +, -, @, a tab or a carriage
+ * return: prefixed with an apostrophe, OWASP's CSV injection advice). null and undefined are empty.
+ */
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let s = Array.isArray(value) ? value.join(' ') : String(value);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * The lines of an exported CSV: the header, then a row per item of every page `page` gives (from
+ * the first, following `nextCursor`), read a page at a time so an export of any size streams.
+ */
+export async function* csvExport<T>(
+  header: readonly string[],
+  page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
+  row: (item: T) => unknown[],
+): AsyncGenerator<string> {
+  yield `${header.map(csvCell).join(',')}\r\n`;
+  let cursor: string | undefined;
+  do {
+    const p = await page(cursor);
+    yield p.items.map((item) => `${row(item).map(csvCell).join(',')}\r\n`).join('');
+    cursor = p.nextCursor ?? undefined;
+  } while (cursor);
+}

@@ -654,6 +654,13 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     await op.getByText("Only administrators change a website's settings.").waitFor();
     assert.equal(await op.getByRole('button', { name: 'Save settings' }).count(), 0);
     await screens(op, '11b-operator-website');
+    // The console's export link downloads with the console's session.
+    await op.getByRole('link', { name: 'Contacts' }).click();
+    const href = await op.getByRole('link', { name: 'Export all contacts as CSV' }).getAttribute('href');
+    const csv = await op.request.get(`${origin}${href}`);
+    assert.equal(csv.status(), 200);
+    assert.match(csv.headers()['content-type'] ?? '', /^text\/csv/);
+    assert.match(await csv.text(), /^id,firstName,lastName,email/);
     // The link worked once.
     await op.goto(`${origin}/admin#/set-password/${token}`);
     await op.reload();

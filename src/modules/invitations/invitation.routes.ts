@@ -1,6 +1,7 @@
+import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { Deps } from '../../context.ts';
-import { MAX_CSV_BYTES } from '../../csv.ts';
+import { csvExport, MAX_CSV_BYTES } from '../../csv.ts';
 import { invalid } from '../../errors.ts';
 import type { ApiApp } from '../../http/api.ts';
 import { actorOf } from '../../http/auth.ts';
@@ -122,6 +123,63 @@ export async function invitationRoutes(app: ApiApp, deps: Deps): Promise<void> {
       },
     },
     async (req) => service.listInvitations(deps, { ...req.query, limit: req.query.limit ?? 50 }),
+  );
+  app.get(
+    '/invitations/export',
+    {
+      schema: {
+        tags,
+        summary: 'Export the invitations a list would show as CSV (text/csv; never a code)',
+        description:
+          'The same filters as GET /invitations, every page. Cells a spreadsheet would run as a formula are prefixed with an apostrophe.',
+        querystring: Type.Omit(schemas.ListInvitationsQuery, ['limit', 'cursor']),
+        produces: ['text/csv'],
+        response: { 200: Type.String({ description: 'text/csv' }), ...problems(400) },
+      },
+    },
+    async (req, reply) => {
+      const lines = csvExport(
+        [
+          'id',
+          'name',
+          'type',
+          'websiteId',
+          'status',
+          'statusReason',
+          'state',
+          'redemptionCount',
+          'maxRedemptions',
+          'invitedContactIds',
+          'redeemedContactIds',
+          'ownerId',
+          'expiresAt',
+          'lastSentAt',
+          'createdAt',
+        ],
+        (cursor) => service.listInvitations(deps, { ...req.query, limit: 500, cursor }),
+        (i) => [
+          i.id,
+          i.name,
+          i.type,
+          i.websiteId,
+          i.status,
+          i.statusReason,
+          i.state,
+          i.redemptionCount,
+          i.maxRedemptions,
+          i.invitedContactIds,
+          i.redeemedContactIds,
+          i.ownerId,
+          i.expiresAt,
+          i.lastSentAt,
+          i.createdAt,
+        ],
+      );
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="invitations.csv"')
+        .send(Readable.from(lines) as unknown as string); // a stream goes out as it is, page by page
+    },
   );
   app.get(
     '/invitations/:id',

@@ -71,6 +71,14 @@ export function Contacts() {
   return (
     <section>
       <h1>Contacts</h1>
+      <p>
+        <a
+          href={`/api/v1/contacts/export${searched ? `?${new URLSearchParams({ search: searched })}` : ''}`}
+          download="contacts.csv"
+        >
+          {searched ? `Export the contacts matching “${searched}” as CSV` : 'Export all contacts as CSV'}
+        </a>
+      </p>
       <Notices message={message} error={error} />
       <form
         className="row"

@@ -133,6 +133,18 @@ export function Invitations() {
   return (
     <section>
       <h1>Invitations</h1>
+      <p>
+        <a
+          href={`/api/v1/invitations/export?${new URLSearchParams({
+            status: view,
+            ...(filter.search ? { search: filter.search } : {}),
+            ...(filter.websiteId ? { websiteId: filter.websiteId } : {}),
+          })}`}
+          download="invitations.csv"
+        >
+          Export this view as CSV
+        </a>
+      </p>
       <div className="tabs" role="tablist" aria-label="Views">
         {VIEWS.map(([key, label]) => (
           <button
