@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { csvRecords } from '../../src/csv.ts';
-import { type Json, makeContact, makeInvitation, makeWebsite, ok, rand } from '../support/factories.ts';
+import { makeContact, makeInvitation, makeWebsite, ok, rand } from '../support/factories.ts';
 import { type Harness, onBothDatabases, startHarness } from '../support/harness.ts';
 
 onBothDatabases('CSV exports of contacts and invitations', (dialect) => {
