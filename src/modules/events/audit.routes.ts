@@ -6,8 +6,13 @@ import { listAuditEvents } from './audit.service.ts';
 
 const AuditEvent = Type.Object({
   id: Id,
-  actor: Type.Object({ type: Type.String(), id: Nullable(Id) }),
+  actor: Type.Object({
+    type: Type.String(),
+    id: Nullable(Id),
+    name: Nullable(Type.String({ description: "The user's name when a user acted" })),
+  }),
   action: Type.String(),
+  summary: Type.String({ description: 'The action in words, e.g. "Invitation deactivated"' }),
   entityType: Type.String(),
   entityId: Id,
   data: Type.Record(Type.String(), Type.Unknown()),

@@ -3,7 +3,8 @@ import type { Conn } from '../../db/database.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
 import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { derivedId, newId } from '../../ids.ts';
-import type { AuditAction } from './audit.actions.ts';
+import { findUsersByIds } from '../users/user.ts';
+import { AUDIT_ACTIONS, type AuditAction } from './audit.actions.ts';
 import {
   type AuditEvent,
   auditEventWrites,
@@ -91,11 +92,31 @@ function auditEvents(
   }));
 }
 
+/** An audit event as people read it: the action in words, and the name of the user who acted. */
+export interface AuditEventView extends AuditEvent {
+  summary: string;
+  actor: AuditEvent['actor'] & { name: string | null };
+}
+
 export async function listAuditEvents(
   deps: Deps,
   q: { entityType?: string; entityId?: string; limit: number; cursor?: string },
-): Promise<Page<AuditEvent>> {
+): Promise<Page<AuditEventView>> {
   const before = decodeCursor(q.cursor);
-  const rows = await findAuditEvents(deps.db, { ...q, before, limit: q.limit + 1 });
-  return toPage(rows, q.limit);
+  const page = toPage(await findAuditEvents(deps.db, { ...q, before, limit: q.limit + 1 }), q.limit);
+  const userIds = [
+    ...new Set(page.items.flatMap((e) => (e.actor.type === 'user' && e.actor.id ? [e.actor.id] : []))),
+  ];
+  const names = new Map((await findUsersByIds(deps.db, userIds)).map((u) => [u.id, u.name]));
+  return {
+    ...page,
+    items: page.items.map((e) => ({
+      ...e,
+      summary: AUDIT_ACTIONS[e.action as AuditAction] ?? e.action,
+      actor: {
+        ...e.actor,
+        name: e.actor.type === 'user' && e.actor.id ? (names.get(e.actor.id) ?? null) : null,
+      },
+    })),
+  };
 }

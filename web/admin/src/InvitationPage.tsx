@@ -6,7 +6,10 @@ import { RunsTable } from './RunsTable.tsx';
 import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
 
-const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
+const when = (iso: string | null | undefined) =>
+  iso ? new Date(iso).toLocaleString(undefined, { timeZoneName: 'short' }) : '—';
+const nameOf = (c: Json | undefined) =>
+  c ? `${`${c.firstName} ${c.lastName}`.trim() || c.email}${c.email ? ` <${c.email}>` : ''}` : '';
 
 /**
  * One invitation: its command bar (Send or Resend, Deactivate or Activate, Delete while never
@@ -20,6 +23,8 @@ export function InvitationPage({ id }: { id: string }) {
   const [redemptions, setRedemptions] = useState<Json[]>([]);
   const [audit, setAudit] = useState<Json[]>([]);
   const [code, setCode] = useState('');
+  const [website, setWebsite] = useState<Json | null>(null);
+  const [people, setPeople] = useState<Map<string, Json>>(new Map());
 
   const load = useCallback(async () => {
     const [i, e, r, a] = await Promise.all([
@@ -32,6 +37,14 @@ export function InvitationPage({ id }: { id: string }) {
     setEmails(e.items);
     setRedemptions(r.items);
     setAudit(a.items);
+    // Who: the website, and the contacts it names (the first 20) and who redeemed it.
+    const ids = [...new Set([...i.invitedContactIds.slice(0, 20), ...r.items.map((x: Json) => x.contactId)])];
+    const [w, ...contacts] = await Promise.all([
+      api('GET', `/websites/${i.websiteId}`),
+      ...ids.map((cid) => api('GET', `/contacts/${cid}`).catch(() => null)),
+    ]);
+    setWebsite(w);
+    setPeople(new Map(contacts.flatMap((c: Json | null) => (c ? [[c.id, c] as [string, Json]] : []))));
   }, [id]);
   const { message, error, setError, run: act } = useAction(load);
   useEffect(() => {
@@ -126,6 +139,21 @@ export function InvitationPage({ id }: { id: string }) {
           {invitation.status}
           {invitation.statusReason !== invitation.status && ` (${invitation.statusReason})`}
         </dd>
+        <dt>Website</dt>
+        <dd>{website ? <a href={`#/websites/${website.id}`}>{website.name}</a> : '…'}</dd>
+        <dt>Invited</dt>
+        <dd>
+          {invitation.invitedContactIds.length === 0
+            ? 'anyone with the code'
+            : invitation.invitedContactIds
+                .slice(0, 20)
+                .map((cid: string) => nameOf(people.get(cid)) || cid)
+                .join(', ')}
+          {invitation.invitedContactIds.length > 20 &&
+            ` and ${invitation.invitedContactIds.length - 20} more`}
+        </dd>
+        <dt>Created</dt>
+        <dd>{when(invitation.createdAt)}</dd>
         <dt>Type</dt>
         <dd>{invitation.type}</dd>
         <dt>Redemptions</dt>
@@ -197,7 +225,10 @@ export function InvitationPage({ id }: { id: string }) {
           <tbody>
             {redemptions.map((r) => (
               <tr key={r.id}>
-                <td>{r.username ?? r.contactId}</td>
+                <td>
+                  {nameOf(people.get(r.contactId)) || r.contactId}
+                  {r.method === 'external' ? ' (identity provider)' : ''}
+                </td>
                 <td>{r.ipAddress ?? ''}</td>
                 <td>{when(r.createdAt)}</td>
               </tr>
@@ -210,7 +241,12 @@ export function InvitationPage({ id }: { id: string }) {
       <ul>
         {audit.map((a) => (
           <li key={a.id}>
-            {when(a.createdAt)}: {a.action}
+            {when(a.createdAt)}: {a.summary}
+            {a.actor.type === 'user'
+              ? ` by ${a.actor.name ?? 'a user'}`
+              : a.actor.type === 'contact'
+                ? ' by the invitee'
+                : ' by Admit'}
           </li>
         ))}
       </ul>
