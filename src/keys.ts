@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
 /**
  * Purpose-bound keys derived from ADMIT_SECRET with HKDF-SHA-256, so one secret never serves two
@@ -40,3 +40,17 @@ export function deriveKeys(secret: string): Keys {
 
 export const hmacHex = (key: Buffer, data: string): string =>
   createHmac('sha256', key).update(data).digest('hex');
+
+/**
+ * A one-time link's token: `{id}.{HMAC(key, id)}`, so the table behind it keeps only the id and a
+ * token is checked without a lookup by secret.
+ */
+export const signedToken = (key: Buffer, id: string): string => `${id}.${hmacHex(key, id)}`;
+
+/** The id of a well-formed token signed with `key` (signedToken), else null; constant-time. */
+export function idOfSignedToken(key: Buffer, token: string): string | null {
+  const m = /^([0-9a-f-]{36})\.([0-9a-f]{64})$/.exec(token);
+  if (!m) return null;
+  const [, id, mac] = m as unknown as [string, string, string];
+  return timingSafeEqual(Buffer.from(hmacHex(key, id)), Buffer.from(mac)) ? id : null;
+}

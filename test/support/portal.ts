@@ -60,8 +60,17 @@ export async function outboxLink(h: Harness, to: string, page: string): Promise<
   return (await outboxLinks(h, to, page, 1))[0] as string;
 }
 
-/** Every link to `{page}?token=` in messages the outbox holds for `to`, once there are `atLeast`. */
-export async function outboxLinks(h: Harness, to: string, page: string, atLeast: number): Promise<string[]> {
+/**
+ * What `find` finds in the messages the outbox holds for `to` (decoded, in the order they were
+ * written), once it finds at least `atLeast`; waits for delivery.
+ */
+export async function outboxMatches(
+  h: Harness,
+  to: string,
+  find: RegExp,
+  atLeast: number,
+  what: string,
+): Promise<string[]> {
   const dir = path.join(h.deps.config.dataDir, 'outbox');
   return eventually(
     () => {
@@ -71,19 +80,29 @@ export async function outboxLinks(h: Harness, to: string, page: string, atLeast:
       } catch {
         return undefined;
       }
-      const links: string[] = [];
+      const found: string[] = [];
       for (const f of files.sort()) {
         const raw = unQuotedPrintable(readFileSync(path.join(dir, f), 'utf8'));
         if (!raw.includes(`To: ${to}`)) continue;
-        const m = new RegExp(`https?://[^\\s"<>]+/${page}\\?token=[0-9a-f.-]+`).exec(raw);
-        if (m) links.push(m[0]);
+        const m = find.exec(raw);
+        if (m) found.push(m[1] ?? m[0]);
       }
-      return links.length >= atLeast ? links : undefined;
+      return found.length >= atLeast ? found : undefined;
     },
     15_000,
-    `${atLeast} ${page} email(s) to ${to}`,
+    `${atLeast} ${what} to ${to}`,
   );
 }
+
+/** Every link to `{page}?token=` in messages the outbox holds for `to`, once there are `atLeast`. */
+export const outboxLinks = (h: Harness, to: string, page: string, atLeast: number): Promise<string[]> =>
+  outboxMatches(
+    h,
+    to,
+    new RegExp(`https?://[^\\s"<>]+/${page}\\?token=[0-9a-f.-]+`),
+    atLeast,
+    `${page} email(s)`,
+  );
 
 /** The portal path of an absolute link in an email (the portal is served at PUBLIC_URL). */
 export const pathOf = (link: string) => {

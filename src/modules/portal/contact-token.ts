@@ -1,9 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
 import { instant } from '../../db/values.ts';
 import { newId } from '../../ids.ts';
-import { hmacHex } from '../../keys.ts';
+import { idOfSignedToken, signedToken } from '../../keys.ts';
 
 /**
  * One-time tokens mailed to a contact: password reset (valid an hour) and email confirmation (a
@@ -27,7 +26,7 @@ export interface ContactToken {
 }
 
 export const tokenFor = (deps: Pick<Deps, 'keys'>, id: string): string =>
-  `${id}.${hmacHex(deps.keys.contactToken, id)}`;
+  signedToken(deps.keys.contactToken, id);
 
 export async function issueToken(trx: Conn, deps: Deps, t: Omit<ContactToken, 'id'>): Promise<string> {
   const now = deps.now();
@@ -48,15 +47,6 @@ export async function issueToken(trx: Conn, deps: Deps, t: Omit<ContactToken, 'i
   return id;
 }
 
-/** The id of a well-formed, correctly signed token, else null (no database access). */
-function idOf(deps: Deps, token: string): string | null {
-  const m = /^([0-9a-f-]{36})\.([0-9a-f]{64})$/.exec(token);
-  if (!m) return null;
-  const [, id, mac] = m as unknown as [string, string, string];
-  const expected = Buffer.from(hmacHex(deps.keys.contactToken, id));
-  return timingSafeEqual(expected, Buffer.from(mac)) ? id : null;
-}
-
 /** The token's record when it is valid (signed, unused, unexpired, this website and purpose). */
 export async function findValidToken(
   conn: Conn,
@@ -65,7 +55,7 @@ export async function findValidToken(
   purpose: TokenPurpose,
   websiteId: string,
 ): Promise<ContactToken | null> {
-  const id = idOf(deps, token);
+  const id = idOfSignedToken(deps.keys.contactToken, token);
   if (!id) return null;
   const r = await conn.selectFrom('contact_tokens').selectAll().where('id', '=', id).executeTakeFirst();
   if (!r || r.purpose !== purpose || r.website_id !== websiteId || r.used_at !== null) return null;

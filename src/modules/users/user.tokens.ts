@@ -1,9 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
 import { instant } from '../../db/values.ts';
 import { newId } from '../../ids.ts';
-import { hmacHex } from '../../keys.ts';
+import { idOfSignedToken, signedToken } from '../../keys.ts';
 
 /**
  * One-time links of back-office users: `invite` (set a first password, valid a week) and
@@ -19,7 +18,7 @@ export const USER_TOKEN_LIFETIME_MS: Record<UserTokenPurpose, number> = {
 };
 
 export const userTokenFor = (deps: Pick<Deps, 'keys'>, id: string): string =>
-  `${id}.${hmacHex(deps.keys.userToken, id)}`;
+  signedToken(deps.keys.userToken, id);
 
 /** Where a link opens the console: the token in the fragment, which browsers never send. */
 export const setPasswordLink = (deps: Pick<Deps, 'keys' | 'config'>, id: string): string =>
@@ -47,15 +46,6 @@ export async function issueUserToken(
   return id;
 }
 
-/** The id of a well-formed, correctly signed token, else null (no database access). */
-function idOf(deps: Deps, token: string): string | null {
-  const m = /^([0-9a-f-]{36})\.([0-9a-f]{64})$/.exec(token);
-  if (!m) return null;
-  const [, id, mac] = m as unknown as [string, string, string];
-  const expected = Buffer.from(hmacHex(deps.keys.userToken, id));
-  return timingSafeEqual(expected, Buffer.from(mac)) ? id : null;
-}
-
 export interface OpenUserToken {
   id: string;
   userId: string;
@@ -69,7 +59,7 @@ export async function findOpenUserToken(
   deps: Deps,
   token: string,
 ): Promise<OpenUserToken | null> {
-  const id = idOf(deps, token);
+  const id = idOfSignedToken(deps.keys.userToken, token);
   return id ? findOpenUserTokenById(conn, id, deps.now()) : null;
 }
 
