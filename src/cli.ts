@@ -4,7 +4,14 @@ import { buildApp } from './app.ts';
 import { backupDatabase } from './cli/backup.ts';
 import { importContactsFile } from './cli/contacts-import.ts';
 import { invite, showOperation } from './cli/invite.ts';
-import { accountIdOf, NotResolved, webRoleIdsOf, websiteIdOf, workflowIdOf } from './cli/resolve.ts';
+import {
+  accountIdOf,
+  contactIdsOf,
+  NotResolved,
+  webRoleIdsOf,
+  websiteIdOf,
+  workflowIdOf,
+} from './cli/resolve.ts';
 import { type Config, ConfigError, loadConfig, secretFileName } from './config.ts';
 import { type Deps, systemActor } from './context.ts';
 import { openDatabase } from './db/database.ts';
@@ -39,14 +46,17 @@ Commands:
   api-keys create --user EMAIL [--name NAME]
                                      create an API key for a user and print it once
   contacts import FILE.csv           import contacts (columns firstName, lastName, email, …)
-  invite --website SLUG (--contacts ID,ID… | --csv FILE | --matching SEARCH) [--roles NAME,NAME…]
-         [--account NAME] [--workflow NAME] [--expires ISO-INSTANT] [--owner EMAIL] [--send] [--detach]
+  invite --website SLUG (--contacts EMAIL,EMAIL… | --csv FILE | --matching SEARCH)
+         [--roles NAME,NAME…] [--account NAME] [--workflow NAME] [--expires ISO-INSTANT]
+         [--owner EMAIL] [--send] [--skip-invited] [--detach]
                                      (each option also takes the record's id)
                                      one Single invitation per contact, as a bulk operation that
                                      admit serve or admit worker runs, with its progress shown
                                      (CSV: a contactId or email column, or firstName, lastName,
                                      email… to import new contacts too; --matching '' is every
-                                     contact); --send queues the emails for the workers
+                                     contact); --send queues the emails for the workers;
+                                     contacts already holding an open invitation to the website
+                                     are counted, and skipped with --skip-invited
   operations show ID [--wait]        a bulk operation's progress and first failures
 
 Configuration comes from environment variables; see README.md.`;
@@ -214,13 +224,14 @@ async function inviteCommand(config: Config, args: string[]): Promise<number> {
       owner: { type: 'string' },
       matching: { type: 'string' },
       send: { type: 'boolean', default: false },
+      'skip-invited': { type: 'boolean', default: false },
       detach: { type: 'boolean', default: false },
     },
   });
   const sources = [values.contacts, values.csv, values.matching].filter((v) => v !== undefined);
   if (!values.website || sources.length !== 1) {
     process.stderr.write(
-      'invite needs --website SLUG and one of --contacts ID,ID…, --csv FILE or --matching SEARCH\n',
+      'invite needs --website SLUG and one of --contacts EMAIL,EMAIL…, --csv FILE or --matching SEARCH\n',
     );
     return 2;
   }
@@ -232,12 +243,20 @@ async function inviteCommand(config: Config, args: string[]): Promise<number> {
           .filter(Boolean)
       : undefined;
   const code = await withRuntime(config, async (deps) => {
-    let resolved: { websiteId: string; webRoleIds?: string[]; account?: string; workflow?: string };
+    let resolved: {
+      websiteId: string;
+      contactIds?: string[];
+      webRoleIds?: string[];
+      account?: string;
+      workflow?: string;
+    };
     try {
       const websiteId = await websiteIdOf(deps, values.website as string);
       const roles = list(values.roles);
+      const contacts = list(values.contacts);
       resolved = {
         websiteId,
+        contactIds: contacts && (await contactIdsOf(deps, contacts)),
         webRoleIds: roles && (await webRoleIdsOf(deps, websiteId, roles)),
         account: values.account === undefined ? undefined : await accountIdOf(deps, values.account),
         workflow: values.workflow === undefined ? undefined : await workflowIdOf(deps, values.workflow),
@@ -251,7 +270,7 @@ async function inviteCommand(config: Config, args: string[]): Promise<number> {
       deps,
       {
         websiteId: resolved.websiteId,
-        contactIds: list(values.contacts),
+        contactIds: resolved.contactIds,
         csv: values.csv,
         matching: values.matching,
         detach: values.detach === true,
@@ -261,6 +280,7 @@ async function inviteCommand(config: Config, args: string[]): Promise<number> {
         expiresAt: values.expires,
         ownerEmail: values.owner,
         send: values.send === true,
+        skipInvited: values['skip-invited'] === true,
       },
       out,
     );

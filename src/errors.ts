@@ -25,6 +25,7 @@ export const errorCatalogue = {
   USERNAME_TAKEN: { status: 409, title: 'The username is already taken' },
   EMAIL_TAKEN: { status: 409, title: 'The email already belongs to a user' },
   IN_USE: { status: 409, title: 'The record is still referenced' },
+  ALREADY_INVITED: { status: 409, title: 'The contact already holds an open invitation to this website' },
   INVITATION_REDEEMED: { status: 409, title: 'The invitation has been redeemed' },
   INVITATION_NOT_SENDABLE: { status: 409, title: 'The invitation cannot be sent' },
   NO_RECIPIENTS: { status: 409, title: 'The invitation has no invited contacts to send to' },

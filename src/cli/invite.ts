@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Actor, Deps } from '../context.ts';
+import { checkOpenInvitations } from '../modules/invitations/invitation.bulk.ts';
 import { type BulkSource, startBulkInvite } from '../modules/invitations/invitation.operation.ts';
 import { getOperation, type OperationView } from '../modules/operations/operation.service.ts';
 import { findFirstAdmin, findUserByEmail } from '../modules/users/user.service.ts';
@@ -17,6 +18,8 @@ export interface InviteOptions {
   expiresAt?: string;
   ownerEmail?: string;
   send: boolean;
+  /** Skip the contacts that already hold an open invitation to the website. */
+  skipInvited?: boolean;
   /** Print the operation's id and return without waiting for it. */
   detach?: boolean;
 }
@@ -46,6 +49,19 @@ export async function invite(deps: Deps, o: InviteOptions, out: (line: string) =
     : o.matching !== undefined
       ? { matching: { search: o.matching } }
       : { contactIds: o.contactIds ?? [] };
+  if (!o.csv) {
+    const check = await checkOpenInvitations(
+      deps,
+      o.websiteId,
+      o.matching !== undefined ? { matching: { search: o.matching } } : { contactIds: o.contactIds ?? [] },
+    );
+    if (check.alreadyInvited > 0)
+      out(
+        `${check.alreadyInvited} of these contacts already ${check.alreadyInvited === 1 ? 'holds' : 'hold'} an open invitation to this website: ${
+          o.skipInvited ? 'they are skipped.' : 'they are invited again (--skip-invited skips them).'
+        }`,
+      );
+  }
   const started = await startBulkInvite(
     deps,
     actor,
@@ -57,6 +73,7 @@ export async function invite(deps: Deps, o: InviteOptions, out: (line: string) =
       expiresAt: o.expiresAt,
       ownerId: owner.id,
       send: o.send,
+      skipInvited: o.skipInvited === true,
     },
     source,
   );
@@ -74,7 +91,7 @@ export function summaryOf(op: OperationView): string {
   if (op.kind === 'contacts.import')
     return `${op.created} created, ${op.skipped} skipped (email already known), ${op.failed} failed`;
   const queued = (op.input as { send?: boolean }).send ? `, ${op.queued} queued to send` : '';
-  return `${op.created} created${queued}, ${op.failed} rejected`;
+  return `${op.created} created${queued}, ${op.failed} not invited`;
 }
 
 /**

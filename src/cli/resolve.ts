@@ -1,6 +1,7 @@
 import type { Deps } from '../context.ts';
 import { isId } from '../ids.ts';
 import { findAccounts } from '../modules/contacts/account.repository.ts';
+import { findContactIdsByEmails } from '../modules/contacts/contact.ts';
 import { findWebRolesOfWebsite } from '../modules/websites/website.repository.ts';
 import { findWebsiteBySlug } from '../modules/websites/website.service.ts';
 import { listWorkflows } from '../modules/workflows/workflow.service.ts';
@@ -57,4 +58,16 @@ export async function workflowIdOf(deps: Deps, value: string): Promise<string> {
         : `${named.length} workflows are named "${value}"; give one's id.`,
     );
   return (named[0] as { id: string }).id;
+}
+
+/** Contacts by primary email (or id); every email must belong to a contact. */
+export async function contactIdsOf(deps: Deps, values: string[]): Promise<string[]> {
+  const emails = values.filter((v) => !isId(v)).map((e) => e.trim().toLowerCase());
+  const byEmail = await findContactIdsByEmails(deps.db, emails);
+  const unknown = emails.filter((e) => !byEmail.has(e));
+  if (unknown.length > 0)
+    throw new NotResolved(
+      `No contact has the email ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}.`,
+    );
+  return values.map((v) => (isId(v) ? v : (byEmail.get(v.trim().toLowerCase()) as string)));
 }

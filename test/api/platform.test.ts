@@ -97,6 +97,7 @@ onBothDatabases('health, readiness and API documentation', (dialect) => {
       'get /api/v1/operations/{id}',
       'get /api/v1/operations/{id}/failures',
       'post /api/v1/invitations/bulk/csv',
+      'post /api/v1/invitations/bulk/check',
       'delete /api/v1/session',
       'post /api/v1/session/password',
       'post /api/v1/session/forgot-password',

@@ -150,7 +150,7 @@ onBothDatabases('a bulk operation through kill -9 and the CLI', (dialect) => {
       { env },
     ).catch((err: { code: number; stdout: string }) => err);
     assert.equal((invited as { code?: number }).code, 1, 'a line failed: exit 1');
-    assert.match(invited.stdout, /Done: 2 created, 1 rejected\./);
+    assert.match(invited.stdout, /Done: 2 created, 1 not invited\./);
     assert.match(invited.stdout, /4 nobody@example\.test: No contact has this email\./);
     assert.equal((await invitedContacts(website.id)).length, 2);
   });
@@ -175,7 +175,7 @@ onBothDatabases('a bulk operation through kill -9 and the CLI', (dialect) => {
       '--account',
       'Contoso Ltd',
     ]);
-    assert.match(invited.stdout, /Done: 1 created, 1 rejected\./);
+    assert.match(invited.stdout, /Done: 1 created, 1 not invited\./);
     assert.match(
       invited.stdout,
       /3: The line names no contactId or email\./,
@@ -189,5 +189,29 @@ onBothDatabases('a bulk operation through kill -9 and the CLI', (dialect) => {
     assert.match((wrong as { stderr: string }).stderr, /No website has the slug or id "nope"/);
     const noRole = await cli(['--website', 'named-portal', '--csv', csv, '--roles', 'Gold']);
     assert.match((noRole as { stderr: string }).stderr, /no web role "Gold"; its roles: Partner/);
+  });
+
+  it('admit invite --contacts takes emails, warns of open invitations, and --skip-invited skips them', async () => {
+    await api('POST', '/websites', { name: 'Again', slug: 'again-portal' });
+    const cli = (args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', MAIN, 'invite', '--website', 'again-portal', ...args], {
+        env,
+      }).catch((err: { code: number; stdout: string; stderr: string }) => err);
+    const first = await cli(['--contacts', 'op1@example.test']);
+    assert.match(first.stdout, /Done: 1 created, 0 not invited\./);
+    assert.doesNotMatch(first.stdout, /already/);
+    const second = await cli(['--contacts', 'OP1@example.test,op2@example.test']);
+    assert.match(
+      second.stdout,
+      /1 of these contacts already holds an open invitation to this website: they are invited again/,
+    );
+    assert.match(second.stdout, /Done: 2 created, 0 not invited\./);
+    const third = await cli(['--contacts', 'op1@example.test,op2@example.test', '--skip-invited']);
+    assert.equal((third as { code?: number }).code, 1, 'skipped contacts: exit 1');
+    assert.match(third.stdout, /2 of these contacts already hold an open invitation .*: they are skipped\./);
+    assert.match(third.stdout, /Done: 0 created, 2 not invited\./);
+    assert.match(third.stdout, /op1@example\.test|Skipped: already holds the open invitation/);
+    const unknown = await cli(['--contacts', 'nobody@example.test']);
+    assert.match((unknown as { stderr: string }).stderr, /No contact has the email nobody@example\.test\./);
   });
 });

@@ -140,7 +140,7 @@ export async function findContactIds(
  * two alike). Planned for each term: a rare one goes through that index, a common one down the
  * primary key.
  */
-const searchMatches = (search: string) =>
+export const searchMatches = (search: string) =>
   sql<boolean>`${sql.raw(PLAN_EACH_CALL)} lower(first_name || ' ' || last_name || ' ' || coalesce(email_normalized, '')) like ${likeContains(search)} escape '\\'`;
 
 export async function findContactByUsername(conn: Conn, username: string): Promise<Contact | undefined> {

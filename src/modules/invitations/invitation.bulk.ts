@@ -2,10 +2,10 @@ import { setImmediate as turn } from 'node:timers/promises';
 import type { Actor, Deps } from '../../context.ts';
 import type { Conn, DialectName } from '../../db/database.ts';
 import { AppError, type ErrorCode } from '../../errors.ts';
-import { findContactsByIds } from '../contacts/contact.ts';
+import { contactIdsMatching, findContactsByIds } from '../contacts/contact.ts';
 import { publishEvents, recordAuditMany } from '../events/event.ts';
 import { findUsersByIds } from '../users/user.ts';
-import type { InvitationRow } from './invitation.repository.ts';
+import type { InvitationRow, OpenInvitation } from './invitation.repository.ts';
 import * as repo from './invitation.repository.ts';
 import { defaultName, resolveExpiry } from './invitation.rules.ts';
 import { checkReferences, newInvitation, ownerOf, websiteOfBody } from './invitation.service.ts';
@@ -28,13 +28,19 @@ export interface BulkInput {
   redemptionWorkflowId?: string | null;
   expiresAt?: string | null;
   ownerId?: string;
+  inviterContactId?: string | null;
   send?: boolean;
+  /** Skip (status `skipped`) the contacts that already hold an open invitation to the website. */
+  skipInvited?: boolean;
 }
 
 export interface BulkItem {
   contactId: string;
-  status: 'created' | 'queued' | 'rejected';
+  status: 'created' | 'queued' | 'rejected' | 'skipped';
+  /** The new invitation; for a skipped contact, the open one it holds. */
   invitationId?: string;
+  /** Created although the contact already held this open invitation to the website (a warning). */
+  openInvitationId?: string;
   code?: ErrorCode;
   detail?: string;
   emailIds?: string[];
@@ -46,6 +52,9 @@ export interface BulkResult {
   created: number;
   queued: number;
   rejected: number;
+  skipped: number;
+  /** Contacts that already held an open invitation to the website: skipped, or invited again. */
+  alreadyInvited: number;
   items: BulkItem[];
 }
 
@@ -61,7 +70,7 @@ export const FIRST_BULK_BATCH = 100;
 
 export async function bulkInvite(deps: Deps, actor: Actor, input: BulkInput): Promise<BulkResult> {
   const contactIds = [...new Set(input.contactIds)];
-  const result: BulkResult = { created: 0, queued: 0, rejected: 0, items: [] };
+  const result: BulkResult = { created: 0, queued: 0, rejected: 0, skipped: 0, alreadyInvited: 0, items: [] };
   const size = BULK_BATCH[deps.dialect];
   for (let k = 0, n = Math.min(size, FIRST_BULK_BATCH); k === 0 || k < contactIds.length; k += n, n = size) {
     const batch = contactIds.slice(k, k + n);
@@ -90,12 +99,70 @@ export async function bulkInvite(deps: Deps, actor: Actor, input: BulkInput): Pr
     result.created += part.created;
     result.queued += part.queued;
     result.rejected += part.rejected;
+    result.skipped += part.skipped;
+    result.alreadyInvited += part.alreadyInvited;
     for (const item of part.items) result.items.push(item);
     if (input.send) deps.notifyJobs();
     // SQLite's statements run on this thread: requests wait for the loop to turn between batches.
     await turn();
   }
   return result;
+}
+
+/** The answer of "who here already holds an open invitation to the website?" (the form's warning). */
+export interface OpenCheck {
+  /** Contacts checked. */
+  total: number;
+  alreadyInvited: number;
+  /** The first EXAMPLES of them, with the invitation each holds. */
+  examples: (OpenInvitation & { firstName: string; lastName: string; email: string | null })[];
+}
+
+const EXAMPLES = 10;
+
+/**
+ * Which of these contacts (given, or every contact matching a search) already hold an open
+ * invitation to the website: counted, with a few named. Reads only; a thousand contacts a query.
+ */
+export async function checkOpenInvitations(
+  deps: Deps,
+  websiteId: string,
+  source: { contactIds: string[] } | { matching: { search?: string } },
+): Promise<OpenCheck> {
+  const website = await websiteOfBody(deps, deps.db, websiteId);
+  const now = deps.now().toISOString();
+  const found: OpenInvitation[] = [];
+  let total = 0;
+  let alreadyInvited = 0;
+  const pages =
+    'contactIds' in source
+      ? (async function* () {
+          yield [...new Set(source.contactIds)];
+        })()
+      : contactIdsMatching(deps, source.matching.search);
+  for await (const page of pages) {
+    const contacts = await findContactsByIds(deps.db, page);
+    total += contacts.length;
+    const open = await repo.findOpenInvitationsOf(deps.db, website.id, page, now);
+    alreadyInvited += open.size;
+    for (const o of open.values()) if (found.length < EXAMPLES) found.push(o);
+  }
+  const named = new Map(
+    (
+      await findContactsByIds(
+        deps.db,
+        found.map((o) => o.contactId),
+      )
+    ).map((c) => [c.id, c]),
+  );
+  return {
+    total,
+    alreadyInvited,
+    examples: found.map((o) => {
+      const c = named.get(o.contactId);
+      return { ...o, firstName: c?.firstName ?? '', lastName: c?.lastName ?? '', email: c?.email ?? null };
+    }),
+  };
 }
 
 export async function bulkInviteIn(
@@ -113,6 +180,7 @@ export async function bulkInviteIn(
   const webRoleIds = [...new Set(input.webRoleIds ?? [])].sort();
   const contactIds = [...new Set(input.contactIds)];
   const contacts = new Map((await findContactsByIds(trx, contactIds)).map((c) => [c.id, c]));
+  const open = await repo.findOpenInvitationsOf(trx, website.id, contactIds, at);
 
   const items: BulkItem[] = [];
   const rows: { row: InvitationRow; codeHash: string }[] = [];
@@ -128,12 +196,23 @@ export async function bulkInviteIn(
       });
       continue;
     }
+    const held = open.get(contactId);
+    if (held && input.skipInvited) {
+      items.push({
+        contactId,
+        status: 'skipped',
+        code: 'ALREADY_INVITED',
+        invitationId: held.invitationId,
+        detail: `Skipped: already holds the open invitation “${held.name}” to this website.`,
+      });
+      continue;
+    }
     const created = newInvitation(deps.keys, at, {
       name: defaultName('single', contact),
       type: 'single',
       websiteId: website.id,
       ownerId,
-      inviterContactId: null,
+      inviterContactId: input.inviterContactId ?? null,
       expiresAt,
       assignToAccountId: input.assignToAccountId ?? null,
       redemptionWorkflowId: input.redemptionWorkflowId ?? null,
@@ -143,7 +222,12 @@ export async function bulkInviteIn(
     const { row } = created;
     rows.push(created);
     invited.push({ invitation_id: row.id, contact_id: contactId });
-    items.push({ contactId, status: 'created', invitationId: row.id });
+    items.push({
+      contactId,
+      status: 'created',
+      invitationId: row.id,
+      ...(held ? { openInvitationId: held.invitationId } : {}),
+    });
   }
   await repo.insertInvitations(trx, rows);
   await repo.insertInvitationLinks(
@@ -212,5 +296,12 @@ export async function bulkInviteIn(
     }
   }
   const count = (status: BulkItem['status']) => items.filter((i) => i.status === status).length;
-  return { created: rows.length, queued: count('queued'), rejected: count('rejected'), items };
+  return {
+    created: rows.length,
+    queued: count('queued'),
+    rejected: count('rejected'),
+    skipped: count('skipped'),
+    alreadyInvited: open.size,
+    items,
+  };
 }

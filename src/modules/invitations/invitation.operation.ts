@@ -201,7 +201,7 @@ export const bulkInviteOperation: OperationKind = {
       const noEmail = item.status === 'queued' && (item.failedNoPrimaryEmail ?? 0) > 0;
       if (noEmail) queued -= 1;
       const notSent = input.send === true && (item.status === 'created' || noEmail);
-      if (item.status === 'rejected' || notSent)
+      if (item.status === 'rejected' || item.status === 'skipped' || notSent)
         failures.push({
           position: t.position,
           item: t.item,

@@ -4,6 +4,7 @@ import type { Conn } from '../../db/database.ts';
 import { expiryClock, isPostgres } from '../../db/dialect.ts';
 import type { Database, InvitationsTable, InviteRedemptionsTable } from '../../db/schema.ts';
 import { bool, flag, instant, likeContains } from '../../db/values.ts';
+import { searchMatches } from '../contacts/contact.repository.ts';
 import type { InvitationState, InvitationStatus, InvitationType, StatusReason } from './invitation.rules.ts';
 
 /** An invitation row, without its contact and role lists. */
@@ -316,7 +317,23 @@ export async function findInvitations(
   if (q.before) query = query.where('id', '<', q.before);
   if (q.websiteId) query = query.where('website_id', '=', q.websiteId);
   if (q.status) query = query.where(statusCondition(q.status, q.now));
-  if (q.search) query = query.where(sql<boolean>`lower(name) like ${likeContains(q.search)} escape '\\'`);
+  if (q.search) {
+    const search = q.search;
+    // The invitation's name, or one of its invited contacts by name or email (the contact search).
+    query = query.where((eb) =>
+      eb.or([
+        sql<boolean>`lower(name) like ${likeContains(search)} escape '\\'`,
+        eb(
+          'id',
+          'in',
+          eb
+            .selectFrom('invitation_invited_contacts')
+            .select('invitation_id')
+            .where('contact_id', 'in', eb.selectFrom('contacts').select('id').where(searchMatches(search))),
+        ),
+      ]),
+    );
+  }
   if (q.contactId) {
     const contactId = q.contactId;
     query = query.where((eb) =>
@@ -476,4 +493,54 @@ export async function findInviteRedemptions(
     .limit(q.limit);
   if (q.before) query = query.where('id', '<', q.before);
   return (await query.execute()).map(toRedemption);
+}
+
+/** An open invitation a contact holds: new or sent, naming the contact, not yet redeemed by it. */
+export interface OpenInvitation {
+  contactId: string;
+  invitationId: string;
+  name: string;
+}
+
+/**
+ * For each of these contacts that holds one, its newest open invitation to the website (status new
+ * or sent: active, not used up, not expired at `now`; the contact invited and not among its
+ * redeemers). One query per thousand contacts.
+ */
+export async function findOpenInvitationsOf(
+  conn: Conn,
+  websiteId: string,
+  contactIds: readonly string[],
+  now: string,
+): Promise<Map<string, OpenInvitation>> {
+  const open = new Map<string, OpenInvitation>();
+  for (let k = 0; k < contactIds.length; k += 1000) {
+    const rows = await conn
+      .selectFrom('invitation_invited_contacts as ic')
+      .innerJoin('invitations as i', 'i.id', 'ic.invitation_id')
+      .select(['ic.contact_id as contactId', 'i.id as invitationId', 'i.name as name'])
+      .where('ic.contact_id', 'in', contactIds.slice(k, k + 1000))
+      .where('i.website_id', '=', websiteId)
+      .where('i.state', '=', 'active')
+      .where((eb) =>
+        eb.and([
+          eb('i.redemption_count', '<', eb.ref('i.max_redemptions')),
+          eb.or([eb('i.expires_at', 'is', null), eb('i.expires_at', '>', now)]),
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('invitation_redeemed_contacts as rc')
+                .select('rc.contact_id')
+                .whereRef('rc.invitation_id', '=', 'i.id')
+                .whereRef('rc.contact_id', '=', 'ic.contact_id'),
+            ),
+          ),
+        ]),
+      )
+      .orderBy('i.id', 'asc')
+      .execute();
+    // Ascending ids: the newest invitation of a contact is set last.
+    for (const r of rows) open.set(r.contactId, r);
+  }
+  return open;
 }

@@ -7,7 +7,7 @@ import type { ApiApp } from '../../http/api.ts';
 import { actorOf } from '../../http/auth.ts';
 import { IdParams, ListQuery, PageOf, problems } from '../../http/schemas.ts';
 import { accepted, Operation, prefersAsync } from '../operations/operation.ts';
-import { bulkInvite } from './invitation.bulk.ts';
+import { bulkInvite, checkOpenInvitations } from './invitation.bulk.ts';
 import { startBulkInvite } from './invitation.operation.ts';
 import * as schemas from './invitation.schemas.ts';
 import * as service from './invitation.service.ts';
@@ -59,6 +59,30 @@ export async function invitationRoutes(app: ApiApp, deps: Deps): Promise<void> {
       return reply
         .status(201)
         .send(await bulkInvite(deps, actorOf(req), { ...options, contactIds: contactIds ?? [] }));
+    },
+  );
+  app.post(
+    '/invitations/bulk/check',
+    {
+      bodyLimit: BULK_BODY_LIMIT,
+      schema: {
+        tags,
+        summary: 'Which of these contacts already hold an open invitation to the website (changes nothing)',
+        description:
+          'Give contactIds or matching, as for POST /invitations/bulk. Open: new or sent, naming the contact, not yet redeemed by it. Use the answer to warn before inviting, and skipInvited to skip them.',
+        body: schemas.CheckOpenInvitations,
+        response: { 200: schemas.OpenInvitationsCheck, ...problems(400) },
+      },
+    },
+    async (req) => {
+      const { websiteId, contactIds, matching } = req.body;
+      if ((contactIds === undefined) === (matching === undefined))
+        throw invalid('', 'Give either contactIds or matching.');
+      return checkOpenInvitations(
+        deps,
+        websiteId,
+        contactIds ? { contactIds } : { matching: matching ?? {} },
+      );
     },
   );
   app.post(

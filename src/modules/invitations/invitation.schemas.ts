@@ -127,12 +127,25 @@ export const CreateInvitationWithSend = Type.Object(
   {
     ...CreateInvitation.properties,
     send: Type.Optional(Type.Boolean({ description: 'Send it now, in the same call' })),
+    skipInvited: Type.Optional(
+      Type.Boolean({
+        description:
+          'Leave out the invited contacts who already hold an open invitation to this website; a Single invitation (or a Group left with no one) is then not created: 409 ALREADY_INVITED',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+const OpenInvitation = Type.Object({ contactId: Id, invitationId: Id, name: Type.String() });
 export const CreatedInvitation = Type.Composite([
   InvitationWithCode,
-  Type.Object({ send: Type.Optional(SendItem) }),
+  Type.Object({
+    send: Type.Optional(SendItem),
+    alreadyInvited: Type.Array(OpenInvitation, {
+      description:
+        'The open invitations to this website its invited contacts already held: a warning, or with skipInvited the contacts left out',
+    }),
+  }),
 ]);
 
 /** The most contact ids one request may carry. */
@@ -147,7 +160,14 @@ const BulkOptionFields = {
   redemptionWorkflowId: Type.Optional(Nullable(Id)),
   expiresAt: Type.Optional(Nullable(Instant)),
   ownerId: Type.Optional(Id),
+  inviterContactId: Type.Optional(Nullable(Id)),
   send: Type.Optional(Type.Boolean()),
+  skipInvited: Type.Optional(
+    Type.Boolean({
+      description:
+        'Skip the contacts that already hold an open (new or sent) invitation to this website; default false: they are invited again and counted in alreadyInvited',
+    }),
+  ),
 };
 
 export const BulkInvite = Type.Object(
@@ -192,11 +212,21 @@ export const BulkResult = Type.Object({
   created: Type.Integer(),
   queued: Type.Integer(),
   rejected: Type.Integer(),
+  skipped: Type.Integer({ description: 'Contacts skipped by skipInvited' }),
+  alreadyInvited: Type.Integer({
+    description: 'Contacts that already held an open invitation to the website (skipped or invited again)',
+  }),
   items: Type.Array(
     Type.Object({
       contactId: Id,
-      status: Type.Union([Type.Literal('created'), Type.Literal('queued'), Type.Literal('rejected')]),
+      status: Type.Union([
+        Type.Literal('created'),
+        Type.Literal('queued'),
+        Type.Literal('rejected'),
+        Type.Literal('skipped'),
+      ]),
       invitationId: Type.Optional(Id),
+      openInvitationId: Type.Optional(Id),
       code: ErrorCodeField,
       detail: Type.Optional(Type.String()),
       emailIds: Type.Optional(Type.Array(Id)),
@@ -204,5 +234,28 @@ export const BulkResult = Type.Object({
         Type.Integer({ description: 'Queued, but the contact has no primary email: that email failed' }),
       ),
     }),
+  ),
+});
+
+export const CheckOpenInvitations = Type.Object(
+  {
+    websiteId: Id,
+    contactIds: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: MAX_BULK_IDS })),
+    matching: Type.Optional(
+      Type.Object({ search: Type.Optional(Line(200)) }, { additionalProperties: false }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const OpenInvitationsCheck = Type.Object({
+  total: Type.Integer({ description: 'Contacts checked' }),
+  alreadyInvited: Type.Integer({ description: 'Of them, those holding an open invitation to the website' }),
+  examples: Type.Array(
+    Type.Composite([
+      OpenInvitation,
+      Type.Object({ firstName: Type.String(), lastName: Type.String(), email: Nullable(Type.String()) }),
+    ]),
+    { description: 'The first ten of them' },
   ),
 });

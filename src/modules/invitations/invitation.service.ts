@@ -36,6 +36,11 @@ export interface InvitationWithCode extends Invitation {
   redemptionUrl: string;
 }
 
+/** A created invitation, with the open invitations its contacts already held there (a warning). */
+export interface CreatedInvitation extends InvitationWithCode {
+  alreadyInvited: repo.OpenInvitation[];
+}
+
 export interface CreateInvitationInput {
   type: InvitationType;
   websiteId: string;
@@ -49,9 +54,16 @@ export interface CreateInvitationInput {
   webRoleIds?: string[];
   maxRedemptions?: number;
   invitedContactsOnly?: boolean;
+  /**
+   * Leave out the invited contacts who already hold an open invitation to the website: a Single
+   * invitation (or a Group left with no one) is then not created (ALREADY_INVITED).
+   */
+  skipInvited?: boolean;
 }
 
-export type UpdateInvitationInput = Partial<Omit<CreateInvitationInput, 'type' | 'websiteId'>>;
+export type UpdateInvitationInput = Partial<
+  Omit<CreateInvitationInput, 'type' | 'websiteId' | 'skipInvited'>
+>;
 
 const present = (row: InvitationRow, rel: Relations, now: Date): Invitation => {
   const { codeVersion: _hidden, ...rest } = row;
@@ -164,15 +176,28 @@ export async function createInvitation(
   actor: Actor,
   input: CreateInvitationInput,
   trx?: Conn,
-): Promise<InvitationWithCode> {
+): Promise<CreatedInvitation> {
   if (!trx) return deps.db.transaction().execute((t) => createInvitation(deps, actor, input, t));
   const now = deps.now();
-  const invitedContactIds = input.invitedContactIds ?? [];
+  let invitedContactIds = input.invitedContactIds ?? [];
   const maxRedemptions = checkShape(input.type, invitedContactIds, input.maxRedemptions);
   const website = await websiteOfBody(deps, trx, input.websiteId);
   const ownerId = ownerOf(actor, input.ownerId);
   const { invited } = await checkReferences(trx, website.id, { ...input, ownerId });
   const expiresAt = resolveExpiry(input.expiresAt, website.settings, now);
+  const open = [
+    ...(await repo.findOpenInvitationsOf(trx, website.id, invitedContactIds, now.toISOString())).values(),
+  ];
+  if (input.skipInvited && open.length > 0) {
+    // A Group invitation leaves them out; a Single one (or a Group left with nobody) is not created.
+    const held = new Set(open.map((o) => o.contactId));
+    invitedContactIds = invitedContactIds.filter((id) => !held.has(id));
+    if (input.type === 'single' || invitedContactIds.length === 0)
+      throw new AppError(
+        'ALREADY_INVITED',
+        `Not created: ${open.length === 1 ? 'the contact already holds' : `all ${open.length} invited contacts already hold`} an open invitation to this website (${open.map((o) => `“${o.name}”`).join(', ')}).`,
+      );
+  }
   const webRoleIds = [...new Set(input.webRoleIds ?? [])].sort();
   const created = newInvitation(deps.keys, now.toISOString(), {
     name: input.name ?? defaultName(input.type, invited[0]),
@@ -223,7 +248,7 @@ export async function createInvitation(
     { invitedContactIds: [...invitedContactIds].sort(), webRoleIds, redeemedContactIds: [] },
     now,
   );
-  return withCode(deps, invitation, website, row.codeVersion);
+  return { ...withCode(deps, invitation, website, row.codeVersion), alreadyInvited: open };
 }
 
 export async function getInvitation(deps: Deps, id: string): Promise<Invitation> {

@@ -12,9 +12,9 @@ import type { InvitationRow } from './invitation.repository.ts';
 import * as repo from './invitation.repository.ts';
 import { deriveStatus } from './invitation.rules.ts';
 import {
+  type CreatedInvitation,
   type CreateInvitationInput,
   createInvitation,
-  type InvitationWithCode,
 } from './invitation.service.ts';
 
 /**
@@ -174,7 +174,7 @@ export async function createAndMaybeSend(
   actor: Actor,
   input: CreateInvitationInput,
   send: boolean,
-): Promise<InvitationWithCode & { send?: SendItem }> {
+): Promise<CreatedInvitation & { send?: SendItem }> {
   const created = await deps.db.transaction().execute(async (trx) => {
     const invitation = await createInvitation(deps, actor, input, trx);
     if (!send) return invitation;

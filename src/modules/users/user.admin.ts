@@ -12,9 +12,12 @@ import { createApiKey } from './user.service.ts';
  * one cannot be disabled or made an operator. A key's secret is shown once, when it is created;
  * deleting a key revokes it at once.
  */
-export async function listUsers(deps: Deps, q: { limit: number; cursor?: string }): Promise<Page<User>> {
+export async function listUsers(
+  deps: Deps,
+  q: { limit: number; cursor?: string; search?: string },
+): Promise<Page<User>> {
   return toPage(
-    await repo.findUsers(deps.db, { before: decodeCursor(q.cursor), limit: q.limit + 1 }),
+    await repo.findUsers(deps.db, { search: q.search, before: decodeCursor(q.cursor), limit: q.limit + 1 }),
     q.limit,
   );
 }

@@ -1,7 +1,7 @@
-import type { Selectable } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Conn } from '../../db/database.ts';
 import type { ApiKeysTable, UsersTable } from '../../db/schema.ts';
-import { bool, flag, instant } from '../../db/values.ts';
+import { bool, flag, instant, likeContains } from '../../db/values.ts';
 
 export interface User {
   id: string;
@@ -123,9 +123,16 @@ export async function findFirstAdmin(conn: Conn): Promise<User | undefined> {
   return r && toUser(r);
 }
 
-export async function findUsers(conn: Conn, q: { before?: string; limit: number }): Promise<User[]> {
+export async function findUsers(
+  conn: Conn,
+  q: { search?: string; before?: string; limit: number },
+): Promise<User[]> {
   let query = conn.selectFrom('users').selectAll().orderBy('id', 'desc').limit(q.limit);
   if (q.before) query = query.where('id', '<', q.before);
+  if (q.search)
+    query = query.where(
+      sql<boolean>`lower(name || ' ' || email_normalized) like ${likeContains(q.search)} escape '\\'`,
+    );
   return (await query.execute()).map(toUser);
 }
 

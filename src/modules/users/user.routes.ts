@@ -42,12 +42,17 @@ export async function userRoutes(app: ApiApp, deps: Deps): Promise<void> {
       preHandler: onlyAdmins,
       schema: {
         tags,
-        summary: 'List back-office users',
-        querystring: Type.Object(ListQuery),
+        summary: 'List back-office users, or those whose name or email contains `search`',
+        querystring: Type.Object({ ...ListQuery, search: Type.Optional(Type.String({ maxLength: 200 })) }),
         response: { 200: PageOf(User), ...problems(400, 403) },
       },
     },
-    async (req) => admin.listUsers(deps, { limit: req.query.limit ?? 50, cursor: req.query.cursor }),
+    async (req) =>
+      admin.listUsers(deps, {
+        limit: req.query.limit ?? 50,
+        cursor: req.query.cursor,
+        search: req.query.search,
+      }),
   );
   app.post(
     '/users',
