@@ -18,6 +18,7 @@ import { auditRoutes } from '../modules/events/audit.routes.ts';
 import { webhookRoutes } from '../modules/events/webhook.routes.ts';
 import { identityProviderRoutes } from '../modules/identity/identity-provider.routes.ts';
 import { invitationRoutes } from '../modules/invitations/invitation.routes.ts';
+import { redemptionRoutes } from '../modules/invitations/redemption.routes.ts';
 import { operationRoutes } from '../modules/operations/operation.routes.ts';
 import { statsRoutes } from '../modules/stats/stats.routes.ts';
 import { sessionRoutes } from '../modules/users/session.routes.ts';
@@ -69,6 +70,7 @@ export async function apiV1(app: ApiApp, deps: Deps): Promise<void> {
   await accountRoutes(app, deps);
   await contactRoutes(app, deps);
   await invitationRoutes(app, deps);
+  await redemptionRoutes(app, deps);
   await emailRoutes(app, deps);
   await workflowRoutes(app, deps);
   await runRoutes(app, deps);

@@ -116,12 +116,21 @@ export async function findContactsByIds(conn: Conn, ids: readonly string[]): Pro
 
 export async function findContacts(
   conn: Conn,
-  q: { search?: string; before?: string; limit: number },
+  q: { search?: string; accountId?: string; before?: string; limit: number },
 ): Promise<Contact[]> {
   let query = conn.selectFrom('contacts').selectAll().orderBy('id', 'desc').limit(q.limit);
   if (q.before) query = query.where('id', '<', q.before);
   if (q.search) query = query.where(searchMatches(q.search));
+  if (q.accountId) query = query.where('parent_account_id', '=', q.accountId);
   return (await query.execute()).map(toContact);
+}
+
+/** How many contacts match the search (and belong to the account), for "select all N matching". */
+export async function countContacts(conn: Conn, q: { search?: string; accountId?: string }): Promise<number> {
+  let query = conn.selectFrom('contacts').select((eb) => eb.fn.countAll<number>().as('n'));
+  if (q.search) query = query.where(searchMatches(q.search));
+  if (q.accountId) query = query.where('parent_account_id', '=', q.accountId);
+  return Number((await query.executeTakeFirstOrThrow()).n);
 }
 
 /** The ids of the contacts `findContacts` finds, newest first. */

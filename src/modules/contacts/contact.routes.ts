@@ -14,6 +14,11 @@ import * as access from './website-access.service.ts';
 
 const tags = ['Contacts'];
 
+const ContactFilters = {
+  search: Type.Optional(Type.String({ maxLength: 200 })),
+  accountId: Type.Optional(Id),
+};
+
 export async function contactRoutes(app: ApiApp, deps: Deps): Promise<void> {
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: MAX_CSV_BYTES }, (_req, body, done) =>
     done(null, body),
@@ -36,17 +41,30 @@ export async function contactRoutes(app: ApiApp, deps: Deps): Promise<void> {
     {
       schema: {
         tags,
-        summary: 'List or search contacts (name or primary email)',
-        querystring: Type.Object({ ...ListQuery, search: Type.Optional(Type.String({ maxLength: 200 })) }),
+        summary: 'List or search contacts (name or primary email), or those of an account',
+        querystring: Type.Object({ ...ListQuery, ...ContactFilters }),
         response: { 200: PageOf(schemas.Contact), ...problems(400) },
       },
     },
     async (req) =>
       service.listContacts(deps, {
         search: req.query.search,
+        accountId: req.query.accountId,
         limit: req.query.limit ?? 50,
         cursor: req.query.cursor,
       }),
+  );
+  app.get(
+    '/contacts/count',
+    {
+      schema: {
+        tags,
+        summary: 'How many contacts a list with these filters holds, over all its pages',
+        querystring: Type.Object(ContactFilters),
+        response: { 200: Type.Object({ count: Type.Integer() }), ...problems(400) },
+      },
+    },
+    async (req) => ({ count: await service.countContacts(deps, req.query) }),
   );
   app.get(
     '/contacts/:id',
@@ -93,13 +111,10 @@ export async function contactRoutes(app: ApiApp, deps: Deps): Promise<void> {
     {
       schema: {
         tags,
-        summary: 'Export contacts (all, or those a search finds) as CSV (text/csv)',
+        summary: 'Export contacts (all, or those a search or account finds) as CSV (text/csv)',
         description:
           'Columns as the import reads them, and more. Cells a spreadsheet would run as a formula are prefixed with an apostrophe.',
-        querystring: Type.Object(
-          { search: Type.Optional(Type.String({ maxLength: 200 })) },
-          { additionalProperties: false },
-        ),
+        querystring: Type.Object(ContactFilters, { additionalProperties: false }),
         produces: ['text/csv'],
         response: { 200: Type.String({ description: 'text/csv' }), ...problems(400) },
       },
@@ -121,7 +136,7 @@ export async function contactRoutes(app: ApiApp, deps: Deps): Promise<void> {
           'lastSignInAt',
           'createdAt',
         ],
-        (cursor) => service.listContacts(deps, { search: req.query.search, limit: 500, cursor }),
+        (cursor) => service.listContacts(deps, { ...req.query, limit: 500, cursor }),
         (c) => [
           c.id,
           c.firstName,

@@ -110,15 +110,20 @@ export async function getContact(deps: Deps, id: string, conn: Conn = deps.db): 
 
 export async function listContacts(
   deps: Deps,
-  q: { search?: string; limit: number; cursor?: string },
+  q: { search?: string; accountId?: string; limit: number; cursor?: string },
 ): Promise<Page<ContactWithRoles>> {
   const rows = await repo.findContacts(deps.db, {
     search: q.search,
+    accountId: q.accountId,
     before: decodeCursor(q.cursor),
     limit: q.limit + 1,
   });
   const page = toPage(rows, q.limit);
   return { items: await withRelations(deps.db, page.items), nextCursor: page.nextCursor };
+}
+
+export async function countContacts(deps: Deps, q: { search?: string; accountId?: string }): Promise<number> {
+  return repo.countContacts(deps.db, q);
 }
 
 export async function updateContact(

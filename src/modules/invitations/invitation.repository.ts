@@ -481,16 +481,20 @@ export const insertInviteRedemptionWrite = (conn: Conn, r: InviteRedemption) =>
     })
     .compile();
 
+/** Invite Redemption activities, newest first, of an invitation, a contact or a website's invitations. */
 export async function findInviteRedemptions(
   conn: Conn,
-  q: { invitationId: string; before?: string; limit: number },
+  q: { invitationId?: string; contactId?: string; websiteId?: string; before?: string; limit: number },
 ): Promise<InviteRedemption[]> {
-  let query = conn
-    .selectFrom('invite_redemptions')
-    .selectAll()
-    .where('invitation_id', '=', q.invitationId)
-    .orderBy('id', 'desc')
-    .limit(q.limit);
+  let query = conn.selectFrom('invite_redemptions').selectAll().orderBy('id', 'desc').limit(q.limit);
+  if (q.invitationId) query = query.where('invitation_id', '=', q.invitationId);
+  if (q.contactId) query = query.where('contact_id', '=', q.contactId);
+  if (q.websiteId) {
+    const websiteId = q.websiteId;
+    query = query.where('invitation_id', 'in', (eb) =>
+      eb.selectFrom('invitations').select('id').where('website_id', '=', websiteId),
+    );
+  }
   if (q.before) query = query.where('id', '<', q.before);
   return (await query.execute()).map(toRedemption);
 }

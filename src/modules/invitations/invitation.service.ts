@@ -437,8 +437,18 @@ export async function listRedemptions(
   q: { limit: number; cursor?: string },
 ): Promise<Page<InviteRedemption>> {
   await load(deps, deps.db, id);
+  return findRedemptions(deps, { ...q, invitationId: id });
+}
+
+/** Invite Redemption activities, newest first, filtered by invitation, contact or website. */
+export async function findRedemptions(
+  deps: Deps,
+  q: { invitationId?: string; contactId?: string; websiteId?: string; limit: number; cursor?: string },
+): Promise<Page<InviteRedemption>> {
   const rows = await repo.findInviteRedemptions(deps.db, {
-    invitationId: id,
+    invitationId: q.invitationId,
+    contactId: q.contactId,
+    websiteId: q.websiteId,
     before: decodeCursor(q.cursor),
     limit: q.limit + 1,
   });
