@@ -122,7 +122,7 @@ onBothDatabases('CSV exports of contacts, invitations and redemptions', (dialect
     const col = (name: string) => header?.indexOf(name) ?? -1;
     assert.equal(data.length, 2);
     const row = data.find((r) => r[col('contactId')] === first.contact.id) as string[];
-    assert.equal(row[col('invitationName')], first.inv.name);
+    assert.equal(row[col('invitationName')], `'${first.inv.name}`, 'its default name starts with the name');
     assert.equal(row[col('firstName')], "'=cmd|calc", 'a formula cell is neutralised');
     assert.equal(row[col('email')], first.contact.email);
     assert.equal(row[col('method')], 'signin');
