@@ -429,4 +429,30 @@ onBothDatabases('invitations API', (dialect) => {
       'UNAUTHENTICATED',
     );
   });
+
+  it('reads an invitation with its owner and inviter named', async () => {
+    const website = await makeWebsite(h);
+    const [invitee, inviter] = [await makeContact(h), await makeContact(h, { firstName: 'Ines' })];
+    const inv = await makeInvitation(h, {
+      type: 'single',
+      websiteId: website.id,
+      invitedContactIds: [invitee.id],
+      inviterContactId: inviter.id,
+    });
+    const read = ok<Json>(await h.api('GET', `/api/v1/invitations/${inv.id}`));
+    assert.equal(read.owner.id, inv.ownerId);
+    assert.equal(typeof read.owner.name, 'string');
+    assert.deepEqual(read.inviter, {
+      id: inviter.id,
+      firstName: 'Ines',
+      lastName: inviter.lastName,
+      email: inviter.email,
+    });
+    const plain = await makeInvitation(h, {
+      type: 'single',
+      websiteId: website.id,
+      invitedContactIds: [invitee.id],
+    });
+    assert.equal(ok<Json>(await h.api('GET', `/api/v1/invitations/${plain.id}`)).inviter, null);
+  });
 });

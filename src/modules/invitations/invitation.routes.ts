@@ -210,12 +210,12 @@ export async function invitationRoutes(app: ApiApp, deps: Deps): Promise<void> {
     {
       schema: {
         tags,
-        summary: 'Read an invitation (never its code)',
+        summary: 'Read an invitation (never its code), with its owner and inviter named',
         params: IdParams,
-        response: { 200: schemas.Invitation, ...problems(404) },
+        response: { 200: schemas.InvitationDetail, ...problems(404) },
       },
     },
-    async (req) => service.getInvitation(deps, req.params.id),
+    async (req) => service.getInvitationDetail(deps, req.params.id),
   );
   app.patch(
     '/invitations/:id',

@@ -47,6 +47,21 @@ export const Invitation = Type.Object({
   updatedAt: Instant,
 });
 
+export const InvitationDetail = Type.Composite([
+  Invitation,
+  Type.Object({
+    owner: Nullable(Type.Object({ id: Id, name: Type.String(), email: Type.String() })),
+    inviter: Nullable(
+      Type.Object({
+        id: Id,
+        firstName: Type.String(),
+        lastName: Type.String(),
+        email: Nullable(Type.String()),
+      }),
+    ),
+  }),
+]);
+
 export const Code = Type.Object({
   code: Type.String({
     description: 'The invitation code, grouped; matched ignoring case, spaces and hyphens',

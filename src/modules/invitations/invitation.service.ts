@@ -4,9 +4,9 @@ import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
 import { AppError, invalid, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { Keys } from '../../keys.ts';
-import { requireAccount, requireContact, requireContacts } from '../contacts/contact.ts';
+import { findContactsByIds, requireAccount, requireContact, requireContacts } from '../contacts/contact.ts';
 import { publishEvents, recordAudit } from '../events/event.ts';
-import { requireEnabledUser } from '../users/user.ts';
+import { findUsersByIds, requireEnabledUser } from '../users/user.ts';
 import { getWebsite, requireWebRolesOfWebsite, type Website } from '../websites/website.ts';
 import { requireRedemptionWorkflow } from '../workflows/workflow.ts';
 import { codeHash, deriveCode } from './invitation.code.ts';
@@ -253,6 +253,22 @@ export async function createInvitation(
 
 export async function getInvitation(deps: Deps, id: string): Promise<Invitation> {
   return (await load(deps, deps.db, id)).invitation;
+}
+
+/** An invitation with its owner (a user) and inviter (a contact) named, for its page. */
+export async function getInvitationDetail(deps: Deps, id: string) {
+  const invitation = await getInvitation(deps, id);
+  const [owner] = await findUsersByIds(deps.db, [invitation.ownerId]);
+  const [inviter] = invitation.inviterContactId
+    ? await findContactsByIds(deps.db, [invitation.inviterContactId])
+    : [];
+  return {
+    ...invitation,
+    owner: owner ? { id: owner.id, name: owner.name, email: owner.email } : null,
+    inviter: inviter
+      ? { id: inviter.id, firstName: inviter.firstName, lastName: inviter.lastName, email: inviter.email }
+      : null,
+  };
 }
 
 export async function listInvitations(

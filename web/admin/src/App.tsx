@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
+import { AccountPage, Accounts } from './Accounts.tsx';
 import { api, type Json, setAdministrator, setCsrf } from './api.ts';
+import { ContactPage } from './ContactPage.tsx';
 import { Contacts } from './Contacts.tsx';
 import { Dashboard } from './Dashboard.tsx';
 import { InvitationPage } from './InvitationPage.tsx';
@@ -17,6 +19,7 @@ import { Workflows } from './Workflows.tsx';
 const NAMED = [
   'dashboard',
   'contacts',
+  'accounts',
   'invitations',
   'websites',
   'workflows',
@@ -25,12 +28,14 @@ const NAMED = [
   'users',
 ] as const;
 type Named = (typeof NAMED)[number];
-type RecordKind = 'invitation' | 'website' | 'workflow' | 'webhook';
+type RecordKind = 'invitation' | 'website' | 'workflow' | 'webhook' | 'contact' | 'account';
 type Screen = Named | `${RecordKind}:${string}`;
 
 const screenOf = (): Screen => {
   if (location.hash === '#/workflows/new') return 'workflow:new';
-  const m = /^#\/(invitation|website|workflow|webhook)s\/([0-9a-f-]{36})$/.exec(location.hash);
+  const m = /^#\/(invitation|website|workflow|webhook|contact|account)s\/([0-9a-f-]{36})$/.exec(
+    location.hash,
+  );
   if (m) return `${m[1] as RecordKind}:${m[2]}`;
   const named = location.hash.slice(2);
   return (NAMED as readonly string[]).includes(named) ? (named as Named) : 'dashboard';
@@ -39,6 +44,7 @@ const screenOf = (): Screen => {
 const LABELS: Record<Named, string> = {
   dashboard: 'Dashboard',
   contacts: 'Contacts',
+  accounts: 'Accounts',
   invitations: 'Invitations',
   websites: 'Websites',
   workflows: 'Workflows',
@@ -129,9 +135,19 @@ function ScreenView({ screen }: { screen: Screen }) {
     return <WorkflowPage key={id} id={id === 'new' ? null : id} />;
   }
   if (screen.startsWith('webhook:')) return <WebhookPage id={screen.slice('webhook:'.length)} />;
+  if (screen.startsWith('contact:')) {
+    const id = screen.slice('contact:'.length);
+    return <ContactPage key={id} id={id} />;
+  }
+  if (screen.startsWith('account:')) {
+    const id = screen.slice('account:'.length);
+    return <AccountPage key={id} id={id} />;
+  }
   switch (screen) {
     case 'contacts':
       return <Contacts />;
+    case 'accounts':
+      return <Accounts />;
     case 'invitations':
       return <Invitations />;
     case 'websites':

@@ -6,12 +6,14 @@ import { InvitationForm } from './InvitationForm.tsx';
 import { Notices } from './Notices.tsx';
 import { OperationProgress } from './OperationProgress.tsx';
 import { Pager } from './Pager.tsx';
-import { PortalAccess } from './PortalAccess.tsx';
-import { RunsTable } from './RunsTable.tsx';
 import { RunWorkflow } from './RunWorkflow.tsx';
 import { Scroll } from './Scroll.tsx';
 
-/** Contacts: search and page on the server, create one, invite one to a website. */
+/**
+ * Contacts: search and page on the server; select some, a page, or every contact matching the
+ * search, and invite them (or run a workflow on them); create or import contacts. Each name opens
+ * the contact's page.
+ */
 export function Contacts() {
   const [search, setSearch] = useState('');
   const [page, setPage] = useState<{ items: Json[]; nextCursor: string | null }>({
@@ -25,7 +27,10 @@ export function Contacts() {
   const [invitingMatching, setInvitingMatching] = useState<string | null>(null);
   const [searched, setSearched] = useState('');
   const [operation, setOperation] = useState<Json | null>(null);
-  const [editing, setEditing] = useState<Json | null>(null);
+  /** How many contacts match the search, over every page (for "select all matching"). */
+  const [total, setTotal] = useState<number | null>(null);
+  /** Every contact matching `searched` is selected, not only those ticked. */
+  const [allMatching, setAllMatching] = useState(false);
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
 
@@ -35,21 +40,25 @@ export function Contacts() {
       ...(q ? { search: q } : {}),
       ...(cursor ? { cursor } : {}),
     });
-    setPage(await api('GET', `/contacts?${params}`));
+    const counted = new URLSearchParams(q ? { search: q } : {});
+    const [p, c] = await Promise.all([
+      api<{ items: Json[]; nextCursor: string | null }>('GET', `/contacts?${params}`),
+      api('GET', `/contacts/count?${counted}`),
+    ]);
+    setPage(p);
+    setTotal(c.count);
     setSearched(q);
   }, []);
   useEffect(() => {
     void load('');
   }, [load]);
 
-  const save = async (body: Json, form: HTMLFormElement, contact?: Json) => {
+  const save = async (body: Json, form: HTMLFormElement) => {
     try {
-      if (contact) await api('PATCH', `/contacts/${contact.id}`, body);
-      else await api('POST', '/contacts', body);
+      await api('POST', '/contacts', body);
       setError('');
-      setMessage(`${contact ? 'Saved' : 'Created'} ${body.firstName} ${body.lastName}.`);
-      if (contact) setEditing(null);
-      else form.reset();
+      setMessage(`Created ${body.firstName} ${body.lastName}.`);
+      form.reset();
       await load(search, cursors[cursors.length - 1]);
     } catch (err) {
       setError(err instanceof ApiError ? err.message : 'Could not save the contact.');
@@ -57,12 +66,25 @@ export function Contacts() {
   };
 
   const isSelected = (c: Json) => selected.some((x) => x.id === c.id);
-  const toggle = (c: Json) =>
+  const toggle = (c: Json) => {
+    setAllMatching(false);
     setSelected(isSelected(c) ? selected.filter((x) => x.id !== c.id) : [...selected, c]);
+  };
+  const pageSelected = page.items.length > 0 && page.items.every(isSelected);
+  const togglePage = () => {
+    setAllMatching(false);
+    setSelected(
+      pageSelected
+        ? selected.filter((x) => !page.items.some((c) => c.id === x.id))
+        : [...selected, ...page.items.filter((c) => !isSelected(c))],
+    );
+  };
+  const chosen = allMatching ? (total ?? 0) : selected.length;
   const invited = (summary: string, op?: Json) => {
     setInviting(null);
     setInvitingMatching(null);
     setSelected([]);
+    setAllMatching(false);
     setError('');
     setMessage(summary);
     if (op) setOperation(op);
@@ -85,6 +107,9 @@ export function Contacts() {
         onSubmit={(e) => {
           e.preventDefault();
           setCursors([]);
+          // A new search starts a new selection: "all matching" must mean what is shown.
+          setSelected([]);
+          setAllMatching(false);
           void load(search);
         }}
       >
@@ -92,58 +117,77 @@ export function Contacts() {
         <input id="search" value={search} onChange={(e) => setSearch(e.target.value)} />
         <button type="submit">Search</button>
       </form>
-      <div className="row">
-        <button type="button" disabled={selected.length === 0} onClick={() => setInviting(selected)}>
-          Create Invitation for {selected.length} selected
-        </button>
-        <RunWorkflow
-          contacts={selected}
-          onDone={(summary) => {
-            setSelected([]);
-            setError('');
-            setMessage(summary);
-          }}
-          onError={setError}
-        />
+      {pageSelected && !allMatching && total !== null && total > page.items.length && (
+        <p className="notice warning" role="status">
+          All {page.items.length} contacts on this page are selected.{' '}
+          <button type="button" className="link" onClick={() => setAllMatching(true)}>
+            Select all {total.toLocaleString()} contacts{searched ? ` matching “${searched}”` : ''}
+          </button>
+        </p>
+      )}
+      {allMatching && (
+        <p className="notice warning" role="status">
+          All {(total ?? 0).toLocaleString()} contacts{searched ? ` matching “${searched}”` : ''} are
+          selected.{' '}
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              setAllMatching(false);
+              setSelected([]);
+            }}
+          >
+            Clear the selection
+          </button>
+        </p>
+      )}
+      <div className="commands" role="toolbar" aria-label="Actions on the selected contacts">
         <button
           type="button"
-          disabled={page.items.length === 0}
+          disabled={chosen === 0}
           onClick={() => {
-            setInviting(null);
-            setInvitingMatching(searched);
+            if (allMatching) {
+              setInviting(null);
+              setInvitingMatching(searched);
+            } else {
+              setInvitingMatching(null);
+              setInviting(selected);
+            }
           }}
         >
-          {searched ? `Invite all matching “${searched}”` : 'Invite all contacts'}
+          Create Invitation for {chosen.toLocaleString()} selected
         </button>
+        {!allMatching && (
+          <RunWorkflow
+            contacts={selected}
+            onDone={(summary) => {
+              setSelected([]);
+              setError('');
+              setMessage(summary);
+            }}
+            onError={setError}
+          />
+        )}
       </div>
       {inviting && <InvitationForm contacts={inviting} onDone={invited} />}
       {invitingMatching !== null && (
         <InvitationForm contacts={[]} matching={invitingMatching} onDone={invited} />
       )}
       {operation && <OperationProgress key={operation.id} operation={operation} />}
-      {editing && (
-        <>
-          <ContactForm
-            key={editing.id}
-            contact={editing}
-            onSave={(body, form) => save(body, form, editing)}
-            onInvalid={setError}
-            onCancel={() => setEditing(null)}
-          />
-          <PortalAccess key={`access-${editing.id}`} contact={editing} />
-          <RunsTable
-            key={`runs-${editing.id}`}
-            query={`contactId=${editing.id}`}
-            title={`Workflow runs of ${editing.firstName} ${editing.lastName}`}
-          />
-        </>
-      )}
       <Scroll label="Contacts">
         <table>
           <caption className="visually-hidden">Contacts</caption>
           <thead>
             <tr>
-              <th scope="col">Select</th>
+              <th scope="col">
+                <input
+                  type="checkbox"
+                  aria-label="Select every contact on this page"
+                  checked={pageSelected || allMatching}
+                  onChange={togglePage}
+                  disabled={page.items.length === 0}
+                />
+              </th>
               <th scope="col">Name</th>
               <th scope="col">Email</th>
               <th scope="col">Actions</th>
@@ -156,23 +200,17 @@ export function Contacts() {
                   <input
                     type="checkbox"
                     aria-label={`Select ${c.firstName} ${c.lastName}`}
-                    checked={isSelected(c)}
+                    checked={allMatching || isSelected(c)}
                     onChange={() => toggle(c)}
                   />
                 </td>
                 <td>
-                  {c.firstName} {c.lastName}
+                  <a href={`#/contacts/${c.id}`}>
+                    {c.firstName} {c.lastName}
+                  </a>
                 </td>
                 <td>{c.email}</td>
                 <td className="actions">
-                  <button
-                    type="button"
-                    className="secondary"
-                    aria-label={`Edit ${c.firstName} ${c.lastName}`}
-                    onClick={() => setEditing(c)}
-                  >
-                    Edit
-                  </button>
                   <button
                     type="button"
                     className="secondary"
@@ -196,7 +234,7 @@ export function Contacts() {
         }}
       />
       <h2>New contact</h2>
-      <ContactForm onSave={(body, form) => save(body, form)} onInvalid={setError} />
+      <ContactForm onSave={save} onInvalid={setError} />
       <ImportContacts onImported={() => void load(search)} />
     </section>
   );

@@ -1,15 +1,11 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { EditInvitation } from './EditInvitation.tsx';
+import { nameOf, when } from './format.ts';
 import { Notices } from './Notices.tsx';
 import { RunsTable } from './RunsTable.tsx';
 import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
-
-const when = (iso: string | null | undefined) =>
-  iso ? new Date(iso).toLocaleString(undefined, { timeZoneName: 'short' }) : '—';
-const nameOf = (c: Json | undefined) =>
-  c ? `${`${c.firstName} ${c.lastName}`.trim() || c.email}${c.email ? ` <${c.email}>` : ''}` : '';
 
 /**
  * One invitation: its command bar (Send or Resend, Deactivate or Activate, Delete while never
@@ -145,12 +141,24 @@ export function InvitationPage({ id }: { id: string }) {
         <dd>
           {invitation.invitedContactIds.length === 0
             ? 'anyone with the code'
-            : invitation.invitedContactIds
-                .slice(0, 20)
-                .map((cid: string) => nameOf(people.get(cid)) || cid)
-                .join(', ')}
+            : invitation.invitedContactIds.slice(0, 20).map((cid: string, k: number) => (
+                <span key={cid}>
+                  {k > 0 && ', '}
+                  <a href={`#/contacts/${cid}`}>{nameOf(people.get(cid)) || cid}</a>
+                </span>
+              ))}
           {invitation.invitedContactIds.length > 20 &&
             ` and ${invitation.invitedContactIds.length - 20} more`}
+        </dd>
+        <dt>Owner (sender)</dt>
+        <dd>{invitation.owner ? `${invitation.owner.name} <${invitation.owner.email}>` : '—'}</dd>
+        <dt>Inviter</dt>
+        <dd>
+          {invitation.inviter ? (
+            <a href={`#/contacts/${invitation.inviter.id}`}>{nameOf(invitation.inviter)}</a>
+          ) : (
+            'none'
+          )}
         </dd>
         <dt>Created</dt>
         <dd>{when(invitation.createdAt)}</dd>
@@ -226,7 +234,7 @@ export function InvitationPage({ id }: { id: string }) {
             {redemptions.map((r) => (
               <tr key={r.id}>
                 <td>
-                  {nameOf(people.get(r.contactId)) || r.contactId}
+                  <a href={`#/contacts/${r.contactId}`}>{nameOf(people.get(r.contactId)) || r.contactId}</a>
                   {r.method === 'external' ? ' (identity provider)' : ''}
                 </td>
                 <td>{r.ipAddress ?? ''}</td>

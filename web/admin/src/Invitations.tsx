@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { useWebsites, WebsiteOptions } from './choices.tsx';
+import { when } from './format.ts';
 import { Notices } from './Notices.tsx';
 import { Pager } from './Pager.tsx';
 import { Scroll } from './Scroll.tsx';
@@ -143,6 +144,13 @@ export function Invitations() {
           download="invitations.csv"
         >
           Export this view as CSV
+        </a>{' '}
+        ·{' '}
+        <a
+          href={`/api/v1/redemptions/export${filter.websiteId ? `?${new URLSearchParams({ websiteId: filter.websiteId })}` : ''}`}
+          download="redemptions.csv"
+        >
+          Export the redemptions{filter.websiteId ? ' of this website' : ''} as CSV
         </a>
       </p>
       <div className="tabs" role="tablist" aria-label="Views">
@@ -159,7 +167,7 @@ export function Invitations() {
         ))}
       </div>
       <form className="row" onSubmit={search}>
-        <label htmlFor="inv-search">Search by name</label>
+        <label htmlFor="inv-search">Search by name or invited contact (name or email)</label>
         <input id="inv-search" name="search" />
         <label htmlFor="inv-website">Website</label>
         <select id="inv-website" name="websiteId" defaultValue="">
@@ -227,7 +235,7 @@ export function Invitations() {
                 </td>
                 <td>{i.type}</td>
                 <td>{i.status}</td>
-                <td>{i.expiresAt ? new Date(i.expiresAt).toLocaleString() : 'never'}</td>
+                <td>{when(i.expiresAt, 'never')}</td>
               </tr>
             ))}
           </tbody>

@@ -8,7 +8,7 @@ const POLL_MS = 1000;
 export function countsOf(op: Json): string {
   if (op.kind === 'contacts.import')
     return `${op.created} created, ${op.skipped} skipped, ${op.failed} failed`;
-  return `${op.created} invitations created${op.input?.send ? `, ${op.queued} queued for sending` : ''}, ${op.failed} refused`;
+  return `${op.created} invitations created${op.input?.send ? `, ${op.queued} queued for sending` : ''}, ${op.failed} not invited`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { when } from './format.ts';
 import { Notices } from './Notices.tsx';
 import { Scroll } from './Scroll.tsx';
 import { SystemStatus } from './SystemStatus.tsx';
@@ -51,7 +52,7 @@ export function Outbox() {
                   </button>
                 </td>
                 <td>{e.status}</td>
-                <td>{e.sentAt ? new Date(e.sentAt).toLocaleString() : ''}</td>
+                <td>{when(e.sentAt, '')}</td>
               </tr>
             ))}
           </tbody>

@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { when } from './format.ts';
 import { Notices } from './Notices.tsx';
 import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
 
-const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
 const STATUS: Record<string, string> = {
   queued: 'Queued',
   running: 'Running',

@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, type Json } from './api.ts';
-
-const when = (iso: string) => new Date(iso).toLocaleString(undefined, { timeZoneName: 'short' });
+import { when } from './format.ts';
 
 /**
  * What an operator must know before anything else: mail not going out (credentials refused, the

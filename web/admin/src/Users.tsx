@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { when } from './format.ts';
 import { Notices } from './Notices.tsx';
 import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
@@ -163,7 +164,7 @@ export function Users() {
                 <td>{k.name}</td>
                 <td>{k.prefix}…</td>
                 <td>{users.find((u) => u.id === k.userId)?.email ?? k.userId}</td>
-                <td>{k.lastUsedAt ? new Date(k.lastUsedAt).toLocaleString() : 'never'}</td>
+                <td>{when(k.lastUsedAt, 'never')}</td>
                 <td>
                   <button
                     type="button"

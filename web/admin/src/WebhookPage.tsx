@@ -1,11 +1,10 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { when } from './format.ts';
 import { Notices } from './Notices.tsx';
 import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
 import { EventTypeChoice, SecretOnce } from './Webhooks.tsx';
-
-const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
 
 /**
  * One webhook endpoint: edit it, enable or disable it, rotate its secret (the old one signs for a

@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { when } from './format.ts';
 import { Notices } from './Notices.tsx';
 import { Scroll } from './Scroll.tsx';
 import { useAction } from './useAction.ts';
@@ -116,7 +117,7 @@ export function Webhooks() {
                 <td>
                   {e.enabled
                     ? e.failingSince
-                      ? `Failing since ${new Date(e.failingSince).toLocaleString()}`
+                      ? `Failing since ${when(e.failingSince)}`
                       : 'Enabled'
                     : 'Disabled'}
                   {e.disabledReason && <div className="hint">{e.disabledReason}</div>}
