@@ -157,7 +157,10 @@ onBothDatabases('portal access per website', (dialect) => {
     assert.match(textOf(confirm.body), /Redeem this invitation for/);
     assert.equal((await c.get(`/portal/${other.slug}/profile`)).statusCode, 303, 'not signed in yet');
     await c.get(`/portal/${other.slug}/redeem/confirm`);
-    assert.equal((await c.post(`/portal/${other.slug}/redeem/confirm`, {})).statusCode, 303);
+    const confirmed = await c.post(`/portal/${other.slug}/redeem/confirm`, {});
+    assert.equal(confirmed.statusCode, 303);
+    const landed = await c.follow(confirmed);
+    assert.match(textOf(landed.body), new RegExp(`Your invitation to ${other.name} is accepted\\.`));
     assert.equal((await c.get(`/portal/${other.slug}/profile`)).statusCode, 200, 'signed in after it');
     assert.deepEqual(
       (await accessOf(contact.id)).map((a) => a.websiteId).sort(),

@@ -45,7 +45,11 @@ onBothDatabases('portal registration', (dialect) => {
     const contactsBefore = await countRows(h, 'contacts');
     const res = await b.post(`/portal/${website.slug}/register?returnurl=%2F`, registration(contact.email));
     assert.equal(res.statusCode, 303);
-    assert.equal(res.headers.location, `/portal/${website.slug}/`);
+    assert.equal(
+      res.headers.location,
+      `/portal/${website.slug}/profile`,
+      'registered: the profile (seed 003)',
+    );
     assert.notEqual(b.session(), anonymous, 'the session id changes at registration');
     assert.equal(await countRows(h, 'contacts'), contactsBefore, 'no duplicate contact');
     const after = await contactOf(contact.id);
@@ -55,12 +59,38 @@ onBothDatabases('portal registration', (dialect) => {
     assert.deepEqual(after.webRoleIds, [role.id]);
     const profile = await b.get(`/portal/${website.slug}/profile`);
     const text = textOf(profile.body);
+    assert.match(
+      text,
+      new RegExp(`You now have ${role.name} access at ${account.name}\\.`),
+      'what it granted',
+    );
+    assert.doesNotMatch(
+      textOf((await b.get(`/portal/${website.slug}/profile`)).body),
+      /You now have/,
+      'said once',
+    );
     assert.match(text, new RegExp(`Account ${account.name}`));
     assert.match(text, new RegExp(`Web roles ${role.name}`));
     assert.match(text, /\(confirmed\)/);
     const old = new PortalClient(h);
     old.cookies.set('admit_session', anonymous as string);
     assert.equal((await old.get(`/portal/${website.slug}/profile`)).statusCode, 303, 'the old id is dead');
+  });
+
+  it('with profileRedirectEnabled off, a registration goes to the returnurl; the granted line shows there', async () => {
+    const { website, invitation, contact } = await makeSingle(h, { webRoleIds: [], assignToAccountId: null });
+    ok(
+      await h.api('PATCH', `/api/v1/websites/${website.id}`, { settings: { profileRedirectEnabled: false } }),
+    );
+    const b = new PortalClient(h);
+    await land(b, website.slug, invitation.code, '%2Fprofile%3Ftab%3D1');
+    const res = await b.post(
+      `/portal/${website.slug}/register?returnurl=%2Fprofile%3Ftab%3D1`,
+      registration(contact.email),
+    );
+    assert.equal(res.headers.location, `/portal/${website.slug}/profile?tab=1`);
+    const home = await b.get(`/portal/${website.slug}/`);
+    assert.match(textOf(home.body), new RegExp(`Your invitation to ${website.name} is accepted\\.`));
   });
 
   it('Single: a forwarded link cannot put the invited contact under another email; the email field is locked', async () => {

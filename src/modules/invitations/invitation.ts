@@ -10,6 +10,7 @@ export {
   heldRegistrationToken,
   holdRegistration,
 } from './held-registration.ts';
+export { type Grant, latestGrant } from './invitation.granted.ts';
 export type { CodeRef, PendingInvitation } from './invitation.lookup.ts';
 export { describePending, findRedeemableCode, invitationTag, refOfCode } from './invitation.lookup.ts';
 export { previewInvitationEmail } from './invitation.preview.ts';

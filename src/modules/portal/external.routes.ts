@@ -18,6 +18,7 @@ import {
   clientOf,
   dataOf,
   field,
+  grantNotice,
   keepInSession,
   message,
   pendingRef,
@@ -28,7 +29,7 @@ import {
   signInSession,
   verifyForRedemption,
 } from './portal.context.ts';
-import { afterRedemption, afterSignIn } from './redirects.ts';
+import { afterRedemption, afterRegistration, afterSignIn } from './redirects.ts';
 
 /** A flow not finished within this long is refused at its callback. */
 const FLOW_TTL_MS = 10 * 60_000;
@@ -184,10 +185,22 @@ export async function externalRoutes(app: FastifyInstance, deps: Deps): Promise<
       return reply.redirect(`${base}/redeem/confirm${returnQuery(safeReturnUrl(flow.returnUrl))}`, 303);
     }
     if ('signedIn' in outcome) {
-      await signInSession(deps, req, reply, outcome.signedIn, {});
+      // Redeemed here is a registration through the provider (a new identity with the invitation).
+      const contact = outcome.signedIn;
+      await signInSession(
+        deps,
+        req,
+        reply,
+        contact,
+        outcome.redeemed ? await grantNotice(deps, website, contact.id) : {},
+      );
       const returnUrl = safeReturnUrl(flow.returnUrl);
-      const next = outcome.redeemed ? afterRedemption : afterSignIn;
-      return reply.redirect(next(website, base, outcome.signedIn, returnUrl), 303);
+      return reply.redirect(
+        outcome.redeemed
+          ? afterRegistration(website, base, contact, returnUrl, true)
+          : afterSignIn(website, base, contact, returnUrl),
+        303,
+      );
     }
     return refusedPage(req, reply, provider.displayName, outcome);
   });

@@ -5,10 +5,11 @@ import { isEmailAddress } from '../../email-address.ts';
 import { type Session, saveSession, sessionCookie } from '../../http/session.ts';
 import { randomToken } from '../../random.ts';
 import { type Contact, findContact } from '../contacts/contact.ts';
-import type { CodeRef, ExternalIdentity } from '../invitations/invitation.ts';
+import { type CodeRef, type ExternalIdentity, latestGrant } from '../invitations/invitation.ts';
 import type { Website } from '../websites/website.ts';
 import type { FlowState } from './external.routes.ts';
 import { renderView } from './portal.views.ts';
+import { grantedLine } from './redirects.ts';
 
 /**
  * What every portal request knows: its website (from the slug), its session (if any) and the
@@ -20,6 +21,8 @@ export interface PortalContext {
   base: string;
   session: Session | null;
   contact: Contact | null;
+  /** A line for the page shown now (the `granted` of the session, taken from it). */
+  notice?: string;
   /** The website's enabled identity providers, for the "Continue with …" buttons (read when asked). */
   providers: () => Promise<PortalProvider[]>;
 }
@@ -49,6 +52,35 @@ export interface PortalSessionData {
    * it to that contact (external.routes.ts, redeem.routes.ts).
    */
   linkOnRedeem?: { contactId: string; identity: ExternalIdentity };
+  /** What the redemption just made granted, said once on the next page shown (grantNotice). */
+  granted?: string;
+}
+
+/** The session data that says, once, what the contact's newest redemption on this website granted. */
+export async function grantNotice(
+  deps: Deps,
+  website: Website,
+  contactId: string,
+): Promise<Pick<PortalSessionData, 'granted'>> {
+  const grant = await latestGrant(deps, contactId, website.id);
+  return grant ? { granted: grantedLine(website.name, grant) } : {};
+}
+
+/**
+ * Takes the session's one-time `granted` line for the page this GET shows (req.portal.notice), and
+ * removes it from the session so it is said once.
+ */
+export async function takeNotice(deps: Deps, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const granted = dataOf(req.portal.session).granted;
+  if (!granted || !req.portal.contact) return;
+  req.portal.notice = granted;
+  const { granted: _said, ...rest } = dataOf(req.portal.session);
+  const { session, website, contact } = req.portal;
+  req.portal.session = await saveSession(deps, reply, session, {
+    websiteId: website.id,
+    contactId: contact.id,
+    data: rest as Record<string, unknown>,
+  });
 }
 
 /** Who is asking, for redemption records and audit events. */
@@ -221,6 +253,7 @@ export async function render(
     providers: offers ? await req.portal.providers() : [],
     localLogin: website.settings.localLoginEnabled,
     ...vars,
+    notice: vars.notice ?? req.portal.notice,
     errors,
     fieldErrors,
     website: { name: website.name, slug: website.slug },

@@ -13,7 +13,7 @@ import { findWebsiteBySlug } from '../websites/website.ts';
 import { accountRoutes } from './account.routes.ts';
 import { externalRoutes } from './external.routes.ts';
 import { pageRoutes } from './page.routes.ts';
-import { csrfCookie, message, type PortalContext } from './portal.context.ts';
+import { csrfCookie, message, type PortalContext, takeNotice } from './portal.context.ts';
 import { findSessionAndContact } from './portal.session.ts';
 import { CONTENT_SECURITY_POLICY } from './portal.views.ts';
 import { redeemRoutes } from './redeem.routes.ts';
@@ -123,6 +123,9 @@ export async function portal(app: FastifyInstance, deps: Deps): Promise<void> {
           contact: contact?.loginEnabled ? contact : null,
           providers: () => portalProvidersOf(deps, website.id),
         };
+      });
+      site.addHook('preHandler', async (req, reply) => {
+        if (req.method === 'GET') await takeNotice(deps, req, reply);
       });
       site.addHook('preValidation', (req, reply, done) => {
         if (req.method === 'POST') return site.csrfProtection(req, reply, done);

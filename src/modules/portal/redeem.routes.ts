@@ -17,6 +17,7 @@ import {
   dataOf,
   field,
   fullName,
+  grantNotice,
   keepInSession,
   message,
   pendingRef,
@@ -109,8 +110,8 @@ export async function redeemRoutes(app: FastifyInstance, deps: Deps): Promise<vo
         return pages.refused(req, reply);
       throw err;
     }
-    await signInSession(deps, req, reply, redeemer, {});
     const { website, base } = req.portal;
+    await signInSession(deps, req, reply, redeemer, await grantNotice(deps, website, redeemer.id));
     return reply.redirect(afterRedemption(website, base, redeemer, returnOf(req)), 303);
   });
 

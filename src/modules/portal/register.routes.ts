@@ -8,6 +8,7 @@ import {
   dataOf,
   type FormError,
   field,
+  grantNotice,
   message,
   pendingRef,
   redeemerOf,
@@ -18,7 +19,7 @@ import {
   tokenOf,
 } from './portal.context.ts';
 import type { RedeemPages } from './redeem.routes.ts';
-import { afterRedemption, afterSignIn } from './redirects.ts';
+import { afterRedemption, afterRegistration, afterSignIn } from './redirects.ts';
 import { completeHeldRegistration, heldRegistrationEmail, register } from './registration.service.ts';
 
 /**
@@ -70,10 +71,18 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps, pages: Re
         `We sent a link to ${result.held.email}. Open it and enter the password you chose to accept the invitation.`,
         'Nothing changes until you do. The link works for a day.',
       ]);
-    await signInSession(deps, req, reply, result.contact, {});
+    await signInSession(
+      deps,
+      req,
+      reply,
+      result.contact,
+      result.redeemed ? await grantNotice(deps, website, result.contact.id) : {},
+    );
     const { base } = req.portal;
-    const next = result.redeemed ? afterRedemption : afterSignIn;
-    return reply.redirect(next(website, base, result.contact, returnOf(req)), 303);
+    return reply.redirect(
+      afterRegistration(website, base, result.contact, returnOf(req), result.redeemed),
+      303,
+    );
   });
 
   app.get('/confirm-registration', async (req, reply) => {
@@ -108,8 +117,8 @@ export async function registerRoutes(app: FastifyInstance, deps: Deps, pages: Re
       const email = (await heldRegistrationEmail(deps, website, token)) ?? '';
       return confirmPage(req, reply, { token, email, errors: done.errors }, 422);
     }
-    await signInSession(deps, req, reply, done.contact, {});
-    return reply.redirect(afterRedemption(website, base, done.contact, null), 303);
+    await signInSession(deps, req, reply, done.contact, await grantNotice(deps, website, done.contact.id));
+    return reply.redirect(afterRegistration(website, base, done.contact, null, true), 303);
   });
 
   return page;

@@ -50,7 +50,6 @@ export function Accounts() {
       <Notices message={message} error={error} />
       <form
         className="row"
-        role="search"
         onSubmit={(e) => {
           e.preventDefault();
           setCursors([]);
