@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,25 @@ const CSP = [
   "form-action 'self'",
 ].join('; ');
 
+/**
+ * The frame the console shows an email in (the outbox, the template preview), as a mail client
+ * would: the console posts the message's HTML to it once, and it becomes that message. Its own
+ * policy allows the message's inline styles and nothing else (no scripts of the message, no
+ * images, no requests); the console embeds it sandboxed (allow-scripts, without allow-same-origin),
+ * so even its one script has no access to the console or its cookies.
+ */
+const FRAME_SCRIPT =
+  "addEventListener('message',function(e){if(e.source!==parent||typeof e.data!=='string')return;document.open();document.write(e.data);document.close()},{once:true})";
+const FRAME_HTML = `<!doctype html><html><head><meta charset="utf-8"><script>${FRAME_SCRIPT}</script></head><body></body></html>`;
+const FRAME_CSP = [
+  "default-src 'none'",
+  `script-src 'sha256-${createHash('sha256').update(FRAME_SCRIPT).digest('base64')}'`,
+  "style-src 'unsafe-inline'",
+  "frame-ancestors 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
 /** dist/admin of the project this file belongs to (src/http/… or dist/src/http/…). */
 function consoleDir(): string | null {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -34,8 +54,15 @@ export async function adminConsole(app: FastifyInstance): Promise<void> {
   const root = consoleDir();
   // The server's own address opens the console (portals live under /portal/{slug}).
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/admin', 302));
+  app.get('/admin/message-frame', { schema: { hide: true } }, async (_req, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', FRAME_CSP)
+      .header('cache-control', 'no-cache')
+      .send(FRAME_HTML),
+  );
   app.addHook('onSend', (_req, reply, payload, done) => {
-    reply.header('content-security-policy', CSP);
+    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', CSP);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'same-origin');
     done(null, payload);

@@ -91,3 +91,36 @@ export function checkHtmlLiquid(source: string, path: string): void {
 /** Renders admin-authored HTML Liquid (web pages) with output escaped. */
 export const renderHtmlLiquid = (source: string, vars: Record<string, unknown>): Promise<string> =>
   htmlEngine.parseAndRender(source, vars);
+
+/** What Liquid reads on any string or array (`{{ name.size }}`). */
+const BUILT_IN_PROPERTIES = new Set(['size', 'first', 'last']);
+
+/**
+ * The variables a template reads that `vars` does not have (e.g. `contact.frstName`), each once, in
+ * the order met: they would render empty. Variables the template assigns or loops over are its own.
+ * Invalid Liquid is VALIDATION_FAILED, as compileTemplate says.
+ */
+export function unknownVariables(src: TemplateSource, vars: Record<string, unknown>): string[] {
+  const compiled = compileTemplate(src);
+  const unknown = new Set<string>();
+  for (const part of ['subject', 'html', 'text'] as const) {
+    const engine = part === 'html' ? htmlEngine : textEngine;
+    for (const segments of engine.globalVariableSegmentsSync(compiled[part])) {
+      let value: unknown = vars;
+      for (const [i, segment] of segments.entries()) {
+        const key = String(segment);
+        if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+          if (!Object.hasOwn(value, key)) {
+            unknown.add(segments.slice(0, i + 1).join('.'));
+            break;
+          }
+          value = (value as Record<string, unknown>)[key];
+        } else {
+          if (!BUILT_IN_PROPERTIES.has(key)) unknown.add(segments.slice(0, i + 1).join('.'));
+          break;
+        }
+      }
+    }
+  }
+  return [...unknown];
+}

@@ -260,22 +260,39 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     await page.getByRole('button', { name: "You're invited to Contoso Partners" }).first().click();
     await page.frameLocator('iframe[title="Message"]').getByText('Hello Ada,').waitFor();
     await screens(page, '7b-outbox');
+    // A newcomer follows the invitation as the invitee: the link is revealed (audited), then opened.
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: 'Reveal the invitation link' }).click();
+    const follow = page.getByRole('link', { name: 'Open the invitation link' });
+    await follow.waitFor();
+    assert.match(
+      (await follow.getAttribute('href')) as string,
+      /\/register\?returnurl=%2F&invitation=[0-9A-Z-]{34}$/,
+    );
+    assert.equal(
+      ok<Json>(
+        await h.api('GET', `/api/v1/audit-events?entityType=invitation&entityId=${made.id}&limit=100`),
+      ).items.filter((e: Json) => e.action === 'invitation.code_revealed').length,
+      2,
+      'the reveal is in the audit trail (after the one on the invitation page)',
+    );
 
     // The template can be edited only while the Send Invitation workflow is deactivated.
     await page.getByRole('link', { name: 'Workflows' }).click();
     await page.getByRole('heading', { name: 'Invitation email template' }).waitFor();
-    const subject = page.getByLabel('Subject');
-    await subject.fill('Welcome to {{ website.name }}, {{ contact.firstName }}');
-    await page.getByRole('button', { name: 'Save template' }).click();
-    await page
-      .getByRole('alert')
-      .getByText(/deactivate the Send Invitation workflow first/)
-      .waitFor();
+    // Read-only, with a hint, while the workflow is active.
+    await page.getByText(/Read-only while Send Invitation is active/).waitFor();
+    assert.equal(await page.getByLabel('Subject').isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Save template' }).count(), 0);
     await page.getByRole('button', { name: 'Deactivate Send Invitation' }).click();
     await page.getByText('Send Invitation deactivated.').waitFor();
     await page.getByLabel('Subject').fill('Welcome to {{ website.name }}, {{ contact.firstName }}');
     await page.getByRole('button', { name: 'Save template' }).click();
     await page.getByText('Template saved.').waitFor();
+    // Sample data first; then the invitation chosen, as it was sent.
+    await page.getByRole('heading', { name: 'Preview: Welcome to Contoso Partners, Alex' }).waitFor();
+    await page.getByLabel('Search: Preview with').fill('Ada');
+    await page.getByLabel('Preview with', { exact: true }).selectOption({ label: 'Ada at Contoso (sent)' });
     await page.getByRole('heading', { name: 'Preview: Welcome to Contoso Partners, Ada' }).waitFor();
     await page
       .frameLocator('iframe[title="Email preview"]')
@@ -283,8 +300,9 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
       .first()
       .waitFor();
     // The preview follows the editor before anything is saved, and says when the Liquid is broken.
-    await page.getByLabel('Subject').fill('Draft for {{ contact.firstName }}');
+    await page.getByLabel('Subject').fill('Draft for {{ contact.firstName }} {{ contact.frstName }}');
     await page.getByRole('heading', { name: 'Preview: Draft for Ada' }).waitFor();
+    await page.getByText('Unknown variables (they render empty): contact.frstName').waitFor();
     await page.getByLabel('Text (Liquid)').fill('{% if %}');
     await page
       .getByRole('alert')
@@ -329,6 +347,57 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
       headers: { authorization: `Bearer ${secret}` },
     });
     assert.equal(after.status, 401, 'a deleted key stops working');
+    await context.close();
+  });
+
+  it("under the console's own policy, the outbox and the preview show a message's styles and run none of its scripts", async () => {
+    // No bypassCSP here: what an administrator's browser enforces.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${origin}/admin`);
+    await page.getByLabel('Email').fill('admin@localhost');
+    await page.getByLabel('Password').fill('the console passphrase 1');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const refused: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/.test(m.text())) refused.push(m.text());
+    });
+
+    await page.getByRole('link', { name: 'Outbox' }).click();
+    await page.getByRole('button', { name: "You're invited to Contoso Partners" }).first().click();
+    const message = page.frameLocator('iframe[title="Message"]');
+    await message.getByText('Hello Ada,').waitFor();
+    assert.equal(
+      await message
+        .getByRole('link', { name: 'Accept invitation' })
+        .evaluate((a) => getComputedStyle(a).backgroundColor),
+      'rgb(11, 92, 173)',
+      "the message's inline styles apply, as in the .eml",
+    );
+
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    await page.getByRole('button', { name: 'Deactivate Send Invitation' }).click();
+    await page.getByText('Send Invitation deactivated.').waitFor();
+    await page
+      .getByLabel('HTML (Liquid)')
+      .fill(
+        '<p style="color: rgb(200, 0, 0)">Styled</p><img src="x" onerror="document.body.dataset.ran=1"><script>document.body.dataset.ran=1</script>',
+      );
+    const preview = page.frameLocator('iframe[title="Email preview"]');
+    await preview.getByText('Styled').waitFor();
+    assert.equal(
+      await preview.getByText('Styled').evaluate((p) => getComputedStyle(p).color),
+      'rgb(200, 0, 0)',
+    );
+    assert.equal(
+      await preview.locator('body').getAttribute('data-ran'),
+      null,
+      'no script of the message ran',
+    );
+    await eventually(() => refused.length > 0 || undefined, 5_000, 'the frame to refuse the script');
+    await page.getByRole('button', { name: 'Activate Send Invitation' }).click();
+    await page.getByText('Send Invitation activated.').waitFor();
     await context.close();
   });
 

@@ -410,6 +410,38 @@ onBothDatabases('sending invitations through SMTP', (dialect) => {
       'VALIDATION_FAILED',
     );
     assert.match(broken.detail, /The html is not valid Liquid/);
+    assert.deepEqual(live.unknownVariables, [], 'every variable of the draft is known');
+    const typo = ok<Json>(
+      await h.api('POST', `/api/v1/email-templates/${templateId}/preview`, {
+        invitationId: inv.id,
+        draft: {
+          subject: 'Hi {{ contact.frstName }}',
+          html: '<p>{{ website.name.size }} {{ nonsense }} {% for x in list %}{{ x.y }}{% endfor %}</p>',
+          text: '{{ contact.frstName }} {{ invitation.redemptionUrl }}',
+        },
+      }),
+    );
+    assert.deepEqual(typo.unknownVariables, ['contact.frstName', 'nonsense', 'list'], 'each unknown once');
+    // Without an invitation, sample data stands in: no invitation or invited contact is needed.
+    const sample = ok<Json>(
+      await h.api('POST', `/api/v1/email-templates/${templateId}/preview`, {
+        websiteId: website.id,
+        draft: { subject: 'For {{ contact.fullName }} at {{ website.name }}', html: '<p>x</p>', text: 'x' },
+      }),
+    );
+    assert.equal(sample.sample, true);
+    assert.equal(sample.subject, `For Alex Sample at ${website.name}`);
+    assert.equal(sample.to, 'alex.sample@example.com');
+    const group = ok<Json>(
+      await h.api('POST', '/api/v1/invitations', { type: 'group', websiteId: website.id, maxRedemptions: 3 }),
+      201,
+    );
+    const nobody = problem(
+      await h.api('POST', `/api/v1/email-templates/${templateId}/preview`, { invitationId: group.id }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    assert.match(nobody.detail, /no invited contact .* or preview with sample data/);
     const kept = ok<Json>(await h.api('GET', `/api/v1/email-templates/${templateId}`));
     assert.equal(kept.subject, edited.subject, 'previewing a draft saves nothing');
     const workflowAudit = ok<Json>(

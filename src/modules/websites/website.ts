@@ -9,6 +9,7 @@ export {
   findWebsiteBySlug,
   getWebsite,
   getWebsiteSettings,
+  listWebsites,
   requireWebRolesOfWebsite,
   websiteExists,
 } from './website.service.ts';

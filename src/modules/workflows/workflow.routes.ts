@@ -253,12 +253,16 @@ export async function workflowRoutes(app: ApiApp, deps: Deps): Promise<void> {
     {
       schema: {
         tags: templateTags,
-        summary: 'Render the template, or an unsaved draft of it, against a real invitation (code masked)',
+        summary:
+          'Render the template, or an unsaved draft of it, against a real invitation (code masked) or sample data',
+        description:
+          'Without invitationId, sample data stands in (on websiteId, else the first website). unknownVariables lists what the template reads that an invitation email does not have (it renders empty).',
         params: IdParams,
         body: Type.Object(
           {
-            invitationId: Id,
+            invitationId: Type.Optional(Id),
             contactId: Type.Optional(Id),
+            websiteId: Type.Optional(Id),
             draft: Type.Optional(
               Type.Object(TemplateParts, {
                 additionalProperties: false,
@@ -274,6 +278,10 @@ export async function workflowRoutes(app: ApiApp, deps: Deps): Promise<void> {
             subject: Type.String(),
             html: Type.String(),
             text: Type.String(),
+            sample: Type.Boolean({ description: 'Sample data stood in for an invitation' }),
+            unknownVariables: Type.Array(Type.String(), {
+              description: 'Variables the template reads that an invitation email does not have',
+            }),
           }),
           ...problems(400, 404),
         },

@@ -1,14 +1,20 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { when } from './format.ts';
+import { MessageFrame } from './MessageFrame.tsx';
 import { Notices } from './Notices.tsx';
 import { Scroll } from './Scroll.tsx';
 import { SystemStatus } from './SystemStatus.tsx';
 
-/** Sent and pending emails; one opened as a mail client shows it (its stored copy, code masked). */
+/**
+ * Sent and pending emails; one opened as a mail client shows it (its stored copy, code masked). An
+ * invitation email's link can be opened as the invitee would: that reveals the invitation's current
+ * code (GET /invitations/{id}/code, recorded in the audit trail) and opens its redemption URL.
+ */
 export function Outbox() {
   const [emails, setEmails] = useState<Json[]>([]);
   const [open, setOpen] = useState<Json | null>(null);
+  const [link, setLink] = useState<string | null>(null);
   const [error, setError] = useState('');
 
   const load = useCallback(async () => {
@@ -21,9 +27,25 @@ export function Outbox() {
   const show = async (id: string) => {
     try {
       setOpen(await api('GET', `/emails/${id}`));
+      setLink(null);
       setError('');
     } catch (err) {
       setError(err instanceof ApiError ? err.message : 'Could not open the email.');
+    }
+  };
+
+  const reveal = async () => {
+    if (
+      !window.confirm(
+        "Reveal this invitation's link? Anyone who opens it can redeem the invitation; the reveal is recorded in the audit trail.",
+      )
+    )
+      return;
+    try {
+      setLink((await api('GET', `/invitations/${open?.invitationId}/code`)).redemptionUrl);
+      setError('');
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : 'Could not reveal the link.');
     }
   };
 
@@ -70,8 +92,29 @@ export function Outbox() {
             <dt>Message-ID</dt>
             <dd>{open.messageId}</dd>
           </dl>
+          {open.kind === 'invitation' && open.invitationId && (
+            <div className="commands" role="toolbar" aria-label="Message actions">
+              {link ? (
+                <a className="button" href={link} target="_blank" rel="noreferrer noopener">
+                  Open the invitation link
+                </a>
+              ) : (
+                <button type="button" className="secondary" onClick={reveal}>
+                  Reveal the invitation link
+                </button>
+              )}
+              <a className="button secondary" href={`#/invitations/${open.invitationId}`}>
+                Open the invitation
+              </a>
+            </div>
+          )}
+          {link && (
+            <p className="help">
+              The invitation's current link (revealed, recorded in the audit trail): <code>{link}</code>
+            </p>
+          )}
           {open.html ? (
-            <iframe title="Message" sandbox="" srcDoc={open.html} className="preview" />
+            <MessageFrame title="Message" html={open.html} />
           ) : (
             <p>Not rendered yet: the message is rendered when it is delivered.</p>
           )}

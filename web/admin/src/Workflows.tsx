@@ -1,20 +1,30 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, isAdministrator, type Json } from './api.ts';
+import { MessageFrame } from './MessageFrame.tsx';
 import { Notices } from './Notices.tsx';
 import { Scroll } from './Scroll.tsx';
+import { type Choice, SearchPicker } from './SearchPicker.tsx';
 import { useAction } from './useAction.ts';
+
+/** The invitations matching `q` (name, or an invited contact's name or email), as choices. */
+const searchInvitations = async (q: string): Promise<Choice[]> =>
+  (
+    await api('GET', `/invitations?${new URLSearchParams({ limit: '20', ...(q ? { search: q } : {}) })}`)
+  ).items.map((i: Json) => ({ id: i.id, label: `${i.name} (${i.status})` }));
 
 /**
  * Workflows: the list (each opens its page, `#/workflows/{id}`, but the built-in one), a new one,
- * activate and deactivate; the Send Invitation workflow's From and email template, edited
- * only while the workflow is deactivated (the API answers 409 otherwise, and that message is shown),
- * with a live preview of the draft rendered against the newest invitation as you type.
+ * activate and deactivate; the Send Invitation workflow's From and email template, editable only
+ * while the workflow is deactivated (read-only with a hint otherwise; the API refuses too), with a
+ * live preview of the draft as you type, against an invitation you pick or sample data, shown as a
+ * mail client would, and the variables it uses that an invitation email does not have.
  */
 export function Workflows() {
   const [workflows, setWorkflows] = useState<Json[]>([]);
   const [template, setTemplate] = useState<Json | null>(null);
   const [preview, setPreview] = useState<Json | null>(null);
   const [previewError, setPreviewError] = useState('');
+  const [previewOf, setPreviewOf] = useState('');
   const form = useRef<HTMLFormElement>(null);
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
 
@@ -44,6 +54,8 @@ export function Workflows() {
   };
 
   const sendWorkflow = workflows.find((w) => w.key === 'send-invitation');
+  const editable = isAdministrator() && sendWorkflow?.active === false;
+  const invitations = useCallback(searchInvitations, []);
   const saveFrom = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const from = String(new FormData(e.currentTarget).get('from') ?? '').trim();
@@ -66,16 +78,17 @@ export function Workflows() {
     if (!draft.subject.trim() || !draft.html.trim() || !draft.text.trim())
       return setPreviewError('The subject, the HTML and the text must not be empty.');
     try {
-      const newest = (await api('GET', '/invitations?limit=1')).items[0];
-      if (!newest) return setPreviewError('Create an invitation first: the preview renders one.');
       setPreview(
-        await api('POST', `/email-templates/${template.id}/preview`, { invitationId: newest.id, draft }),
+        await api('POST', `/email-templates/${template.id}/preview`, {
+          ...(previewOf ? { invitationId: previewOf } : {}),
+          draft,
+        }),
       );
       setPreviewError('');
     } catch (err) {
       setPreviewError(err instanceof ApiError ? err.message : 'Could not render the preview.');
     }
-  }, [template]);
+  }, [template, previewOf]);
   useEffect(() => {
     void renderDraft();
   }, [renderDraft]);
@@ -137,8 +150,14 @@ export function Workflows() {
           </form>
           <h2>Invitation email template</h2>
           {!isAdministrator() && <p className="hint">Only administrators edit email templates.</p>}
+          {isAdministrator() && sendWorkflow?.active && (
+            <p className="hint">
+              Read-only while Send Invitation is active (invitations are being sent with it): deactivate it
+              above to edit the template, then activate it again.
+            </p>
+          )}
           <form key={`template:${template.updatedAt}`} ref={form} onSubmit={save} onInput={edited} noValidate>
-            <fieldset className="plain" disabled={!isAdministrator()}>
+            <fieldset className="plain" disabled={!editable}>
               <label htmlFor="tname">Name</label>
               <input id="tname" name="name" defaultValue={template.name} />
               <label htmlFor="subject">Subject</label>
@@ -148,17 +167,41 @@ export function Workflows() {
               <label htmlFor="text">Text (Liquid)</label>
               <textarea id="text" name="text" rows={6} defaultValue={template.text} />
             </fieldset>
-            {isAdministrator() && <button type="submit">Save template</button>}
+            {editable && <button type="submit">Save template</button>}
           </form>
           <section aria-labelledby="preview-title">
             <h2 id="preview-title">Preview: {preview?.subject ?? '…'}</h2>
-            <p>The newest invitation, as it would be sent (its code masked); follows what you type.</p>
+            <SearchPicker
+              id="preview-of"
+              label="Preview with"
+              value={previewOf}
+              onChange={setPreviewOf}
+              search={invitations}
+              none="Sample data (Alex Sample)"
+            />
+            <p>
+              As it would be sent{preview?.to ? ` to ${preview.to}` : ''} (the code masked); follows what you
+              type.
+            </p>
             {previewError && (
               <p role="alert" className="error">
                 {previewError}
               </p>
             )}
-            {preview && <iframe title="Email preview" sandbox="" srcDoc={preview.html} className="preview" />}
+            {preview && preview.unknownVariables.length > 0 && (
+              <div className="notice warning" role="status">
+                <p>
+                  Unknown variables (they render empty):{' '}
+                  {preview.unknownVariables.map((v: string, k: number) => (
+                    <span key={v}>
+                      {k > 0 && ', '}
+                      <code>{v}</code>
+                    </span>
+                  ))}
+                </p>
+              </div>
+            )}
+            {preview && <MessageFrame title="Email preview" html={preview.html} />}
           </section>
         </>
       )}
