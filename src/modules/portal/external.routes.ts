@@ -29,7 +29,7 @@ import {
   signInSession,
   verifyForRedemption,
 } from './portal.context.ts';
-import { afterRedemption, afterRegistration, afterSignIn } from './redirects.ts';
+import { afterRegistration, afterSignIn } from './redirects.ts';
 
 /** A flow not finished within this long is refused at its callback. */
 const FLOW_TTL_MS = 10 * 60_000;

@@ -19,7 +19,7 @@ import {
   tokenOf,
 } from './portal.context.ts';
 import type { RedeemPages } from './redeem.routes.ts';
-import { afterRedemption, afterRegistration, afterSignIn } from './redirects.ts';
+import { afterRegistration } from './redirects.ts';
 import { completeHeldRegistration, heldRegistrationEmail, register } from './registration.service.ts';
 
 /**
