@@ -3,6 +3,7 @@ import pino from 'pino';
 import { buildApp } from './app.ts';
 import { backupDatabase } from './cli/backup.ts';
 import { importContactsFile } from './cli/contacts-import.ts';
+import { fillDemo } from './cli/demo.ts';
 import { invite, showOperation } from './cli/invite.ts';
 import {
   accountIdOf,
@@ -58,6 +59,9 @@ Commands:
                                      contacts already holding an open invitation to the website
                                      are counted, and skipped with --skip-invited
   operations show ID [--wait]        a bulk operation's progress and first failures
+  demo                               fill an empty database with a website, roles, accounts,
+                                     contacts, invitations in every status and a workflow, and
+                                     print where to click
 
 Configuration comes from environment variables; see README.md.`;
 
@@ -110,6 +114,9 @@ export async function runCli(argv: string[]): Promise<number> {
         return withRuntime(config, (deps) =>
           showOperation(deps, rest[0] as string, rest.includes('--wait'), out),
         );
+      break;
+    case 'demo':
+      if (sub === undefined) return withRuntime(config, (deps) => fillDemo(deps, out));
       break;
     case 'invite':
       return inviteCommand(
@@ -183,7 +190,7 @@ async function serve(config: Config, http: boolean): Promise<number> {
       out(`  Admin console: ${config.publicUrl}/admin  (sign in as ${firstAdmin.email})`);
       if (firstAdmin.oneTimePassword)
         out(
-          `                 one-time password ${firstAdmin.oneTimePassword} (you choose a new one at the first sign-in)`,
+          `                 one-time password ${firstAdmin.oneTimePassword} (you choose a new one at the first sign-in; until then each start prints a new one)`,
         );
     } else {
       out(`  Admin console: ${config.publicUrl}/admin`);

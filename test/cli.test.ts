@@ -113,6 +113,53 @@ onBothDatabases('the admit command', (dialect) => {
     }
   });
 
+  it('admit demo fills an empty database with every invitation status, prints where to click, and refuses twice', async () => {
+    const fresh = await createTestDatabase(dialect);
+    try {
+      const { stdout } = await admit(['demo'], { DATABASE_URL: fresh.url });
+      assert.match(stdout, /Demo data is in: the website Contoso Partners/);
+      assert.match(stdout, /Admin console: +http:\/\/localhost:\d+\/admin/);
+      const link = /Be the invitee: (\S+)/.exec(stdout)?.[1] as string;
+      assert.match(link, /\/portal\/contoso\/register\?returnurl=%2F&invitation=[0-9A-Z-]{34}$/);
+      const handle = openDatabase(fresh.url);
+      try {
+        const rows = await handle.db.selectFrom('invitations').selectAll().execute();
+        const now = Date.now();
+        const statuses = rows.map((r) =>
+          r.state === 'inactive'
+            ? 'inactive'
+            : r.redemption_count >= r.max_redemptions
+              ? 'redeemed'
+              : r.expires_at && Date.parse(String(r.expires_at)) <= now
+                ? 'expired'
+                : r.status_reason === 'new'
+                  ? 'new'
+                  : 'sent',
+        );
+        assert.deepEqual(
+          [...new Set(statuses)].sort(),
+          ['expired', 'inactive', 'new', 'redeemed', 'sent'],
+          'every status',
+        );
+        assert.equal(statuses.filter((s) => s === 'sent').length, 3, 'the sent ones were delivered');
+        const keys = await handle.db.selectFrom('api_keys').selectAll().execute();
+        assert.equal(keys.length, 0, 'the demo revokes the key it used');
+      } finally {
+        await handle.close();
+      }
+      const again = await admit(['demo'], { DATABASE_URL: fresh.url }).catch(
+        (err: { code: number; stderr: string }) => err,
+      );
+      assert.equal((again as { code?: number }).code, 1);
+      assert.match(
+        (again as { stderr: string }).stderr,
+        /admit demo fills an empty database; this one has 1 websites/,
+      );
+    } finally {
+      await fresh.drop();
+    }
+  });
+
   it('explains configuration errors and exits 2', async () => {
     await assert.rejects(
       admit(['migrate'], { PORT: 'eighty', ADMIT_SECRET: 'short' }),

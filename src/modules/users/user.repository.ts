@@ -200,11 +200,14 @@ export async function setPassword(
     .execute();
 }
 
-export async function countUsersWithPassword(conn: Conn): Promise<number> {
+/** Users who can sign in with a password of their own (not a one-time password still to change). */
+export async function countUsersWithOwnPassword(conn: Conn): Promise<number> {
   const r = await conn
     .selectFrom('users')
     .select((eb) => eb.fn.countAll().as('n'))
     .where('password_hash', 'is not', null)
+    .where('must_change_password', '=', bool(false))
+    .where('disabled', '=', bool(false))
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }

@@ -9,18 +9,23 @@ import { createUser } from './user.service.ts';
 
 /**
  * Back-office sign-in (the admin console, SPEC 8): users sign in with an email and a password
- * (argon2id, the same policy as contacts'). On the first start with no user who can sign in, an
- * administrator is made: from ADMIT_BOOTSTRAP_ADMIN_*, or with a generated one-time password that
- * must be changed at the first sign-in.
+ * (argon2id, the same policy as contacts'). While no user has a password of their own, every start
+ * makes sure an administrator can sign in: from ADMIT_BOOTSTRAP_ADMIN_*, or with a new generated
+ * one-time password (the one printed before stops working) that must be changed at the first
+ * sign-in. So the start banner always says how to sign in when it is needed.
  */
 const system: Actor = { type: 'system', id: null, ip: null };
 export const FIRST_ADMIN_EMAIL = 'admin@localhost';
 
-/** Makes the first administrator if nobody can sign in yet; returns its one-time password if generated. */
+/**
+ * Makes (or re-arms) the first administrator while nobody has a password of their own; returns its
+ * email and its new one-time password (null when ADMIT_BOOTSTRAP_ADMIN_PASSWORD gave it), or null
+ * when someone can already sign in.
+ */
 export async function ensureFirstAdmin(
   deps: Deps,
 ): Promise<{ email: string; oneTimePassword: string | null } | null> {
-  if ((await repo.countUsersWithPassword(deps.db)) > 0) return null;
+  if ((await repo.countUsersWithOwnPassword(deps.db)) > 0) return null;
   const given = deps.config.bootstrapAdmin;
   const email = given?.email ?? FIRST_ADMIN_EMAIL;
   const password = given?.password ?? randomBytes(12).toString('base64url');
