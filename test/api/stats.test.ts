@@ -85,6 +85,53 @@ onBothDatabases('GET /stats/invitations: the dashboard funnel', (dialect) => {
     assert.equal(recent.days[27].day, day(d0));
   });
 
+  it('says the conversion (sent → redeemed) and the median time from sending to redeeming', async () => {
+    const website = await makeWebsite(h);
+    const start = h.deps.now().getTime();
+    const sentTo = [];
+    for (let i = 0; i < 4; i++) {
+      const contact = await makeSignedInContact(h);
+      const inv = await makeInvitation(h, {
+        type: 'single',
+        websiteId: website.id,
+        invitedContactIds: [contact.id],
+        send: true,
+      });
+      await emailWhen(h, inv.id, 'sent');
+      sentTo.push({ contact, inv });
+    }
+    // Redeemed 1, 2 and 6 hours after sending; the fourth never.
+    let at = 0;
+    for (const [k, hours] of [1, 2, 6].entries()) {
+      h.advance(hours * 3_600_000 - at);
+      at = hours * 3_600_000;
+      const { contact, inv } = sentTo[k] as { contact: Json; inv: Json };
+      await redeemInvitation(h.deps, {
+        websiteId: website.id,
+        code: inv.code,
+        redeemer: { kind: 'contact', contactId: contact.id, method: 'signin' },
+        ipAddress: '198.51.100.7',
+        userAgent: 'test',
+      });
+    }
+    const range = `from=${day(start - DAY)}&to=${day(start + DAY)}`;
+    const funnel = ok<Json>(await h.api('GET', `/api/v1/stats/invitations?websiteId=${website.id}&${range}`));
+    assert.deepEqual([funnel.totals.sent, funnel.totals.redeemed], [4, 3]);
+    assert.equal(funnel.conversion, 0.75);
+    assert.ok(
+      Math.abs(funnel.medianSecondsToRedeem - 2 * 3600) <= 5,
+      `about two hours: ${funnel.medianSecondsToRedeem}`,
+    );
+    const quiet = ok<Json>(
+      await h.api('GET', `/api/v1/stats/invitations?websiteId=${(await makeWebsite(h)).id}&${range}`),
+    );
+    assert.deepEqual(
+      [quiet.conversion, quiet.medianSecondsToRedeem],
+      [null, null],
+      'nothing sent, nothing said',
+    );
+  });
+
   it('refuses days that are not days, reversed or too long ranges, and unknown websites', async () => {
     for (const q of [
       'from=2026-02-30',

@@ -83,3 +83,33 @@ export async function funnelByDay(
   add(await expired.groupBy('day').execute(), 'expired');
   return days;
 }
+
+/**
+ * For each redemption in [from, to), how long it came after its invitation was first sent (the
+ * first accepted email; the invitation's creation when it was never emailed), in milliseconds.
+ */
+export async function redemptionDelays(
+  conn: Conn,
+  q: { from: string; to: string; websiteId?: string },
+): Promise<number[]> {
+  let query = conn
+    .selectFrom('invite_redemptions as r')
+    .innerJoin('invitations as i', 'i.id', 'r.invitation_id')
+    .select((eb) => [
+      'r.created_at as redeemedAt',
+      'i.created_at as createdAt',
+      eb
+        .selectFrom('emails as e')
+        .select((e) => e.fn.min('e.sent_at').as('first'))
+        .whereRef('e.invitation_id', '=', 'r.invitation_id')
+        .where('e.status', '=', 'sent')
+        .as('sentAt'),
+    ])
+    .where('r.created_at', '>=', q.from)
+    .where('r.created_at', '<', q.to);
+  if (q.websiteId) query = query.where('i.website_id', '=', q.websiteId);
+  const ms = (v: unknown) => (v instanceof Date ? v.getTime() : Date.parse(String(v)));
+  return (await query.execute()).map((r) =>
+    Math.max(0, ms(r.redeemedAt) - ms(r.sentAt && ms(r.sentAt) <= ms(r.redeemedAt) ? r.sentAt : r.createdAt)),
+  );
+}

@@ -33,6 +33,15 @@ export async function statsRoutes(app: ApiApp, deps: Deps): Promise<void> {
             websiteId: Nullable(Id),
             days: Type.Array(Type.Object({ day: Day, ...Counts })),
             totals: Type.Object(Counts),
+            conversion: Nullable(
+              Type.Number({ description: 'Redeemed ÷ sent over the period; null when nothing was sent' }),
+            ),
+            medianSecondsToRedeem: Nullable(
+              Type.Integer({
+                description:
+                  "The median time from an invitation's first accepted email (its creation if never emailed) to each redemption of the period, in seconds",
+              }),
+            ),
           }),
           ...problems(400, 404),
         },

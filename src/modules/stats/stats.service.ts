@@ -1,7 +1,7 @@
 import type { Deps } from '../../context.ts';
 import { AppError } from '../../errors.ts';
 import { getWebsite } from '../websites/website.ts';
-import { type DayCounts, funnelByDay, noCounts } from './stats.repository.ts';
+import { type DayCounts, funnelByDay, noCounts, redemptionDelays } from './stats.repository.ts';
 
 export interface FunnelDay extends DayCounts {
   day: string;
@@ -13,6 +13,20 @@ export interface Funnel {
   websiteId: string | null;
   days: FunnelDay[];
   totals: DayCounts;
+  /** Redeemed ÷ sent over the period (0 to 1, may pass 1 for Group invitations); null with nothing sent. */
+  conversion: number | null;
+  /** The median time from first sent to redeemed of the period's redemptions, in seconds; null with none. */
+  medianSecondsToRedeem: number | null;
+}
+
+/** The middle value (the mean of the two middle ones for an even count); null for none. */
+export function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const DAY_MS = 86_400_000;
@@ -53,12 +67,13 @@ export async function invitationFunnel(
     ]);
   if (q.websiteId) await getWebsite(deps, q.websiteId);
 
-  const counts = await funnelByDay(deps.db, {
+  const range = {
     from: new Date(fromMs).toISOString(),
     to: new Date(toMs + DAY_MS).toISOString(),
-    now: now.toISOString(),
     websiteId: q.websiteId,
-  });
+  };
+  const counts = await funnelByDay(deps.db, { ...range, now: now.toISOString() });
+  const delays = await redemptionDelays(deps.db, range);
   const totals = noCounts();
   const days: FunnelDay[] = [];
   for (let ms = fromMs; ms <= toMs; ms += DAY_MS) {
@@ -73,5 +88,7 @@ export async function invitationFunnel(
     websiteId: q.websiteId ?? null,
     days,
     totals,
+    conversion: totals.sent > 0 ? totals.redeemed / totals.sent : null,
+    medianSecondsToRedeem: ((m) => (m === null ? null : Math.round(m / 1000)))(median(delays)),
   };
 }

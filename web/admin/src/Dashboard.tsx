@@ -9,7 +9,18 @@ import { SystemStatus } from './SystemStatus.tsx';
 const RANGES = [7, 30, 90, 365] as const;
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-/** The dashboard: the invitation funnel (created, sent, redeemed, expired per day), for one website or all. */
+/** Seconds as people say them: "45 min", "5 h", "3 days"; a dash for none. */
+export function duration(seconds: number | null): string {
+  if (seconds === null) return '—';
+  if (seconds < 3600) return `${Math.max(1, Math.round(seconds / 60))} min`;
+  if (seconds < 2 * 86_400) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} days`;
+}
+
+/**
+ * The dashboard: the invitation funnel (created, sent, redeemed, expired per day), for one website or
+ * all, with the conversion from sent to redeemed and the median time to redeem.
+ */
 export function Dashboard() {
   const websites = useWebsites();
   const [websiteId, setWebsiteId] = useState('');
@@ -59,9 +70,18 @@ export function Dashboard() {
           <ul className="totals" aria-label="Totals for the period">
             {SERIES.map((s) => (
               <li key={s.key}>
-                <span className="number">{funnel.totals[s.key]}</span> {s.label}
+                <span className="number">{funnel.totals[s.key].toLocaleString()}</span> {s.label}
               </li>
             ))}
+            <li>
+              <span className="number">
+                {funnel.conversion === null ? '—' : `${Math.round(funnel.conversion * 100)}%`}
+              </span>{' '}
+              Conversion (sent → redeemed)
+            </li>
+            <li>
+              <span className="number">{duration(funnel.medianSecondsToRedeem)}</span> Median time to redeem
+            </li>
           </ul>
           <h2>Invitations per day</h2>
           <FunnelChart days={funnel.days} />
