@@ -60,6 +60,22 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     );
   }
 
+  /**
+   * Answers the console's confirmation dialog (its confirming button, or Cancel) and returns its
+   * question: the title and what follows.
+   */
+  async function answer(page: Page, yes: boolean): Promise<string> {
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    const question = `${await dialog.getByRole('heading').innerText()} ${
+      (await dialog.locator('p').count()) > 0 ? await dialog.locator('p').innerText() : ''
+    }`.trim();
+    if (yes) await dialog.getByRole('button').first().click();
+    else await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    return question;
+  }
+
   /** A screenshot at desktop and at phone size, and axe-core on the page. */
   async function screens(page: Page, name: string) {
     await page.setViewportSize({ width: 1280, height: 800 });
@@ -214,29 +230,24 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     const revealed = (await page.locator('output.code').innerText()).trim();
     assert.match(revealed, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){6}$/);
     // Regenerating asks first; Cancel changes nothing. Then it offers to send the new code.
-    const asked: string[] = [];
-    const answers = [false, true, false];
-    const onDialog = async (d: import('playwright-core').Dialog) => {
-      asked.push(d.message());
-      await (answers[asked.length - 1] ? d.accept() : d.dismiss());
-    };
-    page.on('dialog', onDialog);
     await page.getByRole('button', { name: 'Regenerate code' }).click();
-    await eventually(() => asked.length === 1 || undefined);
+    await step(page, 'admin-6c-regenerate-dialog-1280');
+    assert.match(
+      await answer(page, false),
+      /^Regenerate the code\?\s+Every earlier code and link stops working/,
+    );
     assert.equal((await page.locator('output.code').innerText()).trim(), revealed, 'Cancel keeps the code');
     await page.getByRole('button', { name: 'Regenerate code' }).click();
+    await answer(page, true);
     await page.getByText('A new code replaces every earlier one.').waitFor();
-    await eventually(() => asked.length === 3 || undefined);
-    page.off('dialog', onDialog);
-    assert.match(asked[0] as string, /^Regenerate the code\? Every earlier code and link stops working/);
-    assert.equal(asked[2], 'Send the new code to the invited contacts now?');
+    assert.match(await answer(page, false), /^Send the new code to the invited contacts now\?/);
     const second = (await page.locator('output.code').innerText()).trim();
     assert.notEqual(second, revealed, 'a new code');
     // Deactivate (after a confirmation), then Activate again, from the command bar.
     const bar = page.getByRole('toolbar', { name: 'Invitation actions' });
     await bar.getByRole('button', { name: /^Resend \(1 earlier email\)$/ }).waitFor();
-    page.once('dialog', (d) => d.accept());
     await bar.getByRole('button', { name: 'Deactivate' }).click();
+    await answer(page, true);
     await page.getByText('Deactivated: no redemption succeeds now.').waitFor();
     assert.equal(ok<Json>(await h.api('GET', `/api/v1/invitations/${made.id}`)).state, 'inactive');
     await screens(page, '6b-invitation-inactive');
@@ -261,8 +272,8 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     await page.frameLocator('iframe[title="Message"]').getByText('Hello Ada,').waitFor();
     await screens(page, '7b-outbox');
     // A newcomer follows the invitation as the invitee: the link is revealed (audited), then opened.
-    page.once('dialog', (d) => d.accept());
     await page.getByRole('button', { name: 'Reveal the invitation link' }).click();
+    await answer(page, true);
     const follow = page.getByRole('link', { name: 'Open the invitation link' });
     await follow.waitFor();
     assert.match(
@@ -326,11 +337,8 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     const res = await fetch(`${origin}/api/v1/contacts`, { headers: { authorization: `Bearer ${secret}` } });
     assert.equal(res.status, 200, 'the new key works');
     const questions: string[] = [];
-    page.on('dialog', async (d) => {
-      questions.push(d.message());
-      await (questions.length === 1 ? d.dismiss() : d.accept());
-    });
     await page.getByRole('button', { name: 'Delete ci robot' }).click();
+    questions.push(await answer(page, false));
     await page.getByRole('button', { name: 'Delete ci robot' }).waitFor();
     assert.equal(
       (await fetch(`${origin}/api/v1/contacts`, { headers: { authorization: `Bearer ${secret}` } })).status,
@@ -338,9 +346,10 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
       'Cancel deletes nothing',
     );
     await page.getByRole('button', { name: 'Delete ci robot' }).click();
+    questions.push(await answer(page, true));
     await page.getByText('Deleted the key ci robot.').waitFor();
     assert.deepEqual(
-      questions,
+      questions.map((q) => q.replace(/\s+/g, ' ')),
       Array(2).fill('Delete the key ci robot? Anything using it stops working at once.'),
     );
     const after = await fetch(`${origin}/api/v1/contacts`, {
@@ -649,17 +658,14 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     await page.getByRole('cell', { name: 'grace.wf@example.test' }).waitFor();
     await page.getByRole('checkbox', { name: /Grace Hopper/ }).check();
     await page.getByLabel('Workflow to run').selectOption({ label: 'Welcome members' });
-    page.once('dialog', async (d) => {
-      assert.match(d.message(), /Run Welcome members on 1 contact/);
-      await d.accept();
-    });
     await page.getByRole('button', { name: 'Run workflow on 1 selected' }).click();
+    assert.match(await answer(page, true), /Run Welcome members on 1 contact/);
     await page.getByText('Started 1 run(s) of Welcome members.').waitFor();
     await eventually(async () => {
       const [run] = ok<Json>(await h.api('GET', `/api/v1/workflow-runs?contactId=${contact.id}`)).items;
       return run?.status === 'succeeded';
     });
-    await page.getByRole('button', { name: 'Edit Grace Hopper' }).click();
+    await page.getByRole('link', { name: 'Grace Hopper' }).click();
     const runs = page.getByRole('region', { name: 'Workflow runs of Grace Hopper' });
     await runs.getByText('Succeeded').waitFor();
     await runs.getByText('Log', { exact: true }).click();
@@ -708,11 +714,8 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
       .waitFor();
     await form.getByLabel(/^Issuer URL/).fill('https://login.contoso.example/v2.0');
     await form.getByRole('checkbox', { name: /Trust its verified emails/ }).check();
-    page.once('dialog', async (d) => {
-      assert.match(d.message(), /Trust Contoso Entra's verified emails\?/);
-      await d.accept();
-    });
     await form.getByRole('button', { name: 'Add provider' }).click();
+    assert.match(await answer(page, true), /Trust Contoso Entra's verified emails\?/);
     await page.getByText('Added Contoso Entra.').waitFor();
     const table = page.getByRole('table', { name: 'Identity providers' });
     await table.getByRole('cell', { name: 'trusted', exact: true }).waitFor();
@@ -724,8 +727,8 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     await edit.getByLabel(/^Button label/).fill('Sign in with Contoso');
     await edit.getByRole('button', { name: 'Save provider' }).click();
     await page.getByText('Saved Contoso Entra.').waitFor();
-    page.once('dialog', (d) => d.accept());
     await page.getByRole('button', { name: 'Disable Contoso Entra' }).click();
+    await answer(page, true);
     await page.getByText('Disabled Contoso Entra.').waitFor();
     await screens(page, '10b-identity-provider-disabled');
     const [stored] = ok<Json>(await h.api('GET', `/api/v1/websites/${website.id}/identity-providers`))

@@ -114,15 +114,39 @@ export async function findContactsByIds(conn: Conn, ids: readonly string[]): Pro
   return out;
 }
 
+/** How a list of contacts is ordered: newest first (the default), oldest first, or by name. */
+export type ContactSort = 'newest' | 'oldest' | 'name';
+
+/** The key contacts are sorted by name with: last name, then first name, ignoring case. */
+const NAME_KEY = sql<string>`lower(last_name || ' ' || first_name)`;
+
+/**
+ * A page of contacts in `sort` order, after the cursor: an id (`after`) for newest and oldest
+ * first, the last row's name key and id (`afterKey`) by name. Each row carries its `sortKey`.
+ */
 export async function findContacts(
   conn: Conn,
-  q: { search?: string; accountId?: string; before?: string; limit: number },
-): Promise<Contact[]> {
-  let query = conn.selectFrom('contacts').selectAll().orderBy('id', 'desc').limit(q.limit);
-  if (q.before) query = query.where('id', '<', q.before);
+  q: {
+    search?: string;
+    accountId?: string;
+    sort?: ContactSort;
+    after?: string;
+    afterKey?: { key: string; id: string };
+    limit: number;
+  },
+): Promise<(Contact & { sortKey: string })[]> {
+  let query = conn.selectFrom('contacts').selectAll().select(NAME_KEY.as('sort_key')).limit(q.limit);
+  const sort = q.sort ?? 'newest';
+  if (sort === 'name') {
+    query = query.orderBy(NAME_KEY).orderBy('id');
+    if (q.afterKey) query = query.where(sql<boolean>`(${NAME_KEY}, id) > (${q.afterKey.key}, ${q.afterKey.id})`);
+  } else {
+    query = query.orderBy('id', sort === 'oldest' ? 'asc' : 'desc');
+    if (q.after) query = query.where('id', sort === 'oldest' ? '>' : '<', q.after);
+  }
   if (q.search) query = query.where(searchMatches(q.search));
   if (q.accountId) query = query.where('parent_account_id', '=', q.accountId);
-  return (await query.execute()).map(toContact);
+  return (await query.execute()).map((r) => ({ ...toContact(r), sortKey: r.sort_key }));
 }
 
 /** How many contacts match the search (and belong to the account), for "select all N matching". */

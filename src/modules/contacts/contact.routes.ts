@@ -19,6 +19,12 @@ const ContactFilters = {
   accountId: Type.Optional(Id),
 };
 
+const Sort = Type.Optional(
+  Type.Union([Type.Literal('newest'), Type.Literal('oldest'), Type.Literal('name')], {
+    description: 'newest first (the default), oldest first, or by last name then first name',
+  }),
+);
+
 export async function contactRoutes(app: ApiApp, deps: Deps): Promise<void> {
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: MAX_CSV_BYTES }, (_req, body, done) =>
     done(null, body),
@@ -42,7 +48,7 @@ export async function contactRoutes(app: ApiApp, deps: Deps): Promise<void> {
       schema: {
         tags,
         summary: 'List or search contacts (name or primary email), or those of an account',
-        querystring: Type.Object({ ...ListQuery, ...ContactFilters }),
+        querystring: Type.Object({ ...ListQuery, ...ContactFilters, sort: Sort }),
         response: { 200: PageOf(schemas.Contact), ...problems(400) },
       },
     },
@@ -50,6 +56,7 @@ export async function contactRoutes(app: ApiApp, deps: Deps): Promise<void> {
       service.listContacts(deps, {
         search: req.query.search,
         accountId: req.query.accountId,
+        sort: req.query.sort,
         limit: req.query.limit ?? 50,
         cursor: req.query.cursor,
       }),
@@ -114,7 +121,7 @@ export async function contactRoutes(app: ApiApp, deps: Deps): Promise<void> {
         summary: 'Export contacts (all, or those a search or account finds) as CSV (text/csv)',
         description:
           'Columns as the import reads them, and more. Cells a spreadsheet would run as a formula are prefixed with an apostrophe.',
-        querystring: Type.Object(ContactFilters, { additionalProperties: false }),
+        querystring: Type.Object({ ...ContactFilters, sort: Sort }, { additionalProperties: false }),
         produces: ['text/csv'],
         response: { 200: Type.String({ description: 'text/csv' }), ...problems(400) },
       },

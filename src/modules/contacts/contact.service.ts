@@ -2,7 +2,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 import type { Actor, Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
 import { inUseOr, uniqueOr } from '../../db/dialect.ts';
-import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
+import { decodeCursor, decodeKeyCursor, type Page, toKeyedPage, toPage } from '../../db/paging.ts';
 import { AppError, type FieldError, invalid, notFound, throwIfInvalid } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { recordAudit } from '../events/event.ts';
@@ -110,16 +110,19 @@ export async function getContact(deps: Deps, id: string, conn: Conn = deps.db): 
 
 export async function listContacts(
   deps: Deps,
-  q: { search?: string; accountId?: string; limit: number; cursor?: string },
+  q: { search?: string; accountId?: string; sort?: repo.ContactSort; limit: number; cursor?: string },
 ): Promise<Page<ContactWithRoles>> {
+  const byName = q.sort === 'name';
   const rows = await repo.findContacts(deps.db, {
     search: q.search,
     accountId: q.accountId,
-    before: decodeCursor(q.cursor),
+    sort: q.sort,
+    ...(byName ? { afterKey: decodeKeyCursor(q.cursor) } : { after: decodeCursor(q.cursor) }),
     limit: q.limit + 1,
   });
-  const page = toPage(rows, q.limit);
-  return { items: await withRelations(deps.db, page.items), nextCursor: page.nextCursor };
+  const page = byName ? toKeyedPage(rows, q.limit, (r) => r.sortKey) : toPage(rows, q.limit);
+  const items = page.items.map(({ sortKey: _key, ...contact }) => contact);
+  return { items: await withRelations(deps.db, items), nextCursor: page.nextCursor };
 }
 
 export async function countContacts(deps: Deps, q: { search?: string; accountId?: string }): Promise<number> {

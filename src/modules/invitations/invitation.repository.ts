@@ -301,6 +301,15 @@ function statusCondition(status: InvitationStatus, now: string) {
   };
 }
 
+/** How a list of invitations is ordered: newest first (the default), oldest first, or by name. */
+export type InvitationSort = 'newest' | 'oldest' | 'name';
+
+const NAME_KEY = sql<string>`lower(name)`;
+
+/**
+ * A page of invitations in `sort` order, after the cursor: an id (`after`) for newest and oldest
+ * first, the last row's name key and id (`afterKey`) by name. Each row carries its `sortKey`.
+ */
 export async function findInvitations(
   conn: Conn,
   q: {
@@ -308,13 +317,22 @@ export async function findInvitations(
     contactId?: string;
     status?: InvitationStatus;
     search?: string;
-    before?: string;
+    sort?: InvitationSort;
+    after?: string;
+    afterKey?: { key: string; id: string };
     limit: number;
     now: string;
   },
-): Promise<InvitationRow[]> {
-  let query = conn.selectFrom('invitations').selectAll().orderBy('id', 'desc').limit(q.limit);
-  if (q.before) query = query.where('id', '<', q.before);
+): Promise<(InvitationRow & { sortKey: string })[]> {
+  let query = conn.selectFrom('invitations').selectAll().select(NAME_KEY.as('sort_key')).limit(q.limit);
+  const sort = q.sort ?? 'newest';
+  if (sort === 'name') {
+    query = query.orderBy(NAME_KEY).orderBy('id');
+    if (q.afterKey) query = query.where(sql<boolean>`(${NAME_KEY}, id) > (${q.afterKey.key}, ${q.afterKey.id})`);
+  } else {
+    query = query.orderBy('id', sort === 'oldest' ? 'asc' : 'desc');
+    if (q.after) query = query.where('id', sort === 'oldest' ? '>' : '<', q.after);
+  }
   if (q.websiteId) query = query.where('website_id', '=', q.websiteId);
   if (q.status) query = query.where(statusCondition(q.status, q.now));
   if (q.search) {
@@ -357,7 +375,7 @@ export async function findInvitations(
       ]),
     );
   }
-  return (await query.execute()).map(toRow);
+  return (await query.execute()).map((r) => ({ ...toRow(r), sortKey: r.sort_key }));
 }
 
 /** The contact and role lists of many invitations, three queries in all. */

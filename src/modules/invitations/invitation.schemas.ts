@@ -103,6 +103,11 @@ export const ListInvitationsQuery = Type.Object({
   websiteId: Type.Optional(Id),
   contactId: Type.Optional(Id),
   search: Type.Optional(Type.String({ maxLength: 200 })),
+  sort: Type.Optional(
+    Type.Union([Type.Literal('newest'), Type.Literal('oldest'), Type.Literal('name')], {
+      description: 'newest first (the default), oldest first, or by name',
+    }),
+  ),
 });
 
 export const InviteRedemption = Type.Object({

@@ -1,6 +1,6 @@
 import type { Actor, Deps } from '../../context.ts';
 import type { Conn } from '../../db/database.ts';
-import { decodeCursor, type Page, toPage } from '../../db/paging.ts';
+import { decodeCursor, decodeKeyCursor, type Page, toKeyedPage, toPage } from '../../db/paging.ts';
 import { AppError, invalid, notFound } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import type { Keys } from '../../keys.ts';
@@ -278,18 +278,21 @@ export async function listInvitations(
     contactId?: string;
     status?: InvitationStatus;
     search?: string;
+    sort?: repo.InvitationSort;
     limit: number;
     cursor?: string;
   },
 ): Promise<Page<Invitation>> {
   const now = deps.now();
+  const byName = q.sort === 'name';
   const rows = await repo.findInvitations(deps.db, {
     ...q,
-    before: decodeCursor(q.cursor),
+    ...(byName ? { afterKey: decodeKeyCursor(q.cursor) } : { after: decodeCursor(q.cursor) }),
     limit: q.limit + 1,
     now: now.toISOString(),
   });
-  const page = toPage(rows, q.limit);
+  const keyed = byName ? toKeyedPage(rows, q.limit, (r) => r.sortKey) : toPage(rows, q.limit);
+  const page = { ...keyed, items: keyed.items.map(({ sortKey: _key, ...row }) => row) };
   const rel = await repo.findRelations(
     deps.db,
     page.items.map((r) => r.id),

@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { confirmAction } from './Confirm.tsx';
 import { when } from './format.ts';
 import { Notices } from './Notices.tsx';
 import { Pager } from './Pager.tsx';
@@ -149,7 +150,7 @@ export function AccountPage({ id }: { id: string }) {
     }
   };
   const remove = async () => {
-    if (!window.confirm(`Delete the account ${account?.name}?`)) return;
+    if (!(await confirmAction(`Delete the account ${account?.name}?`))) return;
     try {
       await api('DELETE', `/accounts/${id}`);
       location.hash = '#/accounts';

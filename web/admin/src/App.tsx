@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { AccountPage, Accounts } from './Accounts.tsx';
 import { api, type Json, setAdministrator, setCsrf } from './api.ts';
+import { ConfirmHost } from './Confirm.tsx';
 import { ContactPage } from './ContactPage.tsx';
 import { Contacts } from './Contacts.tsx';
 import { Dashboard } from './Dashboard.tsx';
@@ -123,6 +124,7 @@ export function App() {
       <main>
         <ScreenView screen={screen} />
       </main>
+      <ConfirmHost />
     </>
   );
 }

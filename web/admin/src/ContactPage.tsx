@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { confirmAction } from './Confirm.tsx';
 import { ContactForm } from './ContactForm.tsx';
 import { nameOf, when } from './format.ts';
 import { InvitationForm } from './InvitationForm.tsx';
@@ -47,7 +48,7 @@ export function ContactPage({ id }: { id: string }) {
   const save = (body: Json) =>
     run(async () => void (await api('PATCH', `/contacts/${id}`, body)), 'Changes saved.');
   const remove = async () => {
-    if (!window.confirm(`Delete ${nameOf(contact)}? This cannot be undone.`)) return;
+    if (!(await confirmAction(`Delete ${nameOf(contact)}? This cannot be undone.`))) return;
     try {
       await api('DELETE', `/contacts/${id}`);
       location.hash = '#/contacts';

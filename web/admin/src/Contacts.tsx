@@ -8,6 +8,7 @@ import { OperationProgress } from './OperationProgress.tsx';
 import { Pager } from './Pager.tsx';
 import { RunWorkflow } from './RunWorkflow.tsx';
 import { Scroll } from './Scroll.tsx';
+import { type Sort, SortSelect } from './SortSelect.tsx';
 
 /**
  * Contacts: search and page on the server; select some, a page, or every contact matching the
@@ -34,23 +35,31 @@ export function Contacts() {
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
 
-  const load = useCallback(async (q: string, cursor?: string) => {
-    const params = new URLSearchParams({
-      limit: '25',
-      ...(q ? { search: q } : {}),
-      ...(cursor ? { cursor } : {}),
-    });
-    const counted = new URLSearchParams(q ? { search: q } : {});
-    const [p, c] = await Promise.all([
-      api<{ items: Json[]; nextCursor: string | null }>('GET', `/contacts?${params}`),
-      api('GET', `/contacts/count?${counted}`),
-    ]);
-    setPage(p);
-    setTotal(c.count);
-    setSearched(q);
-  }, []);
+  const [sort, setSort] = useState<Sort>('newest');
+  const load = useCallback(
+    async (q: string, cursor?: string) => {
+      const params = new URLSearchParams({
+        limit: '25',
+        sort,
+        ...(q ? { search: q } : {}),
+        ...(cursor ? { cursor } : {}),
+      });
+      const counted = new URLSearchParams(q ? { search: q } : {});
+      const [p, c] = await Promise.all([
+        api<{ items: Json[]; nextCursor: string | null }>('GET', `/contacts?${params}`),
+        api('GET', `/contacts/count?${counted}`),
+      ]);
+      setPage(p);
+      setTotal(c.count);
+      setSearched(q);
+    },
+    [sort],
+  );
+  // The first page: at the start, and in the new order when the sort changes (same search).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the search shown stays as it was
   useEffect(() => {
-    void load('');
+    setCursors([]);
+    void load(searched);
   }, [load]);
 
   const save = async (body: Json, form: HTMLFormElement) => {
@@ -116,6 +125,7 @@ export function Contacts() {
         <label htmlFor="search">Search contacts</label>
         <input id="search" value={search} onChange={(e) => setSearch(e.target.value)} />
         <button type="submit">Search</button>
+        <SortSelect id="contacts-sort" value={sort} onChange={setSort} />
       </form>
       {pageSelected && !allMatching && total !== null && total > page.items.length && (
         <p className="notice warning" role="status">

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { confirmAction } from './Confirm.tsx';
 import { EditInvitation } from './EditInvitation.tsx';
 import { nameOf, when } from './format.ts';
 import { Notices } from './Notices.tsx';
@@ -54,9 +55,9 @@ export function InvitationPage({ id }: { id: string }) {
     );
   const regenerate = async () => {
     if (
-      !window.confirm(
+      !(await confirmAction(
         'Regenerate the code? Every earlier code and link stops working at once, including emails already sent.',
-      )
+      ))
     )
       return;
     await act(
@@ -65,7 +66,7 @@ export function InvitationPage({ id }: { id: string }) {
     );
     if (
       invitation?.invitedContactIds.length > 0 &&
-      window.confirm('Send the new code to the invited contacts now?')
+      (await confirmAction({ title: 'Send the new code to the invited contacts now?', confirm: 'Send now' }))
     )
       await act(
         async () => void (await api('POST', `/invitations/${id}/send`)),
@@ -84,7 +85,7 @@ export function InvitationPage({ id }: { id: string }) {
       active ? undefined : 'Deactivate the invitation? Its code stops working until you activate it again.',
     );
   const remove = async () => {
-    if (!window.confirm(`Delete the invitation ${invitation?.name}? This cannot be undone.`)) return;
+    if (!(await confirmAction(`Delete the invitation ${invitation?.name}? This cannot be undone.`))) return;
     try {
       await api('DELETE', `/invitations/${id}`);
       location.hash = '#/invitations';

@@ -5,6 +5,7 @@ import { when } from './format.ts';
 import { Notices } from './Notices.tsx';
 import { Pager } from './Pager.tsx';
 import { Scroll } from './Scroll.tsx';
+import { type Sort, SortSelect } from './SortSelect.tsx';
 
 const VIEWS = [
   ['new', 'New'],
@@ -25,6 +26,7 @@ export function Invitations() {
   const [view, setView] = useState<string>('new');
   const websites = useWebsites();
   const [filter, setFilter] = useState({ search: '', websiteId: '' });
+  const [sort, setSort] = useState<Sort>('newest');
   const [page, setPage] = useState<{ items: Json[]; nextCursor: string | null }>({
     items: [],
     nextCursor: null,
@@ -40,12 +42,13 @@ export function Invitations() {
     (limit: number, cursor?: string) =>
       new URLSearchParams({
         status: view,
+        sort,
         limit: String(limit),
         ...(filter.search ? { search: filter.search } : {}),
         ...(filter.websiteId ? { websiteId: filter.websiteId } : {}),
         ...(cursor ? { cursor } : {}),
       }),
-    [view, filter],
+    [view, filter, sort],
   );
   const load = useCallback(
     async (cursor?: string) => setPage(await api('GET', `/invitations?${query(PAGE, cursor)}`)),
@@ -138,6 +141,7 @@ export function Invitations() {
         <a
           href={`/api/v1/invitations/export?${new URLSearchParams({
             status: view,
+            sort,
             ...(filter.search ? { search: filter.search } : {}),
             ...(filter.websiteId ? { websiteId: filter.websiteId } : {}),
           })}`}
@@ -174,6 +178,7 @@ export function Invitations() {
           <WebsiteOptions websites={websites} all />
         </select>
         <button type="submit">Filter</button>
+        <SortSelect id="inv-sort" value={sort} onChange={setSort} />
       </form>
       <Notices message={message} error={error} />
       <div className="row">

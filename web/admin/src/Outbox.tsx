@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { confirmAction } from './Confirm.tsx';
 import { when } from './format.ts';
 import { MessageFrame } from './MessageFrame.tsx';
 import { Notices } from './Notices.tsx';
@@ -36,9 +37,9 @@ export function Outbox() {
 
   const reveal = async () => {
     if (
-      !window.confirm(
+      !(await confirmAction(
         "Reveal this invitation's link? Anyone who opens it can redeem the invitation; the reveal is recorded in the audit trail.",
-      )
+      ))
     )
       return;
     try {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
+import { confirmAction } from './Confirm.tsx';
 
 /**
  * "Run workflow" on the selected contacts (as in Dynamics): choose one of the active workflows,
@@ -24,9 +25,9 @@ export function RunWorkflow({
   const start = async () => {
     const name = workflows.find((w) => w.id === choice)?.name ?? 'the workflow';
     if (
-      !window.confirm(
+      !(await confirmAction(
         `Run ${name} on ${contacts.length} contact(s)? Its steps change them and may email them.`,
-      )
+      ))
     )
       return;
     try {

@@ -58,7 +58,7 @@ export function WebhookPage({ id }: { id: string }) {
       </p>
       <Notices message={message} error={error} />
       {secret && <SecretOnce secret={secret} />}
-      <div className="row">
+      <div className="commands" role="toolbar" aria-label="Endpoint actions">
         <button
           type="button"
           onClick={() =>

@@ -63,6 +63,25 @@ export function WebsitePage({ id }: { id: string }) {
         <a href="#/websites">← Websites</a>
       </p>
       <h1>{website.name}</h1>
+      <div className="commands" role="toolbar" aria-label="Website actions">
+        <a className="button" href={website.baseUrl} target="_blank" rel="noreferrer noopener">
+          Open the portal
+        </a>
+        <a
+          className="button secondary"
+          href={`/api/v1/invitations/export?websiteId=${id}`}
+          download="invitations.csv"
+        >
+          Export its invitations
+        </a>
+        <a
+          className="button secondary"
+          href={`/api/v1/redemptions/export?websiteId=${id}`}
+          download="redemptions.csv"
+        >
+          Export its redemptions
+        </a>
+      </div>
       <p>
         Portal: <a href={website.baseUrl}>{website.baseUrl}</a>
       </p>

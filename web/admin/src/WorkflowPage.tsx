@@ -79,20 +79,41 @@ export function WorkflowPage({ id }: { id: string | null }) {
       </p>
       <h1>{workflow ? workflow.name : 'New workflow'}</h1>
       {workflow && (
-        <p>
-          Version {workflow.version}, {workflow.active ? 'active' : 'deactivated'}.{' '}
-          <button
-            type="button"
-            onClick={() =>
-              run(
-                () => api('POST', `/workflows/${workflow.id}/${workflow.active ? 'deactivate' : 'activate'}`),
-                workflow.active ? 'Deactivated: it starts no new runs.' : 'Activated.',
-              )
-            }
-          >
-            {workflow.active ? 'Deactivate' : 'Activate'}
-          </button>
-        </p>
+        <>
+          <div className="commands" role="toolbar" aria-label="Workflow actions">
+            <button
+              type="button"
+              onClick={() =>
+                run(
+                  () =>
+                    api('POST', `/workflows/${workflow.id}/${workflow.active ? 'deactivate' : 'activate'}`),
+                  workflow.active ? 'Deactivated: it starts no new runs.' : 'Activated.',
+                )
+              }
+            >
+              {workflow.active ? 'Deactivate' : 'Activate'}
+            </button>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() =>
+                run(
+                  async () => {
+                    await api('DELETE', `/workflows/${workflow.id}`);
+                    location.hash = '#/workflows';
+                  },
+                  'Workflow deleted.',
+                  `Delete the workflow ${workflow.name}? Only a workflow that never ran and that no invitation names can be deleted; deactivate it otherwise.`,
+                )
+              }
+            >
+              Delete
+            </button>
+          </div>
+          <p>
+            Version {workflow.version}, {workflow.active ? 'active' : 'deactivated'}.
+          </p>
+        </>
       )}
       <Notices message={message} error={error} />
       <form key={workflow?.version ?? 'new'} onSubmit={save} noValidate>

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { ApiError } from './api.ts';
+import { confirmAction } from './Confirm.tsx';
 
 /**
  * A screen's actions: run one, then say what happened (a status message) or what the API answered
@@ -10,7 +11,7 @@ export function useAction(reload: () => Promise<void>) {
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
   const run = async (work: () => Promise<unknown>, done: string, confirm?: string) => {
-    if (confirm && !window.confirm(confirm)) return;
+    if (confirm && !(await confirmAction(confirm))) return;
     try {
       await work();
       setError('');
