@@ -85,7 +85,7 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   }
 
-  it('first sign-in with the one-time password, then a contact, an invitation for it, and sending it', async () => {
+  it('seed 003 in the console: first sign-in, a contact, Create Invitation, send, the invitee registers', async () => {
     const first = await ensureFirstAdmin(h.deps);
     assert.ok(first?.oneTimePassword);
     const website = await makeWebsite(h, { name: 'Contoso Partners' });
@@ -287,6 +287,21 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
       2,
       'the reveal is in the audit trail (after the one on the invitation page)',
     );
+    // Seed 003 to its end: the invitee follows the link, registers, lands on the profile told what
+    // the invitation gave; the console then lists the invitation as redeemed.
+    const invitee = await (await browser.newContext()).newPage();
+    await invitee.goto((await follow.getAttribute('href')) as string);
+    await invitee.getByLabel('Username').fill('ada.console');
+    await invitee.getByLabel('Password', { exact: true }).fill('the invitee passphrase 1');
+    await invitee.getByLabel('Confirm Password').fill('the invitee passphrase 1');
+    await invitee.getByRole('button', { name: 'Register' }).click();
+    await invitee.getByRole('heading', { name: 'Your profile' }).waitFor();
+    await invitee.getByText(`You now have ${role.name} access at ${account.name}.`).waitFor();
+    await invitee.context().close();
+    await page.getByRole('link', { name: 'Invitations' }).click();
+    await page.getByRole('tab', { name: 'Redeemed' }).click();
+    await page.getByRole('link', { name: 'Ada at Contoso' }).waitFor();
+    await page.getByRole('link', { name: 'Outbox' }).click();
 
     // The template can be edited only while the Send Invitation workflow is deactivated.
     await page.getByRole('link', { name: 'Workflows' }).click();
@@ -303,7 +318,9 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     // Sample data first; then the invitation chosen, as it was sent.
     await page.getByRole('heading', { name: 'Preview: Welcome to Contoso Partners, Alex' }).waitFor();
     await page.getByLabel('Search: Preview with').fill('Ada');
-    await page.getByLabel('Preview with', { exact: true }).selectOption({ label: 'Ada at Contoso (sent)' });
+    await page
+      .getByLabel('Preview with', { exact: true })
+      .selectOption({ label: 'Ada at Contoso (redeemed)' });
     await page.getByRole('heading', { name: 'Preview: Welcome to Contoso Partners, Ada' }).waitFor();
     await page
       .frameLocator('iframe[title="Email preview"]')
@@ -407,6 +424,50 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     await eventually(() => refused.length > 0 || undefined, 5_000, 'the frame to refuse the script');
     await page.getByRole('button', { name: 'Activate Send Invitation' }).click();
     await page.getByText('Send Invitation activated.').waitFor();
+    await context.close();
+  });
+
+  it('accounts: create one, find it, rename it, see and export its contacts, open one', async () => {
+    const { context, page } = await signedIn();
+    await page.getByRole('link', { name: 'Accounts' }).click();
+    await page.getByRole('heading', { name: 'Accounts', level: 1 }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Woodgrove Bank');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { name: 'Woodgrove Bank', level: 1 }).waitFor();
+    const account = ok<Json>(await h.api('GET', '/api/v1/accounts?search=Woodgrove')).items[0];
+    for (const first of ['Ann', 'Ben'])
+      ok(
+        await h.api('POST', '/api/v1/contacts', {
+          firstName: first,
+          lastName: 'Woodgrove',
+          email: `${first.toLowerCase()}@woodgrove.example`,
+          parentAccountId: account.id,
+        }),
+        201,
+      );
+    await page.reload();
+    await page.getByRole('heading', { name: 'Contacts (2)' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Woodgrove Bank plc');
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByText('Renamed.').waitFor();
+    await page.getByRole('heading', { name: 'Woodgrove Bank plc', level: 1 }).waitFor();
+    const exported = page.getByRole('link', { name: 'Export its contacts as CSV' });
+    const csv = await (
+      await fetch(`${origin}${await exported.getAttribute('href')}`, {
+        headers: { cookie: (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') },
+      })
+    ).text();
+    assert.equal(csv.trim().split('\r\n').length, 3, 'the header and its two contacts');
+    await screens(page, '16-account');
+    // The account is found by search in the pickers, not only among the first hundred.
+    await page.getByRole('link', { name: 'Ann Woodgrove' }).click();
+    await page.getByRole('heading', { name: 'Ann Woodgrove', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Woodgrove Bank plc' }).waitFor();
+    await page.getByRole('link', { name: 'Accounts' }).click();
+    await page.getByLabel('Search accounts').fill('woodgrove');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'Woodgrove Bank plc' }).waitFor();
+    await screens(page, '16a-accounts');
     await context.close();
   });
 
