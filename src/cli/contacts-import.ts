@@ -7,11 +7,13 @@ import { progressBar } from './progress.ts';
 
 /** Lines per transaction: a chunk is imported, reported and forgotten before the next is read. */
 const CHUNK = 1000;
+/** The failed and the skipped lines printed, each (the rest are counted). */
+const SHOWN = 50;
 
 /**
  * `admit contacts import FILE.csv`: streams the file (100,000 lines never sit in memory at once),
  * imports it chunk by chunk with the API's rules, shows progress, and prints a summary with the lines
- * that failed. Returns the exit code: 0, or 1 when a line failed.
+ * that failed or were skipped, each with its reason. Returns the exit code: 0, or 1 when a line failed.
  */
 export async function importContactsFile(
   deps: Deps,
@@ -26,6 +28,7 @@ export async function importContactsFile(
   const bar = progressBar('Importing', size);
   const totals = { created: 0, skipped: 0, failed: 0 };
   const failures: ImportReport['lines'] = [];
+  const skips: ImportReport['lines'] = [];
   let columns: ReturnType<typeof mapHeader> | undefined;
   let chunk: { line: number; values: string[] }[] = [];
   const flush = async () => {
@@ -34,7 +37,10 @@ export async function importContactsFile(
     totals.created += report.created;
     totals.skipped += report.skipped;
     totals.failed += report.failed;
-    for (const l of report.lines) if (l.status === 'failed' && failures.length < 50) failures.push(l);
+    for (const l of report.lines) {
+      if (l.status === 'failed' && failures.length < SHOWN) failures.push(l);
+      if (l.status === 'skipped' && skips.length < SHOWN) skips.push(l);
+    }
     chunk = [];
     bar.update(
       input.bytesRead,
@@ -58,8 +64,11 @@ export async function importContactsFile(
   out(
     `Imported ${file}: ${totals.created} created, ${totals.skipped} skipped (email already known), ${totals.failed} failed.`,
   );
-  for (const f of failures)
-    out(`  line ${f.line}: ${(f.errors ?? []).map((e) => `${e.path || 'line'} ${e.message}`).join('; ')}`);
+  const reasons = (l: ImportReport['lines'][number]) =>
+    (l.errors ?? []).map((e) => `${e.path || 'line'} ${e.message}`).join('; ');
+  for (const f of failures) out(`  line ${f.line}: failed: ${reasons(f)}`);
   if (totals.failed > failures.length) out(`  … and ${totals.failed - failures.length} more failed lines`);
+  for (const k of skips) out(`  line ${k.line}: skipped: ${reasons(k)} (contact ${k.contactId})`);
+  if (totals.skipped > skips.length) out(`  … and ${totals.skipped - skips.length} more skipped lines`);
   return totals.failed > 0 ? 1 : 0;
 }

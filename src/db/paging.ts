@@ -39,18 +39,28 @@ export function decodeKeyCursor(cursor: string | undefined): KeyCursor | undefin
   if (cursor === undefined || cursor === '') return undefined;
   try {
     const [key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof key === 'string' && key.length <= 1000 && typeof id === 'string' && isId(id)) return { key, id };
+    if (typeof key === 'string' && key.length <= 1000 && typeof id === 'string' && isId(id))
+      return { key, id };
   } catch {
     // not JSON: refused below
   }
-  throw new AppError('INVALID_CURSOR', 'The cursor is not one this API returned for this sort; start again without it.');
+  throw new AppError(
+    'INVALID_CURSOR',
+    'The cursor is not one this API returned for this sort; start again without it.',
+  );
 }
 
 /** `toPage` for rows sorted by `keyOf` (then id): the cursor carries the last row's key and id. */
-export function toKeyedPage<T extends { id: string }>(rows: T[], limit: number, keyOf: (row: T) => string): Page<T> {
+export function toKeyedPage<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+  keyOf: (row: T) => string,
+): Page<T> {
   if (rows.length <= limit) return { items: rows, nextCursor: null };
   const items = rows.slice(0, limit);
   const last = items[items.length - 1] as T;
-  return { items, nextCursor: Buffer.from(JSON.stringify([keyOf(last), last.id]), 'utf8').toString('base64url') };
+  return {
+    items,
+    nextCursor: Buffer.from(JSON.stringify([keyOf(last), last.id]), 'utf8').toString('base64url'),
+  };
 }
-

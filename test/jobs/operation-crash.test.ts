@@ -214,4 +214,22 @@ onBothDatabases('a bulk operation through kill -9 and the CLI', (dialect) => {
     const unknown = await cli(['--contacts', 'nobody@example.test']);
     assert.match((unknown as { stderr: string }).stderr, /No contact has the email nobody@example\.test\./);
   });
+
+  it('admit contacts import lists every skipped and failed line with its reason', async () => {
+    const csv = path.join(dir, 'again.csv');
+    writeFileSync(
+      csv,
+      'firstName,lastName,email\nOne,Again,op1@example.test\nNew,Person,new.person@example.test\n,Nameless,x@example.test\n',
+    );
+    const imported = await run(process.execPath, ['--import', 'tsx', MAIN, 'contacts', 'import', csv], {
+      env,
+    }).catch((err: { code: number; stdout: string }) => err);
+    assert.equal((imported as { code?: number }).code, 1, 'a line failed');
+    assert.match(imported.stdout, /1 created, 1 skipped \(email already known\), 1 failed\./);
+    assert.match(
+      imported.stdout,
+      /line 2: skipped: \/email A contact with this email already exists\. \(contact [0-9a-f-]{36}\)/,
+    );
+    assert.match(imported.stdout, /line 4: failed: \/firstName/);
+  });
 });

@@ -139,7 +139,8 @@ export async function findContacts(
   const sort = q.sort ?? 'newest';
   if (sort === 'name') {
     query = query.orderBy(NAME_KEY).orderBy('id');
-    if (q.afterKey) query = query.where(sql<boolean>`(${NAME_KEY}, id) > (${q.afterKey.key}, ${q.afterKey.id})`);
+    if (q.afterKey)
+      query = query.where(sql<boolean>`(${NAME_KEY}, id) > (${q.afterKey.key}, ${q.afterKey.id})`);
   } else {
     query = query.orderBy('id', sort === 'oldest' ? 'asc' : 'desc');
     if (q.after) query = query.where('id', sort === 'oldest' ? '>' : '<', q.after);
