@@ -141,8 +141,8 @@ export async function checkOpenInvitations(
         })()
       : contactIdsMatching(deps, source.matching.search);
   for await (const page of pages) {
-    const contacts = await findContactsByIds(deps.db, page);
-    total += contacts.length;
+    // Given ids may name no contact (they are not counted); a search finds only contacts.
+    total += 'contactIds' in source ? (await findContactsByIds(deps.db, page)).length : page.length;
     const open = await repo.findOpenInvitationsOf(deps.db, website.id, page, now);
     alreadyInvited += open.size;
     for (const o of open.values()) if (found.length < EXAMPLES) found.push(o);

@@ -52,7 +52,7 @@ export interface PortalSessionData {
    * it to that contact (external.routes.ts, redeem.routes.ts).
    */
   linkOnRedeem?: { contactId: string; identity: ExternalIdentity };
-  /** What the redemption just made granted, said once on the next page shown (grantNotice). */
+  /** What the redemption just granted, said once on the next page shown (grantNotice). */
   granted?: string;
 }
 
