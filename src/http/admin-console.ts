@@ -22,11 +22,22 @@ const CSP = [
  * The frame the console shows an email in (the outbox, the template preview), as a mail client
  * would: the console posts the message's HTML to it once, and it becomes that message. Its own
  * policy allows the message's inline styles and nothing else (no scripts of the message, no
- * images, no requests); the console embeds it sandboxed (allow-scripts, without allow-same-origin),
- * so even its one script has no access to the console or its cookies.
+ * images, no requests); the console embeds it sandboxed (allow-scripts, without allow-same-origin,
+ * without popups), so even its one script has no access to the console or its cookies. Before it
+ * writes the message, the script takes away every way the message could move the frame to another
+ * page (whose scripts would run there): refresh headers, and links, which then target a new window
+ * the sandbox does not open.
  */
-const FRAME_SCRIPT =
-  "addEventListener('message',function(e){if(e.source!==parent||typeof e.data!=='string')return;document.open();document.write(e.data);document.close()},{once:true})";
+const FRAME_SCRIPT = [
+  "addEventListener('message',function(e){",
+  "if(e.source!==parent||typeof e.data!=='string')return;",
+  "var d=new DOMParser().parseFromString(e.data,'text/html');",
+  "d.querySelectorAll('meta[http-equiv],base').forEach(function(n){n.remove()});",
+  "d.querySelectorAll('[href],[action],[formaction]').forEach(function(n){n.setAttribute('target','_blank');n.removeAttribute('formtarget')});",
+  "var b=d.createElement('base');b.setAttribute('target','_blank');d.head.prepend(b);",
+  "document.open();document.write('<!doctype html>'+d.documentElement.outerHTML);document.close()",
+  '},{once:true})',
+].join('');
 const FRAME_HTML = `<!doctype html><html><head><meta charset="utf-8"><script>${FRAME_SCRIPT}</script></head><body></body></html>`;
 const FRAME_CSP = [
   "default-src 'none'",

@@ -197,6 +197,34 @@ onBothDatabases('contacts who already hold an open invitation', (dialect) => {
     assert.deepEqual((await single(website.id, (await makeContact(h)).id)).alreadyInvited, []);
   });
 
+  it('simultaneous creations that skip the already invited make one invitation, not one each', async () => {
+    const website = await makeWebsite(h);
+    const contact = await makeContact(h);
+    const singles = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        h.api('POST', '/api/v1/invitations', {
+          type: 'single',
+          websiteId: website.id,
+          invitedContactIds: [contact.id],
+          skipInvited: true,
+        }),
+      ),
+    );
+    assert.deepEqual(singles.map((r) => r.statusCode).sort(), [201, 409, 409, 409, 409, 409]);
+    const others = await Promise.all([makeContact(h), makeContact(h)]);
+    const bulks = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        h.api('POST', '/api/v1/invitations/bulk', {
+          websiteId: website.id,
+          contactIds: others.map((c) => c.id),
+          skipInvited: true,
+        }),
+      ),
+    );
+    assert.deepEqual(bulks.map((r) => ok<Json>(r, 201).created).sort(), [0, 0, 0, 2]);
+    assert.equal(await countOf(website.id), 3, 'one invitation per contact');
+  });
+
   it('invitations are found by an invited contact’s email', async () => {
     const { website, open, held } = await scene();
     const found = ok<Json>(

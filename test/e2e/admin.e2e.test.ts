@@ -408,7 +408,7 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     await page
       .getByLabel('HTML (Liquid)')
       .fill(
-        '<p style="color: rgb(200, 0, 0)">Styled</p><img src="x" onerror="document.body.dataset.ran=1"><script>document.body.dataset.ran=1</script>',
+        '<meta http-equiv="refresh" content="1;url=https://example.com/"><p style="color: rgb(200, 0, 0)">Styled</p><img src="x" onerror="document.body.dataset.ran=1"><script>document.body.dataset.ran=1</script><a href="https://example.com/" target="_self">Elsewhere</a>',
       );
     const preview = page.frameLocator('iframe[title="Email preview"]');
     await preview.getByText('Styled').waitFor();
@@ -422,6 +422,18 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
       'no script of the message ran',
     );
     await eventually(() => refused.length > 0 || undefined, 5_000, 'the frame to refuse the script');
+    // Nothing in the message moves the frame to another page (whose scripts would run there).
+    await preview.getByRole('link', { name: 'Elsewhere' }).click();
+    await new Promise((r) => setTimeout(r, 1_500));
+    const frame = await (await page.locator('iframe[title="Email preview"]').elementHandle())?.contentFrame();
+    assert.equal(
+      new URL(frame?.url() ?? '').pathname,
+      '/admin/message-frame',
+      'neither the refresh nor the link',
+    );
+    assert.equal(context.pages().length, 1, 'no window opened');
+    // Focus back in the console (headless Chromium drops the first click that leaves a frame).
+    await page.getByRole('heading', { name: 'Workflows', level: 1 }).click();
     await page.getByRole('button', { name: 'Activate Send Invitation' }).click();
     await page.getByText('Send Invitation activated.').waitFor();
     await context.close();

@@ -180,6 +180,7 @@ export async function bulkInviteIn(
   const webRoleIds = [...new Set(input.webRoleIds ?? [])].sort();
   const contactIds = [...new Set(input.contactIds)];
   const contacts = new Map((await findContactsByIds(trx, contactIds)).map((c) => [c.id, c]));
+  if (input.skipInvited) await repo.lockOpenInvitationsOf(trx, website.id);
   const open = await repo.findOpenInvitationsOf(trx, website.id, contactIds, at);
 
   const items: BulkItem[] = [];

@@ -304,7 +304,7 @@ function statusCondition(status: InvitationStatus, now: string) {
 /** How a list of invitations is ordered: newest first (the default), oldest first, or by name. */
 export type InvitationSort = 'newest' | 'oldest' | 'name';
 
-const NAME_KEY = sql<string>`lower(name)`;
+const NAME_KEY = sql<string>`lower(invitations.name)`;
 
 /**
  * A page of invitations in `sort` order, after the cursor: an id (`after`) for newest and oldest
@@ -338,17 +338,19 @@ export async function findInvitations(
   if (q.status) query = query.where(statusCondition(q.status, q.now));
   if (q.search) {
     const search = q.search;
-    // The invitation's name, or one of its invited contacts by name or email (the contact search).
+    // The invitation's name, or one of its invited contacts by name or email (the contact search),
+    // tested row by row through the invitation's own contacts: the newest rows are read first and
+    // the page ends at its limit, so a word every contact has costs no more than a rare one.
     query = query.where((eb) =>
       eb.or([
-        sql<boolean>`lower(name) like ${likeContains(search)} escape '\\'`,
-        eb(
-          'id',
-          'in',
+        sql<boolean>`lower(invitations.name) like ${likeContains(search)} escape '\\'`,
+        eb.exists(
           eb
-            .selectFrom('invitation_invited_contacts')
-            .select('invitation_id')
-            .where('contact_id', 'in', eb.selectFrom('contacts').select('id').where(searchMatches(search))),
+            .selectFrom('invitation_invited_contacts as ic')
+            .innerJoin('contacts', 'contacts.id', 'ic.contact_id')
+            .select('ic.contact_id')
+            .whereRef('ic.invitation_id', '=', 'invitations.id')
+            .where(searchMatches(search)),
         ),
       ]),
     );
@@ -516,6 +518,16 @@ export async function findInviteRedemptions(
   }
   if (q.before) query = query.where('id', '<', q.before);
   return (await query.execute()).map(toRedemption);
+}
+
+/**
+ * Serialises, until the transaction ends, the creations on one website that skip contacts holding
+ * an open invitation, so that two at once cannot both find none and both create one. PostgreSQL
+ * only: SQLite runs one write transaction at a time already.
+ */
+export async function lockOpenInvitationsOf(conn: Conn, websiteId: string): Promise<void> {
+  if (isPostgres(conn))
+    await sql`select pg_advisory_xact_lock(hashtext(${`admit.open-invitations:${websiteId}`}))`.execute(conn);
 }
 
 /** An open invitation a contact holds: new or sent, naming the contact, not yet redeemed by it. */

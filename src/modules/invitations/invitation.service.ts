@@ -185,6 +185,7 @@ export async function createInvitation(
   const ownerId = ownerOf(actor, input.ownerId);
   const { invited } = await checkReferences(trx, website.id, { ...input, ownerId });
   const expiresAt = resolveExpiry(input.expiresAt, website.settings, now);
+  if (input.skipInvited) await repo.lockOpenInvitationsOf(trx, website.id);
   const open = [
     ...(await repo.findOpenInvitationsOf(trx, website.id, invitedContactIds, now.toISOString())).values(),
   ];

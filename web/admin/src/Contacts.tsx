@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, type Json } from './api.ts';
 import { ContactForm } from './ContactForm.tsx';
 import { ImportContacts } from './ImportContacts.tsx';
@@ -36,6 +36,8 @@ export function Contacts() {
   const [error, setError] = useState('');
 
   const [sort, setSort] = useState<Sort>('newest');
+  /** The search the page shown was loaded with. */
+  const loaded = useRef<string | null>(null);
   const load = useCallback(
     async (q: string, cursor?: string) => {
       const params = new URLSearchParams({
@@ -49,6 +51,12 @@ export function Contacts() {
         api<{ items: Json[]; nextCursor: string | null }>('GET', `/contacts?${params}`),
         api('GET', `/contacts/count?${counted}`),
       ]);
+      // Another search is another selection: "all matching" always means the search shown.
+      if (loaded.current !== q) {
+        setSelected([]);
+        setAllMatching(false);
+      }
+      loaded.current = q;
       setPage(p);
       setTotal(c.count);
       setSearched(q);
@@ -68,7 +76,7 @@ export function Contacts() {
       setError('');
       setMessage(`Created ${body.firstName} ${body.lastName}.`);
       form.reset();
-      await load(search, cursors[cursors.length - 1]);
+      await load(searched, cursors[cursors.length - 1]);
     } catch (err) {
       setError(err instanceof ApiError ? err.message : 'Could not save the contact.');
     }
@@ -116,9 +124,6 @@ export function Contacts() {
         onSubmit={(e) => {
           e.preventDefault();
           setCursors([]);
-          // A new search starts a new selection: "all matching" must mean what is shown.
-          setSelected([]);
-          setAllMatching(false);
           void load(search);
         }}
       >
@@ -240,12 +245,12 @@ export function Contacts() {
         nextCursor={page.nextCursor}
         onMove={(stack) => {
           setCursors(stack);
-          void load(search, stack[stack.length - 1]);
+          void load(searched, stack[stack.length - 1]);
         }}
       />
       <h2>New contact</h2>
       <ContactForm onSave={save} onInvalid={setError} />
-      <ImportContacts onImported={() => void load(search)} />
+      <ImportContacts onImported={() => void load(searched)} />
     </section>
   );
 }

@@ -82,7 +82,8 @@ export function InvitationForm({
       ...(ownerId ? { ownerId } : {}),
       ...(inviterId ? { inviterContactId: inviterId } : {}),
       ...(never ? { expiresAt: null } : expiry ? { expiresAt: expiry.toISOString() } : {}),
-      ...(check?.alreadyInvited && skipInvited ? { skipInvited: true } : {}),
+      // The default is to skip, whether or not the check has answered yet.
+      skipInvited,
     };
     const send = form.get('send') === 'on';
     const max = Number(form.get('maxRedemptions'));
