@@ -190,7 +190,7 @@ async function serve(config: Config, http: boolean): Promise<number> {
       out(`  Admin console: ${config.publicUrl}/admin  (sign in as ${firstAdmin.email})`);
       if (firstAdmin.oneTimePassword)
         out(
-          `                 one-time password ${firstAdmin.oneTimePassword} (you choose a new one at the first sign-in; until then each start prints a new one)`,
+          `                 one-time password ${firstAdmin.oneTimePassword} (you choose a new one at the first sign-in; until then each start prints it)`,
         );
     } else {
       out(`  Admin console: ${config.publicUrl}/admin`);

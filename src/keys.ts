@@ -22,6 +22,8 @@ export interface Keys {
   readonly webhookSecret: Buffer;
   /** Seals the client secrets of identity providers (secret-box.ts). */
   readonly identityProviderSecret: Buffer;
+  /** Derives the first administrator's one-time password from its user id (user.sign-in.ts). */
+  readonly firstAdminPassword: Buffer;
 }
 
 export function deriveKeys(secret: string): Keys {
@@ -35,6 +37,7 @@ export function deriveKeys(secret: string): Keys {
     csrf: derive('csrf'),
     webhookSecret: derive('webhook-secret'),
     identityProviderSecret: derive('identity-provider-secret'),
+    firstAdminPassword: derive('first-admin-password'),
   });
 }
 

@@ -45,7 +45,7 @@ export async function fillDemo(deps: Deps, out: (line: string) => void): Promise
   const [websites, contacts] = [await count('websites'), await count('contacts')];
   if (websites + contacts > 0) {
     process.stderr.write(
-      `admit demo fills an empty database; this one has ${websites} websites and ${contacts} contacts. Point DATABASE_URL at a new database (or remove data/admit.db) and run it again.\n`,
+      `admit demo fills an empty database; this one has ${websites} websites and ${contacts} contacts. Point DATABASE_URL (or DATA_DIR) at a new database and run it again.\n`,
     );
     return 1;
   }

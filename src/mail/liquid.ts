@@ -106,6 +106,8 @@ export function unknownVariables(src: TemplateSource, vars: Record<string, unkno
   for (const part of ['subject', 'html', 'text'] as const) {
     const engine = part === 'html' ? htmlEngine : textEngine;
     for (const segments of engine.globalVariableSegmentsSync(compiled[part])) {
+      // A segment that is itself a variable (`contact[key]`) is only known when rendered.
+      if (segments.some((s) => typeof s !== 'string' && typeof s !== 'number')) continue;
       let value: unknown = vars;
       for (const [i, segment] of segments.entries()) {
         const key = String(segment);

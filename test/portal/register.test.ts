@@ -93,6 +93,24 @@ onBothDatabases('portal registration', (dialect) => {
     assert.match(textOf(home.body), new RegExp(`Your invitation to ${website.name} is accepted\\.`));
   });
 
+  it('the granted line survives a redirect on the way to the page that shows it', async () => {
+    const { website, invitation, contact } = await makeSingle(h);
+    ok(
+      await h.api('PATCH', `/api/v1/websites/${website.id}`, { settings: { profileRedirectEnabled: false } }),
+    );
+    const b = new PortalClient(h);
+    await land(b, website.slug, invitation.code, '%2Fsignin');
+    const res = await b.post(
+      `/portal/${website.slug}/register?returnurl=%2Fsignin`,
+      registration(contact.email),
+    );
+    assert.equal(res.headers.location, `/portal/${website.slug}/signin`);
+    const signin = await b.get(`/portal/${website.slug}/signin`);
+    assert.equal(signin.statusCode, 303, 'signed in already: sent on');
+    const landed = await b.follow(signin);
+    assert.match(textOf(landed.body), /You now have .* access at /);
+  });
+
   it('Single: a forwarded link cannot put the invited contact under another email; the email field is locked', async () => {
     const { website, invitation, contact } = await makeSingle(h);
     const b = new PortalClient(h);

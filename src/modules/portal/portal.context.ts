@@ -21,8 +21,8 @@ export interface PortalContext {
   base: string;
   session: Session | null;
   contact: Contact | null;
-  /** A line for the page shown now (the `granted` of the session, taken from it). */
-  notice?: string;
+  /** The session's one-time `granted` line, taken from it for the page being rendered (takeNotice). */
+  takeNotice: () => Promise<string | undefined>;
   /** The website's enabled identity providers, for the "Continue with …" buttons (read when asked). */
   providers: () => Promise<PortalProvider[]>;
 }
@@ -67,13 +67,16 @@ export async function grantNotice(
 }
 
 /**
- * Takes the session's one-time `granted` line for the page this GET shows (req.portal.notice), and
- * removes it from the session so it is said once.
+ * The session's one-time `granted` line, for the page being rendered (so a redirect on the way does
+ * not spend it), removed from the session so it is said once; undefined when there is none.
  */
-export async function takeNotice(deps: Deps, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function takeNotice(
+  deps: Deps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<string | undefined> {
   const granted = dataOf(req.portal.session).granted;
-  if (!granted || !req.portal.contact) return;
-  req.portal.notice = granted;
+  if (!granted || !req.portal.contact) return undefined;
   const { granted: _said, ...rest } = dataOf(req.portal.session);
   const { session, website, contact } = req.portal;
   req.portal.session = await saveSession(deps, reply, session, {
@@ -81,6 +84,7 @@ export async function takeNotice(deps: Deps, req: FastifyRequest, reply: Fastify
     contactId: contact.id,
     data: rest as Record<string, unknown>,
   });
+  return granted;
 }
 
 /** Who is asking, for redemption records and audit events. */
@@ -253,7 +257,7 @@ export async function render(
     providers: offers ? await req.portal.providers() : [],
     localLogin: website.settings.localLoginEnabled,
     ...vars,
-    notice: vars.notice ?? req.portal.notice,
+    notice: vars.notice ?? (await req.portal.takeNotice()),
     errors,
     fieldErrors,
     website: { name: website.name, slug: website.slug },

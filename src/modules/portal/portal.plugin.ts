@@ -122,10 +122,8 @@ export async function portal(app: FastifyInstance, deps: Deps): Promise<void> {
           session: onThisSite ? session : null,
           contact: contact?.loginEnabled ? contact : null,
           providers: () => portalProvidersOf(deps, website.id),
+          takeNotice: () => takeNotice(deps, req, reply),
         };
-      });
-      site.addHook('preHandler', async (req, reply) => {
-        if (req.method === 'GET') await takeNotice(deps, req, reply);
       });
       site.addHook('preValidation', (req, reply, done) => {
         if (req.method === 'POST') return site.csrfProtection(req, reply, done);
