@@ -21,10 +21,12 @@ export {
   findContactsByIds,
   findRegistrationContacts,
   saveContactWrite,
+  searchMatches,
   toContact,
 } from './contact.repository.ts';
 export {
   contactIdsMatching,
+  countContacts,
   findContactIdsByEmails,
   getContact,
   grantWrites,

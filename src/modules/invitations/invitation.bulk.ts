@@ -2,7 +2,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 import type { Actor, Deps } from '../../context.ts';
 import type { Conn, DialectName } from '../../db/database.ts';
 import { AppError, type ErrorCode } from '../../errors.ts';
-import { contactIdsMatching, findContactsByIds } from '../contacts/contact.ts';
+import { countContacts, findContactsByIds } from '../contacts/contact.ts';
 import { publishEvents, recordAuditMany } from '../events/event.ts';
 import { findUsersByIds } from '../users/user.ts';
 import type { InvitationRow, OpenInvitation } from './invitation.repository.ts';
@@ -122,7 +122,7 @@ const EXAMPLES = 10;
 
 /**
  * Which of these contacts (given, or every contact matching a search) already hold an open
- * invitation to the website: counted, with a few named. Reads only; a thousand contacts a query.
+ * invitation to the website: counted, with a few named. Reads only.
  */
 export async function checkOpenInvitations(
   deps: Deps,
@@ -131,21 +131,22 @@ export async function checkOpenInvitations(
 ): Promise<OpenCheck> {
   const website = await websiteOfBody(deps, deps.db, websiteId);
   const now = deps.now().toISOString();
-  const found: OpenInvitation[] = [];
-  let total = 0;
-  let alreadyInvited = 0;
-  const pages =
-    'contactIds' in source
-      ? (async function* () {
-          yield [...new Set(source.contactIds)];
-        })()
-      : contactIdsMatching(deps, source.matching.search);
-  for await (const page of pages) {
-    // Given ids may name no contact (they are not counted); a search finds only contacts.
-    total += 'contactIds' in source ? (await findContactsByIds(deps.db, page)).length : page.length;
-    const open = await repo.findOpenInvitationsOf(deps.db, website.id, page, now);
-    alreadyInvited += open.size;
-    for (const o of open.values()) if (found.length < EXAMPLES) found.push(o);
+  let total: number;
+  let alreadyInvited: number;
+  let found: OpenInvitation[];
+  if ('contactIds' in source) {
+    const ids = [...new Set(source.contactIds)];
+    // Given ids may name no contact: those are not counted.
+    total = (await findContactsByIds(deps.db, ids)).length;
+    const open = await repo.findOpenInvitationsOf(deps.db, website.id, ids, now);
+    alreadyInvited = open.size;
+    found = [...open.values()].slice(0, EXAMPLES);
+  } else {
+    const search = source.matching.search || undefined;
+    total = await countContacts(deps, { search });
+    const open = await repo.countOpenInvitationsMatching(deps.db, website.id, search, now, EXAMPLES);
+    alreadyInvited = open.count;
+    found = open.examples;
   }
   const named = new Map(
     (

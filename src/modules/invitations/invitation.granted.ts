@@ -1,5 +1,5 @@
 import type { Deps } from '../../context.ts';
-import { findAccount } from '../contacts/account.repository.ts';
+import { getAccount } from '../contacts/contact.ts';
 import { findWebRolesByIds } from '../websites/website.ts';
 import * as repo from './invitation.repository.ts';
 
@@ -21,7 +21,7 @@ export async function latestGrant(deps: Deps, contactId: string, websiteId: stri
   const relations = (await repo.findRelations(deps.db, [invitation.id])).get(invitation.id);
   const roles = await findWebRolesByIds(deps.db, relations?.webRoleIds ?? []);
   const account = invitation.assignToAccountId
-    ? await findAccount(deps.db, invitation.assignToAccountId)
+    ? await getAccount(deps, invitation.assignToAccountId).catch(() => undefined)
     : undefined;
   return {
     roleNames: roles.map((r) => r.name).sort((a, b) => a.localeCompare(b)),
