@@ -160,7 +160,7 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
       .getByRole('button', { name: 'Create Invitation' })
       .click();
     await page.getByRole('heading', { name: 'Create Invitation' }).waitFor();
-    await page.getByLabel('Website').selectOption({ label: website.name });
+    await page.getByLabel('Website', { exact: true }).selectOption({ label: website.name });
     await page.getByLabel('Account', { exact: true }).selectOption({ label: account.name });
     await page.getByLabel(role.name).check();
     const inDays = new Date(Date.now() + 3 * 86_400_000);
@@ -192,7 +192,7 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
       .getByRole('toolbar', { name: 'Contact actions' })
       .getByRole('button', { name: 'Create Invitation' })
       .click();
-    await page.getByLabel('Website').selectOption({ label: website.name });
+    await page.getByLabel('Website', { exact: true }).selectOption({ label: website.name });
     await page.getByText(`This contact already holds an open invitation to ${website.name}:`).waitFor();
     await screens(page, '3e-already-invited');
     await createForm.getByRole('button', { name: 'Create Invitation', exact: true }).click();
@@ -511,7 +511,7 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     await page.getByText('All 200 contacts matching “Importer” are selected.').waitFor();
     await screens(page, '10b-select-all-matching');
     await page.getByRole('button', { name: 'Create Invitation for 200 selected' }).click();
-    await page.getByLabel('Website').selectOption({ label: website.name });
+    await page.getByLabel('Website', { exact: true }).selectOption({ label: website.name });
     await page.getByRole('button', { name: 'Create Invitation', exact: true }).click();
     await page.getByText('Inviting 200 contacts.').waitFor();
     await page
@@ -520,7 +520,7 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
       .waitFor({ timeout: 30_000 });
 
     await page.getByRole('link', { name: 'Invitations' }).click();
-    await page.getByLabel('Website').selectOption({ label: website.name });
+    await page.getByLabel('Website', { exact: true }).selectOption({ label: website.name });
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByRole('link', { name: 'Batch1 Importer', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Select every invitation in this view' }).click();
@@ -578,7 +578,7 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     await screens(page, '12a-websites');
 
     await page.getByRole('link', { name: 'Dashboard' }).click();
-    await page.getByLabel('Website').selectOption({ label: website.name });
+    await page.getByLabel('Website', { exact: true }).selectOption({ label: website.name });
     await page
       .getByRole('img', { name: /Invitations per day from .*: 200 created, 200 sent, 0 redeemed, 0 expired/ })
       .waitFor();
@@ -657,7 +657,7 @@ describeUnlessSkipped('admin console in Chromium', chromiumSkip, () => {
     await page.getByRole('checkbox', { name: 'Select every contact on this page' }).check();
     await page.getByRole('button', { name: 'Select all 10,001 contacts matching “Scaler”' }).click();
     await page.getByRole('button', { name: 'Create Invitation for 10,001 selected' }).click();
-    await page.getByLabel('Website').selectOption({ label: website.name });
+    await page.getByLabel('Website', { exact: true }).selectOption({ label: website.name });
     await page.getByRole('button', { name: 'Create Invitation', exact: true }).click();
     await page.getByText('Inviting 10001 contacts.').waitFor();
     await page.getByRole('region', { name: 'Invitations: in progress' }).waitFor();
